@@ -1,0 +1,113 @@
+/**
+ * Reads the settings once from the environment and an optional .env file (the environment wins), validates
+ * them against the one table in settings.ts, and checks the deadline hierarchy.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseEnv } from 'node:util';
+import { SETTINGS, type SettingKey, type Settings } from './settings.js';
+
+export type SettingSource = { from: 'default' } | { from: 'env' | '.env'; name: string };
+
+export interface Config extends Settings {
+  /** Where each value came from, for `doctor` and `version` (values of secrets are never kept here). */
+  readonly sources: Readonly<Record<SettingKey, SettingSource>>;
+}
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`Invalid configuration:\n${problems.map(p => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+export interface LoadOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Path of a .env file; `false` skips it. Default: `.env` in the working directory. */
+  envFile?: string | false;
+  /** Values that win over everything (CLI flags). */
+  overrides?: Partial<Record<SettingKey, unknown>>;
+}
+
+export function loadConfig(options: LoadOptions = {}): Config {
+  const env = options.env ?? process.env;
+  const fileEnv = readEnvFile(options.envFile === undefined ? resolve('.env') : options.envFile);
+  const problems: string[] = [];
+  const values: Record<string, unknown> = {};
+  const sources: Record<string, SettingSource> = {};
+
+  for (const [key, spec] of Object.entries(SETTINGS) as [SettingKey, (typeof SETTINGS)[SettingKey]][]) {
+    const found = pick(spec.env, env, fileEnv);
+    const override = options.overrides?.[key];
+    const raw = override !== undefined ? override : found?.value;
+    sources[key] = found && override === undefined ? { from: found.from, name: found.name } : { from: 'default' };
+    if (raw === undefined) {
+      values[key] = spec.default;
+      continue;
+    }
+    const parsed = spec.schema.safeParse(raw);
+    if (parsed.success) {
+      values[key] = parsed.data;
+    } else {
+      const name = found?.name ?? key;
+      const shown = spec.secret ? '<redacted>' : JSON.stringify(raw);
+      problems.push(`${name}=${shown}: ${parsed.error.issues.map(i => i.message).join('; ')}`);
+    }
+  }
+  if (problems.length === 0) problems.push(...checkHierarchy(values as Settings, sources));
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze({ ...(values as Settings), sources: sources as Record<SettingKey, SettingSource> });
+}
+
+function readEnvFile(path: string | false): Record<string, string> {
+  if (path === false || !existsSync(path)) return {};
+  return parseEnv(readFileSync(path, 'utf8')) as Record<string, string>;
+}
+
+function pick(
+  names: readonly string[],
+  env: NodeJS.ProcessEnv,
+  fileEnv: Record<string, string>,
+): { value: string; from: 'env' | '.env'; name: string } | undefined {
+  for (const name of names) {
+    const value = env[name];
+    if (value !== undefined && value !== '') return { value, from: 'env', name };
+  }
+  for (const name of names) {
+    const value = fileEnv[name];
+    if (value !== undefined && value !== '') return { value, from: '.env', name };
+  }
+  return undefined;
+}
+
+function envName(key: SettingKey, sources: Record<string, SettingSource>): string {
+  const source = sources[key];
+  return source && source.from !== 'default' ? source.name : (SETTINGS[key].env[0] ?? key);
+}
+
+/** A child budget larger than its parent could never be used: say so at startup instead of silently capping. */
+function checkHierarchy(s: Settings, sources: Record<string, SettingSource>): string[] {
+  const problems: string[] = [];
+  const pairs: [SettingKey, SettingKey][] = [
+    ['expertTimeoutSecs', 'workflowTimeoutSecs'],
+    ['glmTimeoutSecs', 'expertTimeoutSecs'],
+    ['kimiTimeoutSecs', 'expertTimeoutSecs'],
+  ];
+  for (const [child, parent] of pairs) {
+    const c = s[child] as number;
+    const p = s[parent] as number;
+    if (c > p) {
+      problems.push(
+        `${envName(child, sources)}=${c} exceeds ${envName(parent, sources)}=${p}: a child deadline must fit inside its parent (lower ${envName(child, sources)} or raise ${envName(parent, sources)}).`,
+      );
+    }
+  }
+  if (s.retryBaseMs > s.retryCapMs) {
+    problems.push(`PROVIDER_RETRY_BASE_MS=${s.retryBaseMs} exceeds PROVIDER_RETRY_CAP_MS=${s.retryCapMs}.`);
+  }
+  return problems;
+}
+
+export const secondsToMs = (secs: number): number => Math.round(secs * 1000);

@@ -1,0 +1,93 @@
+/**
+ * One POST over the pool, abortable at every stage: connecting, sending, waiting for headers and reading
+ * the body. Aborting destroys the socket, so the upstream server sees the connection close at once and
+ * stops generating (and billing) tokens.
+ */
+import * as http from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import * as https from 'node:https';
+import { ExaiError } from '../errors.js';
+import type { HttpPool } from './pool.js';
+
+export interface PostOptions {
+  pool: HttpPool;
+  headers: Record<string, string>;
+  signal: AbortSignal;
+  connectTimeoutMs: number;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  /** The body stream; destroy it (or abort the signal) to release the socket early. */
+  body: IncomingMessage;
+}
+
+export function postJson(url: URL, payload: unknown, options: PostOptions): Promise<HttpResponse> {
+  const { signal } = options;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  const data = Buffer.from(JSON.stringify(payload));
+  const send = url.protocol === 'https:' ? https.request : http.request;
+
+  return new Promise<HttpResponse>((resolve, reject) => {
+    let connectTimer: NodeJS.Timeout | undefined;
+    const req = send(url, {
+      method: 'POST',
+      agent: options.pool.agentFor(url),
+      headers: { ...options.headers, 'content-type': 'application/json', 'content-length': String(data.length) },
+    });
+
+    const onAbort = () => req.destroy(signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason)));
+    signal.addEventListener('abort', onAbort, { once: true });
+    const cleanup = () => {
+      clearTimeout(connectTimer);
+      signal.removeEventListener('abort', onAbort);
+    };
+
+    req.once('socket', socket => {
+      if (!socket.connecting) return;
+      connectTimer = setTimeout(() => {
+        req.destroy(
+          new ExaiError('network', `could not connect to ${url.host} within ${options.connectTimeoutMs / 1000} s`),
+        );
+      }, options.connectTimeoutMs);
+      socket.once('connect', () => clearTimeout(connectTimer));
+    });
+
+    req.once('response', res => {
+      clearTimeout(connectTimer);
+      // From here on the caller owns the body; keep the abort wired to it until the body ends or closes.
+      res.once('close', cleanup);
+      resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res });
+    });
+
+    req.once('error', error => {
+      cleanup();
+      reject(signal.aborted ? signal.reason : toNetworkError(error, url));
+    });
+    req.end(data);
+  }).catch(error => {
+    throw signal.aborted ? signal.reason : error;
+  });
+}
+
+/** Reads a whole body as text, at most maxBytes (the rest is dropped and the socket destroyed). */
+export async function readText(body: IncomingMessage, maxBytes = 8 * 1024 * 1024): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxBytes) {
+      body.destroy();
+      throw new ExaiError('protocol', `response body larger than ${maxBytes} bytes`);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function toNetworkError(error: Error & { code?: string }, url: URL): ExaiError {
+  if (error instanceof ExaiError) return error;
+  const code = error.code ? ` (${error.code})` : '';
+  return new ExaiError('network', `request to ${url.host} failed: ${error.message}${code}`, { cause: error });
+}

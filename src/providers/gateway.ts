@@ -1,0 +1,257 @@
+/**
+ * The model gateway: resolves a model name, routes to its provider, and falls back to the equivalent model on
+ * the other provider when the first is unavailable and budget remains. The layers above talk only to this.
+ */
+import type { Config } from '../config/load.js';
+import { secondsToMs } from '../config/load.js';
+import { type ErrorKind, ExaiError, toExaiError } from '../errors.js';
+import { createHttpPool, type HttpPool, type PoolStats } from '../http/pool.js';
+import type { Logger } from '../observability/logger.js';
+import type { CallStatsSnapshot } from '../observability/stats.js';
+import type { BreakerSnapshot } from '../resilience/breaker.js';
+import { Deadline } from '../resilience/deadline.js';
+import { MIN_ATTEMPT_BUDGET_MS } from '../resilience/retry.js';
+import type { Dialect } from './dialect.js';
+import { glmDialect } from './glm.js';
+import { kimiDialect } from './kimi.js';
+import type { ModelSpec } from './models.js';
+import { createProvider, type ProviderRuntime } from './provider.js';
+import { createRegistry, loadModelsFile, type ModelRegistry } from './registry.js';
+import type { ChatRequest, ChatResponse, ProviderName, StreamChunk } from './types.js';
+
+/** Failures that say "this provider is unavailable now", as opposed to "this request is wrong". */
+const FALLBACK_KINDS: ReadonlySet<ErrorKind> = new Set([
+  'circuit_open',
+  'overloaded',
+  'rate_limited',
+  'timeout',
+  'stalled',
+  'network',
+  'upstream_error',
+  'quota_exhausted',
+  'auth',
+  'not_configured',
+]);
+
+export interface GatewayRequest extends ChatRequest {
+  /**
+   * The caller's budget. Without timeoutMs the whole call (fallback included) may use all that remains of it,
+   * while each provider call is still capped by that provider's own deadline. Without either, the budget is
+   * the primary provider's deadline.
+   */
+  parent?: Deadline;
+}
+
+export interface ProviderStatus {
+  provider: ProviderName;
+  label: string;
+  configured: boolean;
+  keyVariables: readonly string[];
+  baseUrl: string;
+  timeoutSecs: number;
+  breaker: BreakerSnapshot;
+  inFlight: number;
+  queued: number;
+  maxConcurrency: number;
+  stats: CallStatsSnapshot;
+}
+
+export interface ModelGateway {
+  readonly registry: ModelRegistry;
+  chat(request: GatewayRequest): Promise<ChatResponse>;
+  /** Deltas as they arrive, then the final response. Breaking out of the loop cancels the call. */
+  stream(request: GatewayRequest): AsyncIterable<StreamChunk>;
+  /** The model a request would use: name or alias resolved, `auto` replaced, thinking switch applied. */
+  resolveModel(name: string | undefined, options?: { thinking?: boolean }): ModelSpec;
+  isConfigured(provider: ProviderName): boolean;
+  status(): ProviderStatus[];
+  poolStats(): PoolStats;
+  close(): void;
+}
+
+export function createGateway(config: Config, deps: { logger: Logger; pool?: HttpPool; stream?: boolean }): ModelGateway {
+  const registry = createRegistry(config.modelsFile ? loadModelsFile(config.modelsFile) : []);
+  const pool = deps.pool ?? createHttpPool({ maxSocketsPerOrigin: config.maxConnections });
+  const shared = {
+    firstTokenMs: secondsToMs(config.firstTokenTimeoutSecs),
+    idleMs: secondsToMs(config.idleTimeoutSecs),
+    connectTimeoutMs: secondsToMs(config.connectTimeoutSecs),
+    retry: { maxRetries: config.maxRetries, baseMs: config.retryBaseMs, capMs: config.retryCapMs },
+    maxQueue: config.maxQueue,
+    breakerThreshold: config.breakerThreshold,
+    breakerResetMs: secondsToMs(config.breakerResetSecs),
+    toolLoopMaxIterations: config.webSearchMaxIterations,
+    stream: deps.stream ?? true,
+  };
+  const make = (dialect: Dialect, baseUrl: string, apiKey: string | undefined, timeoutSecs: number, maxConcurrency: number) =>
+    createProvider(dialect, { ...shared, baseUrl, apiKey, timeoutMs: secondsToMs(timeoutSecs), maxConcurrency }, { pool, logger: deps.logger });
+  const providers: Record<ProviderName, ProviderRuntime> = {
+    glm: make(glmDialect, config.glmApiUrl, config.glmApiKey, config.glmTimeoutSecs, config.glmMaxConcurrency),
+    kimi: make(kimiDialect, config.kimiApiUrl, config.kimiApiKey, config.kimiTimeoutSecs, config.kimiMaxConcurrency),
+  };
+  const log = deps.logger.child({ component: 'gateway' });
+
+  function resolveModel(name: string | undefined, options: { thinking?: boolean } = {}): ModelSpec {
+    let wanted = name?.trim() || config.defaultModel;
+    if (wanted.toLowerCase() === 'auto') wanted = autoModel();
+    const model = registry.resolve(wanted);
+    if (options.thinking && model.thinking === 'switch') {
+      return registry.resolve(model.thinkingModel ?? config.kimiThinkingModel);
+    }
+    return model;
+  }
+
+  /** `auto` without a per-tool choice: GLM's flagship when GLM has a key, else Kimi's. */
+  function autoModel(): string {
+    if (providers.glm.configured || !providers.kimi.configured) return 'glm-4.6';
+    return 'kimi-k2-0905-preview';
+  }
+
+  async function chat(request: GatewayRequest): Promise<ChatResponse> {
+    const primary = resolveModel(request.model, { thinking: request.thinking ?? false });
+    const runtime = providers[primary.provider];
+    const budget = Deadline.start(request.timeoutMs ?? request.parent?.remainingMs() ?? runtime.settings.timeoutMs, {
+      parent: request.parent ?? request.signal,
+      label: `${runtime.dialect.label} ${primary.name} call`,
+    });
+    try {
+      try {
+        return await callOn(primary, request, budget);
+      } catch (thrown) {
+        const error = toExaiError(thrown);
+        const alternative = fallbackFor(primary, error, budget);
+        if (!alternative) throw error;
+        const to = { provider: alternative.provider, model: alternative.name };
+        log.warn({ event: 'fallback', from: primary.name, to: alternative.name, reason: error.kind }, `falling back to ${alternative.name}`);
+        providers[primary.provider].stats.countFallback();
+        request.onEvent?.({ type: 'fallback', from: { provider: primary.provider, model: primary.name }, to, reason: error.kind });
+        try {
+          const response = await callOn(alternative, request, budget);
+          return { ...response, fallbackFrom: { provider: primary.provider, model: primary.name, reason: error.kind, message: error.message } };
+        } catch (fallbackThrown) {
+          const second = toExaiError(fallbackThrown);
+          throw new ExaiError(second.kind, `${error.message}; fallback to ${alternative.name} failed too: ${second.message}`, {
+            retryable: false,
+            provider: second.provider ?? alternative.provider,
+            model: second.model ?? alternative.name,
+            ...(second.status !== undefined && { status: second.status }),
+            ...(second.code !== undefined && { code: second.code }),
+            ...(second.attempts !== undefined && { attempts: (error.attempts ?? 0) + second.attempts }),
+            cause: second,
+          });
+        }
+      }
+    } finally {
+      budget.dispose();
+    }
+  }
+
+  function callOn(model: ModelSpec, request: GatewayRequest, budget: Deadline): Promise<ChatResponse> {
+    return providers[model.provider].call({
+      messages: request.messages,
+      model,
+      thinking: request.thinking ?? false,
+      webSearch: request.webSearch ?? false,
+      parent: budget,
+      ...(request.temperature !== undefined && { temperature: request.temperature }),
+      ...(request.maxOutputTokens !== undefined && { maxOutputTokens: request.maxOutputTokens }),
+      ...(request.forwardsDeltas !== undefined && { forwardsDeltas: request.forwardsDeltas }),
+      ...(request.onEvent !== undefined && { onEvent: request.onEvent }),
+    });
+  }
+
+  function fallbackFor(model: ModelSpec, error: ExaiError, budget: Deadline): ModelSpec | undefined {
+    if (!config.fallbackOnFailure || error.forwarded || !FALLBACK_KINDS.has(error.kind)) return undefined;
+    if (budget.remainingMs() < MIN_ATTEMPT_BUDGET_MS || !model.equivalent) return undefined;
+    const alternative = registry.find(model.equivalent);
+    if (!alternative || alternative.provider === model.provider || !providers[alternative.provider].configured) return undefined;
+    return alternative;
+  }
+
+  return {
+    registry,
+    chat,
+    stream: request => streamChat(chat, request),
+    resolveModel,
+    isConfigured: provider => providers[provider].configured,
+    status: () =>
+      (Object.values(providers) as ProviderRuntime[]).map(p => ({
+        provider: p.dialect.name,
+        label: p.dialect.label,
+        configured: p.configured,
+        keyVariables: p.dialect.keyVariables,
+        baseUrl: p.settings.baseUrl,
+        timeoutSecs: p.settings.timeoutMs / 1000,
+        breaker: p.breaker.snapshot(),
+        inFlight: p.bulkhead.active,
+        queued: p.bulkhead.queued,
+        maxConcurrency: p.bulkhead.limit,
+        stats: p.stats.snapshot(),
+      })),
+    poolStats: () => pool.stats(),
+    close: () => {
+      for (const p of Object.values(providers)) p.dispose();
+      if (!deps.pool) pool.destroy();
+    },
+  };
+}
+
+/** Adapts the event callback to an async iterator; a consumer that stops early aborts the call. */
+async function* streamChat(
+  chat: (request: GatewayRequest) => Promise<ChatResponse>,
+  request: GatewayRequest,
+): AsyncGenerator<StreamChunk> {
+  const queue: StreamChunk[] = [];
+  let wake: (() => void) | undefined;
+  const stop = new AbortController();
+  const onParentAbort = () => stop.abort(request.signal?.reason);
+  request.signal?.addEventListener('abort', onParentAbort, { once: true });
+  if (request.signal?.aborted) onParentAbort();
+  let finished = false;
+  let failure: unknown;
+  const run = chat({
+    ...request,
+    signal: stop.signal,
+    forwardsDeltas: true,
+    onEvent: event => {
+      request.onEvent?.(event);
+      if (event.type === 'delta') {
+        queue.push({ type: event.channel, text: event.text });
+        wake?.();
+      }
+    },
+  }).then(
+    response => {
+      queue.push({ type: 'done', response });
+      finished = true;
+      wake?.();
+    },
+    error => {
+      failure = error;
+      finished = true;
+      wake?.();
+    },
+  );
+  try {
+    for (;;) {
+      const next = queue.shift();
+      if (next) {
+        yield next;
+        if (next.type === 'done') return;
+        continue;
+      }
+      if (finished) {
+        if (failure !== undefined) throw failure;
+        return;
+      }
+      await new Promise<void>(resolve => {
+        wake = resolve;
+      });
+      wake = undefined;
+    }
+  } finally {
+    request.signal?.removeEventListener('abort', onParentAbort);
+    if (!finished) stop.abort(new ExaiError('cancelled', 'the consumer stopped reading the stream'));
+    await run;
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * The Provider port: what the layers above (tools, workflows, the CLI) may ask of a model provider.
+ * Nothing here knows about HTTP, retries or MCP.
+ */
+import type { ErrorKind } from '../errors.js';
+
+export type ProviderName = 'glm' | 'kimi';
+
+export interface TextPart {
+  type: 'text';
+  text: string;
+}
+export interface ImagePart {
+  type: 'image_url';
+  image_url: { url: string };
+}
+export type ContentPart = TextPart | ImagePart;
+
+export interface ToolCall {
+  id: string;
+  type: 'function' | 'builtin_function';
+  function: { name: string; arguments: string };
+}
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant' | 'tool';
+  content: string | ContentPart[];
+  reasoning_content?: string;
+  tool_calls?: ToolCall[];
+  tool_call_id?: string;
+  name?: string;
+}
+
+export interface Usage {
+  inputTokens: number;
+  outputTokens: number;
+  totalTokens: number;
+  reasoningTokens?: number;
+  cachedTokens?: number;
+}
+
+export interface WebSearchResult {
+  title?: string;
+  link?: string;
+  content?: string;
+  media?: string;
+  publishDate?: string;
+}
+
+/** Progress of one call, for progress notifications and the terminal spinner. */
+export type CallEvent =
+  | { type: 'attempt_start'; provider: ProviderName; model: string; attempt: number }
+  | { type: 'delta'; channel: 'content' | 'reasoning'; text: string }
+  | { type: 'retry'; provider: ProviderName; model: string; attempt: number; delayMs: number; reason: ErrorKind }
+  | { type: 'fallback'; from: { provider: ProviderName; model: string }; to: { provider: ProviderName; model: string }; reason: ErrorKind }
+  | { type: 'web_search'; iteration: number };
+
+export interface ChatRequest {
+  messages: ChatMessage[];
+  /** A registry name or alias; resolved before the call. */
+  model: string;
+  temperature?: number;
+  thinking?: boolean;
+  webSearch?: boolean;
+  maxOutputTokens?: number;
+  /** The caller's signal: aborting it cancels the call and closes the upstream socket. */
+  signal?: AbortSignal;
+  /** Budget for this call in ms; the provider's own deadline caps it, and the caller's signal still applies. */
+  timeoutMs?: number;
+  /** Live events. If 'delta' events are consumed the caller has seen content, so the call is not retried after them. */
+  onEvent?: (event: CallEvent) => void;
+  /** When true, content deltas count as forwarded to the caller (retry is forbidden after the first one). */
+  forwardsDeltas?: boolean;
+}
+
+export interface FallbackInfo {
+  provider: ProviderName;
+  model: string;
+  reason: ErrorKind;
+  message: string;
+}
+
+export interface ChatResponse {
+  content: string;
+  reasoningContent: string;
+  usage: Usage;
+  finishReason: string;
+  /** Canonical model name that answered. */
+  model: string;
+  provider: ProviderName;
+  attempts: number;
+  elapsedMs: number;
+  fallbackFrom?: FallbackInfo;
+  webSearch?: WebSearchResult[];
+  requestId?: string;
+}
+
+export type StreamChunk =
+  | { type: 'content'; text: string }
+  | { type: 'reasoning'; text: string }
+  | { type: 'done'; response: ChatResponse };
+
+export interface Provider {
+  readonly name: ProviderName;
+  call(request: ChatRequest): Promise<ChatResponse>;
+}

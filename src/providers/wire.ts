@@ -1,0 +1,301 @@
+/**
+ * One attempt of an OpenAI-compatible chat completion, streamed or not, with stall detection.
+ *
+ * Streaming is the default because it makes liveness visible: a first-token timer runs from the moment the
+ * attempt starts and an idle timer between content-bearing chunks. Keep-alive comments, empty deltas and
+ * role-only chunks do not count, so a server that drips bytes but never content is still caught.
+ */
+import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import { ExaiError, isExaiError } from '../errors.js';
+import { linkedController } from '../http/abort.js';
+import type { HttpPool } from '../http/pool.js';
+import { postJson, readText } from '../http/request.js';
+import { parseRetryAfter } from '../resilience/retry.js';
+import { mapProviderError } from './error-mapping.js';
+import type { ProviderName, ToolCall, Usage, WebSearchResult } from './types.js';
+
+export interface AttemptInput {
+  provider: ProviderName;
+  model: string;
+  url: URL;
+  apiKey: string;
+  payload: Record<string, unknown>;
+  stream: boolean;
+  pool: HttpPool;
+  connectTimeoutMs: number;
+  firstTokenMs: number;
+  idleMs: number;
+  signal: AbortSignal;
+  extraHeaders?: Record<string, string>;
+  /** The caller forwards content as it arrives: once any has gone out, a failure may not be retried. */
+  forwards?: boolean;
+  onDelta?: (channel: 'content' | 'reasoning', text: string) => void;
+}
+
+export interface AttemptResult {
+  content: string;
+  reasoning: string;
+  toolCalls: ToolCall[];
+  finishReason: string;
+  usage: Usage;
+  webSearch?: WebSearchResult[];
+  requestId?: string;
+  model: string;
+  /** Content chunks handed to onDelta. */
+  forwardedChunks: number;
+}
+
+const LABEL: Record<ProviderName, string> = { glm: 'GLM', kimi: 'Kimi' };
+
+export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
+  const link = linkedController(input.signal);
+  const acc = new Accumulator(input.model);
+  const stall = (what: string, ms: number) => () =>
+    link.abort(
+      new ExaiError('stalled', `${LABEL[input.provider]} ${input.model}: ${what} for ${ms / 1000} s; attempt abandoned`, {
+        provider: input.provider,
+        model: input.model,
+      }),
+    );
+  let watchdog: NodeJS.Timeout | undefined = input.stream
+    ? setTimeout(stall('no content arrived', input.firstTokenMs), input.firstTokenMs)
+    : undefined;
+  const onContent = () => {
+    clearTimeout(watchdog);
+    watchdog = setTimeout(stall('no new content', input.idleMs), input.idleMs);
+  };
+
+  try {
+    const res = await postJson(
+      input.url,
+      { ...input.payload, stream: input.stream, ...(input.stream && { stream_options: { include_usage: true } }) },
+      {
+        pool: input.pool,
+        signal: link.signal,
+        connectTimeoutMs: input.connectTimeoutMs,
+        headers: { authorization: `Bearer ${input.apiKey}`, accept: input.stream ? 'text/event-stream' : 'application/json', ...input.extraHeaders },
+      },
+    );
+    const requestId = header(res.headers['x-request-id']) ?? header(res.headers['msh-request-id']);
+    if (requestId) acc.requestId = requestId;
+
+    if (res.status < 200 || res.status >= 300) {
+      const text = await readText(res.body, 256 * 1024);
+      const retryAfterMs = parseRetryAfter(res.headers);
+      throw mapProviderError({
+        provider: input.provider,
+        model: input.model,
+        status: res.status,
+        body: parseJson(text) ?? text,
+        ...(requestId !== undefined && { requestId }),
+        ...(retryAfterMs !== undefined && { retryAfterMs }),
+      });
+    }
+
+    const contentType = header(res.headers['content-type']) ?? '';
+    if (input.stream && contentType.includes('text/event-stream')) {
+      await readStream(res.body, input, acc, (channel, text) => {
+        onContent();
+        if (!text) return;
+        input.onDelta?.(channel, text);
+        if (channel === 'content') acc.forwardedChunks++;
+      });
+    } else {
+      const text = await readText(res.body);
+      const json = parseJson(text);
+      if (json === undefined) throw protocolError(input, `response is not valid JSON: ${text.slice(0, 120)}`);
+      if (hasError(json)) throw mapProviderError({ provider: input.provider, model: input.model, status: res.status, body: json, ...(requestId !== undefined && { requestId }) });
+      acc.absorbCompletion(json);
+      if (acc.content) input.onDelta?.('content', acc.content);
+    }
+    return acc.result();
+  } catch (error) {
+    throw describe(link.signal.aborted ? link.signal.reason : error, input, acc);
+  } finally {
+    clearTimeout(watchdog);
+    link.dispose();
+  }
+}
+
+async function readStream(
+  body: NodeJS.ReadableStream,
+  input: AttemptInput,
+  acc: Accumulator,
+  onDelta: (channel: 'content' | 'reasoning', text: string) => void,
+): Promise<void> {
+  let done = false;
+  const parser = createParser({
+    onEvent(event: EventSourceMessage) {
+      if (done) return;
+      if (event.data === '[DONE]') {
+        done = true;
+        return;
+      }
+      const json = parseJson(event.data);
+      if (json === undefined) throw protocolError(input, `malformed stream chunk: ${event.data.slice(0, 120)}`);
+      if (hasError(json)) {
+        throw mapProviderError({ provider: input.provider, model: input.model, body: json, inStream: true, ...(acc.requestId !== undefined && { requestId: acc.requestId }) });
+      }
+      acc.absorbChunk(json, onDelta);
+    },
+  });
+  body.setEncoding('utf8');
+  for await (const chunk of body as AsyncIterable<string>) {
+    parser.feed(chunk);
+    if (done) break;
+  }
+  if (!done && !acc.finishReason) throw protocolError(input, 'stream ended before the completion finished');
+}
+
+/** Builds the response from a full completion or from stream chunks. */
+class Accumulator {
+  content = '';
+  reasoning = '';
+  finishReason = '';
+  usage: Usage = { inputTokens: 0, outputTokens: 0, totalTokens: 0 };
+  webSearch: WebSearchResult[] | undefined;
+  requestId: string | undefined;
+  forwardedChunks = 0;
+  private readonly toolCalls: ToolCall[] = [];
+
+  constructor(private model: string) {}
+
+  absorbCompletion(json: Record<string, unknown>): void {
+    const choice = firstChoice(json);
+    const message = (choice?.message ?? {}) as Record<string, unknown>;
+    this.content = typeof message.content === 'string' ? message.content : '';
+    this.reasoning = typeof message.reasoning_content === 'string' ? message.reasoning_content : '';
+    if (Array.isArray(message.tool_calls)) this.toolCalls.push(...(message.tool_calls as ToolCall[]));
+    this.finishReason = typeof choice?.finish_reason === 'string' ? choice.finish_reason : 'stop';
+    this.absorbMeta(json, choice);
+  }
+
+  absorbChunk(json: Record<string, unknown>, onDelta: (channel: 'content' | 'reasoning', text: string) => void): void {
+    const choice = firstChoice(json);
+    const delta = (choice?.delta ?? {}) as Record<string, unknown>;
+    if (typeof delta.reasoning_content === 'string' && delta.reasoning_content) {
+      this.reasoning += delta.reasoning_content;
+      onDelta('reasoning', delta.reasoning_content);
+    }
+    if (typeof delta.content === 'string' && delta.content) {
+      this.content += delta.content;
+      onDelta('content', delta.content);
+    }
+    if (Array.isArray(delta.tool_calls)) {
+      for (const part of delta.tool_calls as Array<Record<string, unknown>>) this.mergeToolCall(part);
+      onDelta('reasoning', '');
+    }
+    if (typeof choice?.finish_reason === 'string') this.finishReason = choice.finish_reason;
+    this.absorbMeta(json, choice);
+  }
+
+  result(): AttemptResult {
+    return {
+      content: this.content,
+      reasoning: this.reasoning,
+      toolCalls: this.toolCalls.filter(Boolean),
+      finishReason: this.finishReason || 'stop',
+      usage: this.usage,
+      model: this.model,
+      forwardedChunks: this.forwardedChunks,
+      ...(this.webSearch !== undefined && { webSearch: this.webSearch }),
+      ...(this.requestId !== undefined && { requestId: this.requestId }),
+    };
+  }
+
+  /** OpenAI streams tool calls as fragments keyed by index; arguments arrive in pieces. */
+  private mergeToolCall(part: Record<string, unknown>): void {
+    const index = typeof part.index === 'number' ? part.index : this.toolCalls.length;
+    const fn = (part.function ?? {}) as Record<string, unknown>;
+    const existing = this.toolCalls[index];
+    if (!existing) {
+      this.toolCalls[index] = {
+        id: String(part.id ?? `call_${index}`),
+        type: part.type === 'builtin_function' ? 'builtin_function' : 'function',
+        function: { name: String(fn.name ?? ''), arguments: String(fn.arguments ?? '') },
+      };
+      return;
+    }
+    if (typeof fn.name === 'string' && !existing.function.name) existing.function.name = fn.name;
+    if (typeof fn.arguments === 'string') existing.function.arguments += fn.arguments;
+  }
+
+  private absorbMeta(json: Record<string, unknown>, choice: Record<string, unknown> | undefined): void {
+    if (typeof json.model === 'string') this.model = json.model;
+    // Kimi has been seen to put usage on the choice rather than at the top level.
+    const usage = (json.usage ?? choice?.usage) as Record<string, unknown> | undefined;
+    if (usage && typeof usage === 'object') this.usage = toUsage(usage);
+    if (Array.isArray(json.web_search)) this.webSearch = (json.web_search as Array<Record<string, unknown>>).map(toSearchResult);
+  }
+}
+
+function toUsage(raw: Record<string, unknown>): Usage {
+  const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+  const input = num(raw.prompt_tokens);
+  const output = num(raw.completion_tokens);
+  const details = (raw.completion_tokens_details ?? {}) as Record<string, unknown>;
+  const prompt = (raw.prompt_tokens_details ?? {}) as Record<string, unknown>;
+  return {
+    inputTokens: input,
+    outputTokens: output,
+    totalTokens: num(raw.total_tokens) || input + output,
+    ...(typeof details.reasoning_tokens === 'number' && { reasoningTokens: details.reasoning_tokens }),
+    ...(typeof prompt.cached_tokens === 'number' && { cachedTokens: prompt.cached_tokens }),
+  };
+}
+
+function toSearchResult(raw: Record<string, unknown>): WebSearchResult {
+  const s = (v: unknown) => (typeof v === 'string' ? v : undefined);
+  const out: WebSearchResult = {};
+  for (const [key, value] of [
+    ['title', s(raw.title)],
+    ['link', s(raw.link)],
+    ['content', s(raw.content)],
+    ['media', s(raw.media)],
+    ['publishDate', s(raw.publish_date)],
+  ] as const) {
+    if (value !== undefined) out[key] = value;
+  }
+  return out;
+}
+
+function firstChoice(json: Record<string, unknown>): Record<string, unknown> | undefined {
+  const choices = json.choices;
+  return Array.isArray(choices) && typeof choices[0] === 'object' ? (choices[0] as Record<string, unknown>) : undefined;
+}
+
+function hasError(json: Record<string, unknown>): boolean {
+  return typeof json.error === 'object' && json.error !== null && !Array.isArray(json.choices);
+}
+
+function parseJson(text: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function header(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function protocolError(input: AttemptInput, message: string): ExaiError {
+  return new ExaiError('protocol', `${LABEL[input.provider]} ${input.model}: ${message}`, {
+    provider: input.provider,
+    model: input.model,
+    retryable: true,
+  });
+}
+
+/** Every failure leaves as an ExaiError that says whether content already reached the caller. */
+function describe(error: unknown, input: AttemptInput, acc: Accumulator): ExaiError {
+  const err = isExaiError(error)
+    ? error
+    : new ExaiError('network', `${LABEL[input.provider]} ${input.model}: connection failed: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+  err.provider ??= input.provider;
+  err.model ??= input.model;
+  if (input.forwards && acc.forwardedChunks > 0) err.forwarded = true;
+  return err;
+}
