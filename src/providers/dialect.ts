@@ -37,7 +37,10 @@ export function effectiveTemperature(model: ModelSpec, requested: number | undef
 
 export function basePayload(input: PayloadInput): Record<string, unknown> {
   const temperature = effectiveTemperature(input.model, input.temperature);
-  const maxTokens = Math.min(input.maxOutputTokens ?? input.model.maxOutputTokens, input.model.maxOutputTokens);
+  const maxTokens = Math.min(
+    input.maxOutputTokens ?? input.model.maxOutputTokens,
+    input.model.maxOutputTokens,
+  );
   return {
     model: input.model.name,
     messages: input.messages,

@@ -18,7 +18,8 @@ const k = (kind: ErrorKind, retryable: boolean, hint?: string): Mapped =>
 /** GLM business codes (docs.z.ai api-code). */
 function mapGlmCode(code: number): Mapped | undefined {
   if (code >= 1000 && code <= 1004) return k('auth', false, 'check GLM_API_KEY');
-  if ([1110, 1111, 1112, 1121].includes(code)) return k('auth', false, 'the GLM account is inactive or locked');
+  if ([1110, 1111, 1112, 1121].includes(code))
+    return k('auth', false, 'the GLM account is inactive or locked');
   if (code === 1113) return k('quota_exhausted', false, 'the GLM account is in arrears; recharge it');
   if (code === 1120) return k('upstream_error', true);
   if ((code >= 1210 && code <= 1215) || code === 1261) return k('bad_request', false);
@@ -28,11 +29,13 @@ function mapGlmCode(code: number): Mapped | undefined {
   if (code === 1231) return k('bad_request', false);
   if (code === 1234) return k('network', true);
   if (code === 1301) return k('content_filtered', false);
-  if (code === 1302) return k('rate_limited', true, 'too many concurrent GLM requests; lower GLM_MAX_CONCURRENCY');
+  if (code === 1302)
+    return k('rate_limited', true, 'too many concurrent GLM requests; lower GLM_MAX_CONCURRENCY');
   if (code === 1303) return k('rate_limited', true);
   if (code === 1304) return k('quota_exhausted', false, 'the daily GLM call quota is reached');
   if (code === 1305 || code === 1312) return k('overloaded', true);
-  if ([1308, 1309, 1310, 1313].includes(code)) return k('quota_exhausted', false, 'the GLM plan limit is reached');
+  if ([1308, 1309, 1310, 1313].includes(code))
+    return k('quota_exhausted', false, 'the GLM plan limit is reached');
   if (code === 1311) return k('bad_request', false, 'the model is not part of the GLM plan');
   return undefined;
 }
@@ -91,7 +94,7 @@ export function mapProviderError(input: ProviderErrorInput): ExaiError {
   const { code, type, message } = readErrorBody(input.body);
   let mapped: Mapped | undefined;
   if (input.provider === 'glm' && code !== undefined && /^\d+$/.test(code)) mapped = mapGlmCode(Number(code));
-  if (!mapped && type) mapped = mapKimiType(type, message);
+  if (!mapped && type && input.provider === 'kimi') mapped = mapKimiType(type, message);
   if (!mapped && input.status !== undefined) mapped = mapStatus(input.status);
   // An error object inside a 200 stream with nothing recognisable: the provider failed mid-way.
   mapped ??= k('upstream_error', true);
@@ -116,7 +119,8 @@ export function mapProviderError(input: ProviderErrorInput): ExaiError {
 
 function readErrorBody(body: unknown): { code?: string; type?: string; message: string } {
   const root = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
-  const error = typeof root.error === 'object' && root.error !== null ? (root.error as Record<string, unknown>) : root;
+  const error =
+    typeof root.error === 'object' && root.error !== null ? (root.error as Record<string, unknown>) : root;
   const str = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v) : undefined);
   const code = str(error.code);
   const type = str(error.type);

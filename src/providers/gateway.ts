@@ -69,7 +69,10 @@ export interface ModelGateway {
   close(): void;
 }
 
-export function createGateway(config: Config, deps: { logger: Logger; pool?: HttpPool; stream?: boolean }): ModelGateway {
+export function createGateway(
+  config: Config,
+  deps: { logger: Logger; pool?: HttpPool; stream?: boolean },
+): ModelGateway {
   const registry = createRegistry(config.modelsFile ? loadModelsFile(config.modelsFile) : []);
   const pool = deps.pool ?? createHttpPool({ maxSocketsPerOrigin: config.maxConnections });
   const shared = {
@@ -83,11 +86,33 @@ export function createGateway(config: Config, deps: { logger: Logger; pool?: Htt
     toolLoopMaxIterations: config.webSearchMaxIterations,
     stream: deps.stream ?? true,
   };
-  const make = (dialect: Dialect, baseUrl: string, apiKey: string | undefined, timeoutSecs: number, maxConcurrency: number) =>
-    createProvider(dialect, { ...shared, baseUrl, apiKey, timeoutMs: secondsToMs(timeoutSecs), maxConcurrency }, { pool, logger: deps.logger });
+  const make = (
+    dialect: Dialect,
+    baseUrl: string,
+    apiKey: string | undefined,
+    timeoutSecs: number,
+    maxConcurrency: number,
+  ) =>
+    createProvider(
+      dialect,
+      { ...shared, baseUrl, apiKey, timeoutMs: secondsToMs(timeoutSecs), maxConcurrency },
+      { pool, logger: deps.logger },
+    );
   const providers: Record<ProviderName, ProviderRuntime> = {
-    glm: make(glmDialect, config.glmApiUrl, config.glmApiKey, config.glmTimeoutSecs, config.glmMaxConcurrency),
-    kimi: make(kimiDialect, config.kimiApiUrl, config.kimiApiKey, config.kimiTimeoutSecs, config.kimiMaxConcurrency),
+    glm: make(
+      glmDialect,
+      config.glmApiUrl,
+      config.glmApiKey,
+      config.glmTimeoutSecs,
+      config.glmMaxConcurrency,
+    ),
+    kimi: make(
+      kimiDialect,
+      config.kimiApiUrl,
+      config.kimiApiKey,
+      config.kimiTimeoutSecs,
+      config.kimiMaxConcurrency,
+    ),
   };
   const log = deps.logger.child({ component: 'gateway' });
 
@@ -110,10 +135,13 @@ export function createGateway(config: Config, deps: { logger: Logger; pool?: Htt
   async function chat(request: GatewayRequest): Promise<ChatResponse> {
     const primary = resolveModel(request.model, { thinking: request.thinking ?? false });
     const runtime = providers[primary.provider];
-    const budget = Deadline.start(request.timeoutMs ?? request.parent?.remainingMs() ?? runtime.settings.timeoutMs, {
-      parent: request.parent ?? request.signal,
-      label: `${runtime.dialect.label} ${primary.name} call`,
-    });
+    const budget = Deadline.start(
+      request.timeoutMs ?? request.parent?.remainingMs() ?? runtime.settings.timeoutMs,
+      {
+        parent: request.parent ?? request.signal,
+        label: `${runtime.dialect.label} ${primary.name} call`,
+      },
+    );
     try {
       try {
         return await callOn(primary, request, budget);
@@ -122,23 +150,43 @@ export function createGateway(config: Config, deps: { logger: Logger; pool?: Htt
         const alternative = fallbackFor(primary, error, budget);
         if (!alternative) throw error;
         const to = { provider: alternative.provider, model: alternative.name };
-        log.warn({ event: 'fallback', from: primary.name, to: alternative.name, reason: error.kind }, `falling back to ${alternative.name}`);
+        log.warn(
+          { event: 'fallback', from: primary.name, to: alternative.name, reason: error.kind },
+          `falling back to ${alternative.name}`,
+        );
         providers[primary.provider].stats.countFallback();
-        request.onEvent?.({ type: 'fallback', from: { provider: primary.provider, model: primary.name }, to, reason: error.kind });
+        request.onEvent?.({
+          type: 'fallback',
+          from: { provider: primary.provider, model: primary.name },
+          to,
+          reason: error.kind,
+        });
         try {
           const response = await callOn(alternative, request, budget);
-          return { ...response, fallbackFrom: { provider: primary.provider, model: primary.name, reason: error.kind, message: error.message } };
+          return {
+            ...response,
+            fallbackFrom: {
+              provider: primary.provider,
+              model: primary.name,
+              reason: error.kind,
+              message: error.message,
+            },
+          };
         } catch (fallbackThrown) {
           const second = toExaiError(fallbackThrown);
-          throw new ExaiError(second.kind, `${error.message}; fallback to ${alternative.name} failed too: ${second.message}`, {
-            retryable: false,
-            provider: second.provider ?? alternative.provider,
-            model: second.model ?? alternative.name,
-            ...(second.status !== undefined && { status: second.status }),
-            ...(second.code !== undefined && { code: second.code }),
-            ...(second.attempts !== undefined && { attempts: (error.attempts ?? 0) + second.attempts }),
-            cause: second,
-          });
+          throw new ExaiError(
+            error.kind,
+            `${error.message}; fallback to ${alternative.name} failed too: ${second.message}`,
+            {
+              retryable: false,
+              provider: second.provider ?? alternative.provider,
+              model: second.model ?? alternative.name,
+              ...(second.status !== undefined && { status: second.status }),
+              ...(second.code !== undefined && { code: second.code }),
+              ...(second.attempts !== undefined && { attempts: (error.attempts ?? 0) + second.attempts }),
+              cause: second,
+            },
+          );
         }
       }
     } finally {
@@ -164,7 +212,12 @@ export function createGateway(config: Config, deps: { logger: Logger; pool?: Htt
     if (!config.fallbackOnFailure || error.forwarded || !FALLBACK_KINDS.has(error.kind)) return undefined;
     if (budget.remainingMs() < MIN_ATTEMPT_BUDGET_MS || !model.equivalent) return undefined;
     const alternative = registry.find(model.equivalent);
-    if (!alternative || alternative.provider === model.provider || !providers[alternative.provider].configured) return undefined;
+    if (
+      !alternative ||
+      alternative.provider === model.provider ||
+      !providers[alternative.provider].configured
+    )
+      return undefined;
     return alternative;
   }
 

@@ -68,23 +68,40 @@ export function createProvider(
 ): ProviderRuntime {
   const label = dialect.label;
   const log = deps.logger.child({ provider: dialect.name });
-  const breaker = createBreaker({ name: label, threshold: settings.breakerThreshold, resetMs: settings.breakerResetMs });
-  const bulkhead = createBulkhead({ name: label, limit: settings.maxConcurrency, maxQueue: settings.maxQueue });
+  const breaker = createBreaker({
+    name: label,
+    threshold: settings.breakerThreshold,
+    resetMs: settings.breakerResetMs,
+  });
+  const bulkhead = createBulkhead({
+    name: label,
+    limit: settings.maxConcurrency,
+    maxQueue: settings.maxQueue,
+  });
   const stats = createCallStats();
   const url = new URL(`${settings.baseUrl.replace(/\/+$/, '')}/chat/completions`);
-  const unsubscribe = breaker.onTransition((from, to) => log.warn({ event: 'breaker_transition', from, to }, `${label} breaker ${from} → ${to}`));
+  const unsubscribe = breaker.onTransition((from, to) =>
+    log.warn({ event: 'breaker_transition', from, to }, `${label} breaker ${from} → ${to}`),
+  );
 
   async function call(request: ProviderCall): Promise<ChatResponse> {
     const model = request.model;
     const started = performance.now();
     if (!settings.apiKey) {
-      throw new ExaiError('not_configured', `${label} is not configured: set ${dialect.keyVariables.join(' or ')}.`, {
-        provider: dialect.name,
-        model: model.name,
-      });
+      throw new ExaiError(
+        'not_configured',
+        `${label} is not configured: set ${dialect.keyVariables.join(' or ')}.`,
+        {
+          provider: dialect.name,
+          model: model.name,
+        },
+      );
     }
     const apiKey = settings.apiKey;
-    const deadline = Deadline.start(settings.timeoutMs, { parent: request.parent, label: `${label} ${model.name} call` });
+    const deadline = Deadline.start(settings.timeoutMs, {
+      parent: request.parent,
+      label: `${label} ${model.name} call`,
+    });
     let attempts = 0;
     let retries = 0;
     let messages = request.messages;
@@ -92,7 +109,12 @@ export function createProvider(
     try {
       for (;;) {
         attempts++;
-        request.onEvent?.({ type: 'attempt_start', provider: dialect.name, model: model.name, attempt: attempts });
+        request.onEvent?.({
+          type: 'attempt_start',
+          provider: dialect.name,
+          model: model.name,
+          attempt: attempts,
+        });
         const attemptStarted = performance.now();
         log.debug({ event: 'attempt_start', model: model.name, attempt: attempts }, 'attempt start');
         let result: AttemptResult;
@@ -123,21 +145,50 @@ export function createProvider(
         } catch (thrown) {
           const error = deadline.signal.aborted ? abortReason(deadline.signal) : toExaiError(thrown);
           if (error.kind === 'stalled') stats.countStall();
-          const decision = decideRetry({ error, retriesSoFar: retries, remainingMs: deadline.remainingMs(), options: settings.retry });
+          const decision = decideRetry({
+            error,
+            retriesSoFar: retries,
+            remainingMs: deadline.remainingMs(),
+            options: settings.retry,
+          });
           const attemptMs = Math.round(performance.now() - attemptStarted);
           log.info(
-            { event: 'attempt_end', model: model.name, attempt: attempts, ms: attemptMs, outcome: error.kind, status: error.status, code: error.code, retry: decision.retry ? decision.delayMs : false },
+            {
+              event: 'attempt_end',
+              model: model.name,
+              attempt: attempts,
+              ms: attemptMs,
+              outcome: error.kind,
+              status: error.status,
+              code: error.code,
+              retry: decision.retry ? decision.delayMs : false,
+            },
             `${label} attempt ${attempts} failed: ${error.kind}`,
           );
           if (!decision.retry) throw finalError(error, decision.why);
           retries++;
           stats.countRetry();
-          request.onEvent?.({ type: 'retry', provider: dialect.name, model: model.name, attempt: attempts, delayMs: Math.round(decision.delayMs), reason: error.kind });
+          request.onEvent?.({
+            type: 'retry',
+            provider: dialect.name,
+            model: model.name,
+            attempt: attempts,
+            delayMs: Math.round(decision.delayMs),
+            reason: error.kind,
+          });
           await sleep(decision.delayMs, deadline.signal);
           continue;
         }
         log.info(
-          { event: 'attempt_end', model: model.name, attempt: attempts, ms: Math.round(performance.now() - attemptStarted), outcome: 'ok', finish: result.finishReason, tokens: result.usage.totalTokens },
+          {
+            event: 'attempt_end',
+            model: model.name,
+            attempt: attempts,
+            ms: Math.round(performance.now() - attemptStarted),
+            outcome: 'ok',
+            finish: result.finishReason,
+            tokens: result.usage.totalTokens,
+          },
           `${label} attempt ${attempts} ok`,
         );
 
@@ -145,7 +196,11 @@ export function createProvider(
         if (next) {
           toolRounds++;
           if (toolRounds > settings.toolLoopMaxIterations) {
-            throw new ExaiError('protocol', `${label} ${model.name}: still asking for web searches after ${settings.toolLoopMaxIterations} rounds; stopped`, { retryable: false });
+            throw new ExaiError(
+              'protocol',
+              `${label} ${model.name}: still asking for web searches after ${settings.toolLoopMaxIterations} rounds; stopped`,
+              { retryable: false },
+            );
           }
           request.onEvent?.({ type: 'web_search', iteration: toolRounds });
           messages = next;
@@ -167,7 +222,8 @@ export function createProvider(
         };
       }
     } catch (thrown) {
-      const error = deadline.signal.aborted && !isExaiError(thrown) ? abortReason(deadline.signal) : toExaiError(thrown);
+      const error =
+        deadline.signal.aborted && !isExaiError(thrown) ? abortReason(deadline.signal) : toExaiError(thrown);
       error.provider ??= dialect.name;
       error.model ??= model.name;
       error.attempts = attempts;
@@ -179,7 +235,8 @@ export function createProvider(
     }
 
     function finalError(error: ExaiError, why: string): ExaiError {
-      if (error.kind === 'timeout' || error.kind === 'cancelled' || error.kind === 'circuit_open') return error;
+      if (error.kind === 'timeout' || error.kind === 'cancelled' || error.kind === 'circuit_open')
+        return error;
       if (!error.retryable || error.forwarded) return error;
       // A retryable error we stopped retrying: say why, so "overloaded" does not read as "tried once".
       return new ExaiError(error.kind, `${error.message} (${why})`, {

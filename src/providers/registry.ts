@@ -58,13 +58,19 @@ export function loadModelsFile(path: string): unknown[] {
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new ExaiError('bad_request', `EXAI_MODELS_FILE ${path} cannot be read: ${(error as Error).message}`);
+    throw new ExaiError(
+      'bad_request',
+      `EXAI_MODELS_FILE ${path} cannot be read: ${(error as Error).message}`,
+    );
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new ExaiError('bad_request', `EXAI_MODELS_FILE ${path} is not valid JSON: ${(error as Error).message}`);
+    throw new ExaiError(
+      'bad_request',
+      `EXAI_MODELS_FILE ${path} is not valid JSON: ${(error as Error).message}`,
+    );
   }
   const parsed = fileSchema.safeParse(json);
   if (!parsed.success) {
@@ -76,7 +82,10 @@ export function loadModelsFile(path: string): unknown[] {
 function invalidEntry(index: number, error: z.ZodError, isNew = false): ExaiError {
   const detail = error.issues.map(i => `${i.path.join('.') || '(entry)'}: ${i.message}`).join('; ');
   const hint = isNew ? ' A new model needs provider, contextWindow, maxOutputTokens and thinking.' : '';
-  return new ExaiError('bad_request', `Model entry #${index + 1} in EXAI_MODELS_FILE is invalid: ${detail}.${hint}`);
+  return new ExaiError(
+    'bad_request',
+    `Model entry #${index + 1} in EXAI_MODELS_FILE is invalid: ${detail}.${hint}`,
+  );
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {

@@ -51,8 +51,20 @@ export interface WebSearchResult {
 export type CallEvent =
   | { type: 'attempt_start'; provider: ProviderName; model: string; attempt: number }
   | { type: 'delta'; channel: 'content' | 'reasoning'; text: string }
-  | { type: 'retry'; provider: ProviderName; model: string; attempt: number; delayMs: number; reason: ErrorKind }
-  | { type: 'fallback'; from: { provider: ProviderName; model: string }; to: { provider: ProviderName; model: string }; reason: ErrorKind }
+  | {
+      type: 'retry';
+      provider: ProviderName;
+      model: string;
+      attempt: number;
+      delayMs: number;
+      reason: ErrorKind;
+    }
+  | {
+      type: 'fallback';
+      from: { provider: ProviderName; model: string };
+      to: { provider: ProviderName; model: string };
+      reason: ErrorKind;
+    }
   | { type: 'web_search'; iteration: number };
 
 export interface ChatRequest {

@@ -52,10 +52,14 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
   const acc = new Accumulator(input.model);
   const stall = (what: string, ms: number) => () =>
     link.abort(
-      new ExaiError('stalled', `${LABEL[input.provider]} ${input.model}: ${what} for ${ms / 1000} s; attempt abandoned`, {
-        provider: input.provider,
-        model: input.model,
-      }),
+      new ExaiError(
+        'stalled',
+        `${LABEL[input.provider]} ${input.model}: ${what} for ${ms / 1000} s; attempt abandoned`,
+        {
+          provider: input.provider,
+          model: input.model,
+        },
+      ),
     );
   let watchdog: NodeJS.Timeout | undefined = input.stream
     ? setTimeout(stall('no content arrived', input.firstTokenMs), input.firstTokenMs)
@@ -68,12 +72,20 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
   try {
     const res = await postJson(
       input.url,
-      { ...input.payload, stream: input.stream, ...(input.stream && { stream_options: { include_usage: true } }) },
+      {
+        ...input.payload,
+        stream: input.stream,
+        ...(input.stream && { stream_options: { include_usage: true } }),
+      },
       {
         pool: input.pool,
         signal: link.signal,
         connectTimeoutMs: input.connectTimeoutMs,
-        headers: { authorization: `Bearer ${input.apiKey}`, accept: input.stream ? 'text/event-stream' : 'application/json', ...input.extraHeaders },
+        headers: {
+          authorization: `Bearer ${input.apiKey}`,
+          accept: input.stream ? 'text/event-stream' : 'application/json',
+          ...input.extraHeaders,
+        },
       },
     );
     const requestId = header(res.headers['x-request-id']) ?? header(res.headers['msh-request-id']);
@@ -104,7 +116,14 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
       const text = await readText(res.body);
       const json = parseJson(text);
       if (json === undefined) throw protocolError(input, `response is not valid JSON: ${text.slice(0, 120)}`);
-      if (hasError(json)) throw mapProviderError({ provider: input.provider, model: input.model, status: res.status, body: json, ...(requestId !== undefined && { requestId }) });
+      if (hasError(json))
+        throw mapProviderError({
+          provider: input.provider,
+          model: input.model,
+          status: res.status,
+          body: json,
+          ...(requestId !== undefined && { requestId }),
+        });
       acc.absorbCompletion(json);
       if (acc.content) input.onDelta?.('content', acc.content);
     }
@@ -132,9 +151,16 @@ async function readStream(
         return;
       }
       const json = parseJson(event.data);
-      if (json === undefined) throw protocolError(input, `malformed stream chunk: ${event.data.slice(0, 120)}`);
+      if (json === undefined)
+        throw protocolError(input, `malformed stream chunk: ${event.data.slice(0, 120)}`);
       if (hasError(json)) {
-        throw mapProviderError({ provider: input.provider, model: input.model, body: json, inStream: true, ...(acc.requestId !== undefined && { requestId: acc.requestId }) });
+        throw mapProviderError({
+          provider: input.provider,
+          model: input.model,
+          body: json,
+          inStream: true,
+          ...(acc.requestId !== undefined && { requestId: acc.requestId }),
+        });
       }
       acc.absorbChunk(json, onDelta);
     },
@@ -170,7 +196,10 @@ class Accumulator {
     this.absorbMeta(json, choice);
   }
 
-  absorbChunk(json: Record<string, unknown>, onDelta: (channel: 'content' | 'reasoning', text: string) => void): void {
+  absorbChunk(
+    json: Record<string, unknown>,
+    onDelta: (channel: 'content' | 'reasoning', text: string) => void,
+  ): void {
     const choice = firstChoice(json);
     const delta = (choice?.delta ?? {}) as Record<string, unknown>;
     if (typeof delta.reasoning_content === 'string' && delta.reasoning_content) {
@@ -225,7 +254,8 @@ class Accumulator {
     // Kimi has been seen to put usage on the choice rather than at the top level.
     const usage = (json.usage ?? choice?.usage) as Record<string, unknown> | undefined;
     if (usage && typeof usage === 'object') this.usage = toUsage(usage);
-    if (Array.isArray(json.web_search)) this.webSearch = (json.web_search as Array<Record<string, unknown>>).map(toSearchResult);
+    if (Array.isArray(json.web_search))
+      this.webSearch = (json.web_search as Array<Record<string, unknown>>).map(toSearchResult);
   }
 }
 
@@ -261,7 +291,9 @@ function toSearchResult(raw: Record<string, unknown>): WebSearchResult {
 
 function firstChoice(json: Record<string, unknown>): Record<string, unknown> | undefined {
   const choices = json.choices;
-  return Array.isArray(choices) && typeof choices[0] === 'object' ? (choices[0] as Record<string, unknown>) : undefined;
+  return Array.isArray(choices) && typeof choices[0] === 'object'
+    ? (choices[0] as Record<string, unknown>)
+    : undefined;
 }
 
 function hasError(json: Record<string, unknown>): boolean {
@@ -293,7 +325,11 @@ function protocolError(input: AttemptInput, message: string): ExaiError {
 function describe(error: unknown, input: AttemptInput, acc: Accumulator): ExaiError {
   const err = isExaiError(error)
     ? error
-    : new ExaiError('network', `${LABEL[input.provider]} ${input.model}: connection failed: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+    : new ExaiError(
+        'network',
+        `${LABEL[input.provider]} ${input.model}: connection failed: ${(error as Error)?.message ?? String(error)}`,
+        { cause: error },
+      );
   err.provider ??= input.provider;
   err.model ??= input.model;
   if (input.forwards && acc.forwardedChunks > 0) err.forwarded = true;

@@ -1,0 +1,246 @@
+/**
+ * The default conversation store: one SQLite file in WAL mode, shared by every exai-mcp process on the
+ * machine (each MCP client starts its own server). Every write is a `BEGIN IMMEDIATE` transaction that
+ * re-reads the thread row, checks expiry and the turn limit, writes, and bumps updated_at/expires_at — so
+ * concurrent appenders in different processes serialise on SQLite's lock and never lose a turn.
+ *
+ * better-sqlite3 is synchronous: a call blocks the event loop for its duration (microseconds, or up to the
+ * busy timeout while another process holds the write lock). The async signatures are for the port's sake.
+ */
+import { randomUUID } from 'node:crypto';
+import { ExaiError } from '../errors.js';
+import {
+  cancelledBeforeStart,
+  canonicalId,
+  checkNewState,
+  checkTurn,
+  isThreadId,
+  resolveOptions,
+  storeClosed,
+  sweepIntervalMs,
+  threadNotFound,
+  tooManyTurns,
+} from './common.js';
+import { openDatabase, storeError } from './sqlite-schema.js';
+import type {
+  ConversationStore,
+  ConversationTurn,
+  CreateThreadInput,
+  StoreOptions,
+  Thread,
+} from './types.js';
+
+export { defaultDataDir, defaultDbPath } from './data-dir.js';
+
+export interface SqliteStoreOptions extends StoreOptions {
+  /** Database file path (its folder is created with mode 0o700), or ':memory:'. */
+  path: string;
+  /** How long a write waits for another process's lock before failing as `overloaded`. Default 5000. */
+  busyTimeoutMs?: number;
+}
+
+interface ThreadRow {
+  id: string;
+  parent_id: string | null;
+  tool_name: string;
+  created_at: string;
+  updated_at: string;
+  expires_at: number;
+  turn_count: number;
+  initial_context: string;
+  state: string;
+}
+
+interface TurnRow {
+  role: 'user' | 'assistant';
+  content: string;
+  timestamp: string;
+  files: string | null;
+  images: string | null;
+  tool_name: string | null;
+  model_provider: string | null;
+  model_name: string | null;
+  metadata: string | null;
+}
+
+type TurnParams = TurnRow & { thread_id: string; seq: number };
+
+function toTurnParams(threadId: string, seq: number, turn: ConversationTurn): TurnParams {
+  const json = (value: unknown): string | null => (value === undefined ? null : JSON.stringify(value));
+  return {
+    thread_id: threadId,
+    seq,
+    role: turn.role,
+    content: turn.content,
+    timestamp: turn.timestamp,
+    files: json(turn.files),
+    images: json(turn.images),
+    tool_name: turn.toolName ?? null,
+    model_provider: turn.modelProvider ?? null,
+    model_name: turn.modelName ?? null,
+    metadata: json(turn.metadata),
+  };
+}
+
+function fromTurnRow(row: TurnRow): ConversationTurn {
+  const turn: ConversationTurn = { role: row.role, content: row.content, timestamp: row.timestamp };
+  if (row.files !== null) turn.files = JSON.parse(row.files) as string[];
+  if (row.images !== null) turn.images = JSON.parse(row.images) as string[];
+  if (row.tool_name !== null) turn.toolName = row.tool_name;
+  if (row.model_provider !== null) turn.modelProvider = row.model_provider;
+  if (row.model_name !== null) turn.modelName = row.model_name;
+  if (row.metadata !== null) turn.metadata = JSON.parse(row.metadata) as Record<string, unknown>;
+  return turn;
+}
+
+export function createSqliteStore(options: SqliteStoreOptions): ConversationStore {
+  const { ttlMs, maxTurns, now } = resolveOptions(options);
+  const dbPath = options.path;
+  const db = openDatabase(dbPath, options.busyTimeoutMs ?? 5000);
+
+  const sql = {
+    thread: db.prepare<[string], ThreadRow>('SELECT * FROM threads WHERE id = ?'),
+    turns: db.prepare<[string], TurnRow>(
+      `SELECT role, content, timestamp, files, images, tool_name, model_provider, model_name, metadata
+         FROM turns WHERE thread_id = ? ORDER BY seq`,
+    ),
+    insertThread: db.prepare<[Omit<ThreadRow, 'state'>]>(
+      `INSERT INTO threads (id, parent_id, tool_name, created_at, updated_at, expires_at, turn_count, initial_context, state)
+       VALUES (@id, @parent_id, @tool_name, @created_at, @updated_at, @expires_at, @turn_count, @initial_context, '{}')`,
+    ),
+    insertTurn: db.prepare<[TurnParams]>(
+      `INSERT INTO turns (thread_id, seq, role, content, timestamp, files, images, tool_name, model_provider, model_name, metadata)
+       VALUES (@thread_id, @seq, @role, @content, @timestamp, @files, @images, @tool_name, @model_provider, @model_name, @metadata)`,
+    ),
+    bumpTurns: db.prepare<[number, string, number, string]>(
+      'UPDATE threads SET turn_count = ?, updated_at = ?, expires_at = ? WHERE id = ?',
+    ),
+    setState: db.prepare<[string, string, number, string]>(
+      'UPDATE threads SET state = ?, updated_at = ?, expires_at = ? WHERE id = ?',
+    ),
+    sweep: db.prepare<[number]>('DELETE FROM threads WHERE expires_at <= ?'),
+  };
+  let closed = false;
+  let lastSweep = Number.NEGATIVE_INFINITY;
+
+  function readThread(row: ThreadRow): Thread {
+    const thread: Thread = {
+      id: row.id,
+      toolName: row.tool_name,
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+      turns: sql.turns.all(row.id).map(fromTurnRow),
+      initialContext: JSON.parse(row.initial_context) as Record<string, unknown>,
+      state: JSON.parse(row.state) as Record<string, unknown>,
+    };
+    if (row.parent_id !== null) thread.parentId = row.parent_id;
+    return thread;
+  }
+
+  /** The live row, read inside the caller's transaction so the checks and the write see the same data. */
+  function liveRow(id: string, at: number): ThreadRow {
+    const row = sql.thread.get(id);
+    if (row === undefined || row.expires_at <= at) throw threadNotFound(id, ttlMs);
+    return row;
+  }
+
+  function sweepNow(): number {
+    const at = now();
+    lastSweep = at;
+    // Turns go with their thread through ON DELETE CASCADE (foreign_keys is on for this connection).
+    return db.transaction(() => sql.sweep.run(at).changes).immediate();
+  }
+
+  /** Runs one store operation: closed check, then SQLite failures translated to ExaiErrors naming the file. */
+  function run<T>(operation: string, body: () => T): Promise<T> {
+    try {
+      if (closed) throw storeClosed('sqlite');
+      return Promise.resolve(body());
+    } catch (error) {
+      return Promise.reject(storeError(dbPath, operation, error));
+    }
+  }
+
+  const createTx = db.transaction((input: CreateThreadInput): Thread => {
+    const at = now();
+    const id = randomUUID();
+    const iso = new Date(at).toISOString();
+    sql.insertThread.run({
+      id,
+      parent_id: input.parentId?.toLowerCase() ?? null,
+      tool_name: input.toolName,
+      created_at: iso,
+      updated_at: iso,
+      expires_at: at + ttlMs,
+      turn_count: input.firstTurn === undefined ? 0 : 1,
+      initial_context: JSON.stringify(input.initialContext ?? {}),
+    });
+    if (input.firstTurn !== undefined) sql.insertTurn.run(toTurnParams(id, 1, input.firstTurn));
+    return readThread(liveRow(id, at));
+  });
+
+  const appendTx = db.transaction((id: string, turn: ConversationTurn): Thread => {
+    // The clock is read after the lock is held: a wait for another process must not shorten the TTL.
+    const at = now();
+    const row = liveRow(id, at);
+    if (row.turn_count >= maxTurns) throw tooManyTurns(id, maxTurns);
+    sql.insertTurn.run(toTurnParams(id, row.turn_count + 1, turn));
+    sql.bumpTurns.run(row.turn_count + 1, new Date(at).toISOString(), at + ttlMs, id);
+    return readThread(liveRow(id, at));
+  });
+
+  const updateStateTx = db.transaction(
+    (id: string, update: (state: Record<string, unknown>) => Record<string, unknown>): Thread => {
+      const at = now();
+      const row = liveRow(id, at);
+      const next = checkNewState(update(JSON.parse(row.state) as Record<string, unknown>));
+      sql.setState.run(JSON.stringify(next), new Date(at).toISOString(), at + ttlMs, id);
+      return readThread(liveRow(id, at));
+    },
+  );
+
+  // A deferred (read) transaction gives get() one consistent snapshot of the thread row and its turns.
+  const getTx = db.transaction((id: string): Thread => readThread(liveRow(id, now())));
+
+  return {
+    kind: 'sqlite',
+
+    create(input: CreateThreadInput, signal?: AbortSignal): Promise<Thread> {
+      return run('create', () => {
+        cancelledBeforeStart(signal);
+        if (input.parentId !== undefined && !isThreadId(input.parentId)) {
+          throw new ExaiError('bad_request', 'parentId must be a thread id (UUID).');
+        }
+        if (input.firstTurn !== undefined) checkTurn(input.firstTurn);
+        if (now() - lastSweep >= sweepIntervalMs(ttlMs)) sweepNow();
+        return createTx.immediate(input);
+      });
+    },
+
+    get(id: string): Promise<Thread> {
+      return run('get', () => getTx.deferred(canonicalId(id)));
+    },
+
+    appendTurn(id: string, turn: ConversationTurn): Promise<Thread> {
+      return run('appendTurn', () => {
+        const key = canonicalId(id);
+        checkTurn(turn);
+        return appendTx.immediate(key, turn);
+      });
+    },
+
+    updateState(id, update): Promise<Thread> {
+      return run('updateState', () => updateStateTx.immediate(canonicalId(id), update));
+    },
+
+    sweep(): Promise<number> {
+      return run('sweep', sweepNow);
+    },
+
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      db.close();
+    },
+  };
+}

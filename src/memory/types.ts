@@ -1,0 +1,69 @@
+/**
+ * The conversation store port. SQLite (default, shared by every server process on one machine), in-memory
+ * (tests, EXAI_STORE=memory) and a later Redis store implement it with the same guarantees: appends and
+ * state updates are atomic per thread, expiry is `ttlMs` after the last write, and every failure is an
+ * ExaiError (`not_found` for unknown/malformed/expired ids, `bad_request` past `maxTurns`).
+ */
+
+export interface ConversationTurn {
+  role: 'user' | 'assistant';
+  content: string;
+  /** ISO 8601. */
+  timestamp: string;
+  files?: string[];
+  images?: string[];
+  toolName?: string;
+  modelProvider?: string;
+  modelName?: string;
+  /** Must be JSON-serialisable: stores persist it as JSON. */
+  metadata?: Record<string, unknown>;
+}
+
+export interface Thread {
+  /** UUID v4. */
+  id: string;
+  parentId?: string;
+  toolName: string;
+  /** ISO 8601. */
+  createdAt: string;
+  /** ISO 8601; the time of the last append or state update. */
+  updatedAt: string;
+  /** Oldest first. */
+  turns: ConversationTurn[];
+  initialContext: Record<string, unknown>;
+  /** per-thread workflow state (step history, consolidated findings) keyed by the tool; never shared across threads */
+  state: Record<string, unknown>;
+}
+
+export interface CreateThreadInput {
+  toolName: string;
+  initialContext?: Record<string, unknown>;
+  parentId?: string;
+  firstTurn?: ConversationTurn;
+}
+
+export interface ConversationStore {
+  create(input: CreateThreadInput, signal?: AbortSignal): Promise<Thread>;
+  /** Throws ExaiError not_found (unknown, malformed UUID, or expired) with a message telling the agent what to do. */
+  get(id: string): Promise<Thread>;
+  /** Appends atomically (two concurrent appenders both land, in some order); refuses beyond maxTurns with ExaiError bad_request; refreshes the TTL. Returns the updated thread. */
+  appendTurn(id: string, turn: ConversationTurn): Promise<Thread>;
+  /** Atomic read-modify-write of thread.state (the updater runs inside the store's transaction/lock; it must be synchronous). Refreshes the TTL. */
+  updateState(
+    id: string,
+    update: (state: Record<string, unknown>) => Record<string, unknown>,
+  ): Promise<Thread>;
+  /** Removes expired threads; returns how many. */
+  sweep(): Promise<number>;
+  close(): Promise<void>;
+  readonly kind: 'sqlite' | 'memory';
+}
+
+export interface StoreOptions {
+  /** A thread expires this long after its last write (create, append, state update). */
+  ttlMs: number;
+  /** Most turns one thread may hold, the first turn included. */
+  maxTurns: number;
+  /** Epoch milliseconds; injected by tests to move time. */
+  now?: () => number;
+}

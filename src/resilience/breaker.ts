@@ -1,0 +1,238 @@
+import {
+  CircuitState,
+  ConsecutiveBreaker,
+  circuitBreaker,
+  handleWhen,
+  type IBreaker,
+  type IDisposable,
+  isBrokenCircuitError,
+} from 'cockatiel';
+import { type ErrorKind, ExaiError, isExaiError } from '../errors.js';
+import { abortReason } from './deadline.js';
+
+/**
+ * One circuit breaker per provider, on cockatiel 3.2.1's CircuitBreakerPolicy + ConsecutiveBreaker.
+ *
+ * Deviations from plain cockatiel, and why:
+ * - Auth and quota failures open the breaker at once: every further call would fail the same way. A small
+ *   IBreaker wraps ConsecutiveBreaker and reads the policy's `lastFailure`, which cockatiel sets just before it
+ *   calls `failure()`, so the decision sees the exact error without shared flags between concurrent calls.
+ * - While half-open we fail fast instead of letting cockatiel park callers behind the probe: that wait is not
+ *   abortable, and the re-execute after it drops the caller's AbortSignal (fixed only in cockatiel 4, Node 22+).
+ * - Errors of the caller's making (cancelled, bad_request, not_found, content_filtered, circuit_open,
+ *   not_configured, non-ExaiErrors) pass through unchanged and neither count nor reset the consecutive count:
+ *   they say nothing about the provider's health. A probe that ends that way proved the provider answers and
+ *   closes the breaker (cockatiel's rule), except a cancelled probe, which proved nothing and reopens it.
+ * - The half-open transition is lazy (cockatiel): after `resetMs` the breaker reports 'open' until the next call,
+ *   which becomes the probe.
+ */
+export type BreakerStateName = 'closed' | 'open' | 'half_open';
+
+export interface BreakerSnapshot {
+  state: BreakerStateName;
+  consecutiveFailures: number;
+  openedAt?: string;
+  retryAt?: string;
+  /** The last failure that counted against the provider. */
+  lastError?: { kind: string; message: string; at: string };
+  /** The last 20 transitions, oldest first. */
+  transitions: Array<{ from: BreakerStateName; to: BreakerStateName; at: string }>;
+  /** failures = counted failures only; rejected = calls failed fast while open or half-open. */
+  counts: { successes: number; failures: number; rejected: number };
+}
+
+export interface ProviderBreaker {
+  execute<T>(fn: (signal: AbortSignal) => Promise<T>, signal: AbortSignal): Promise<T>;
+  snapshot(): BreakerSnapshot;
+  onTransition(listener: (from: BreakerStateName, to: BreakerStateName) => void): () => void;
+  dispose(): void;
+}
+
+const COUNTED_KINDS: ReadonlySet<ErrorKind> = new Set([
+  'timeout',
+  'stalled',
+  'network',
+  'overloaded',
+  'rate_limited',
+  'upstream_error',
+  'protocol',
+  'auth',
+  'quota_exhausted',
+]);
+const FATAL_KINDS: ReadonlySet<ErrorKind> = new Set(['auth', 'quota_exhausted']);
+const MAX_TRANSITIONS = 20;
+
+const isCounted = (error: unknown): error is ExaiError => isExaiError(error) && COUNTED_KINDS.has(error.kind);
+
+class OpenAtOnceOnFatal implements IBreaker {
+  readonly consecutive: ConsecutiveBreaker;
+  lastError: () => unknown = () => undefined;
+  constructor(threshold: number) {
+    this.consecutive = new ConsecutiveBreaker(threshold);
+  }
+  get state(): unknown {
+    return this.consecutive.state;
+  }
+  set state(value: unknown) {
+    this.consecutive.state = value as number;
+  }
+  success(): void {
+    this.consecutive.success();
+  }
+  failure(): boolean {
+    const error = this.lastError();
+    // Only an abandoned probe gets here uncounted; cockatiel reopens on any half-open failure regardless.
+    if (!isCounted(error)) return true;
+    return this.consecutive.failure() || FATAL_KINDS.has(error.kind);
+  }
+}
+
+export function createBreaker(options: {
+  name: string;
+  threshold: number;
+  resetMs: number;
+  /** Clock for messages and snapshots. cockatiel times the half-open on Date.now, so keep the two in step. */
+  now?: () => number;
+}): ProviderBreaker {
+  const { name, resetMs, now = Date.now } = options;
+  const breaker = new OpenAtOnceOnFatal(options.threshold);
+  const abandonedProbes = new WeakSet<object>();
+  const policy = circuitBreaker(
+    handleWhen(error => isCounted(error) || abandonedProbes.has(error)),
+    { halfOpenAfter: resetMs, breaker },
+  );
+  breaker.lastError = () => {
+    const last = policy.lastFailure;
+    return last && 'error' in last ? last.error : undefined;
+  };
+
+  const iso = (ms: number): string => new Date(ms).toISOString();
+  const tally = { successes: 0, failures: 0, rejected: 0 };
+  const transitions: BreakerSnapshot['transitions'] = [];
+  const listeners = new Set<(from: BreakerStateName, to: BreakerStateName) => void>();
+  let current: BreakerStateName = 'closed';
+  let openedAt: number | undefined;
+  // Taken when it opens: a slow call that started earlier may still succeed and reset the live count.
+  let failuresWhenOpened = 0;
+  let lastError: { kind: string; message: string; at: number } | undefined;
+  // cockatiel emits onHalfOpen synchronously just before it invokes the probe, so the next fn to start is it.
+  let probeStarting = false;
+
+  const subscriptions: IDisposable[] = [
+    policy.onHalfOpen(() => {
+      probeStarting = true;
+    }),
+    policy.onBreak(() => {
+      openedAt = now();
+      failuresWhenOpened = breaker.consecutive.state;
+    }),
+    // A probe that closes the breaker without a success (e.g. bad_request) skips breaker.success(); without
+    // this the count would stay at the threshold and one later failure would reopen at once.
+    policy.onReset(() => breaker.consecutive.success()),
+    policy.onStateChange(state => {
+      const to = stateName(state);
+      const from = current;
+      current = to;
+      if (from === to) return;
+      transitions.push({ from, to, at: iso(now()) });
+      if (transitions.length > MAX_TRANSITIONS) transitions.shift();
+      for (const listener of listeners) {
+        try {
+          listener(from, to);
+        } catch {
+          // A status or metrics listener's bug must not fail the provider call that happened to trigger it.
+        }
+      }
+    }),
+  ];
+
+  const openError = (): ExaiError => {
+    tally.rejected++;
+    const last = lastError ? `last: ${lastError.kind}: ${lastError.message}` : 'no error recorded';
+    const why =
+      lastError && FATAL_KINDS.has(lastError.kind as ErrorKind)
+        ? `${lastError.kind} failures open it at once; ${last}`
+        : `${failuresWhenOpened} consecutive failures; ${last}`;
+    if (policy.state === CircuitState.HalfOpen) {
+      // No retryAt: the probe decides, and it may run for as long as its own deadline allows.
+      return new ExaiError(
+        'circuit_open',
+        `${name} circuit breaker is half-open: one probe call is testing the provider (${why}); failing fast`,
+        { retryable: false, provider: name },
+      );
+    }
+    const retryAt = (openedAt ?? now()) + resetMs;
+    return new ExaiError(
+      'circuit_open',
+      `${name} circuit breaker is open until ${clockTime(retryAt)} (${why}); failing fast`,
+      { retryable: false, provider: name, retryAt },
+    );
+  };
+
+  return {
+    async execute<T>(fn: (signal: AbortSignal) => Promise<T>, signal: AbortSignal): Promise<T> {
+      if (signal.aborted) throw abortReason(signal);
+      if (policy.state === CircuitState.HalfOpen) throw openError();
+      try {
+        return await policy.execute(async () => {
+          const isProbe = probeStarting;
+          probeStarting = false;
+          try {
+            const value = await fn(signal);
+            tally.successes++;
+            return value;
+          } catch (error) {
+            if (isCounted(error)) {
+              tally.failures++;
+              lastError = { kind: error.kind, message: error.message, at: now() };
+            } else if (isProbe && isExaiError(error) && error.kind === 'cancelled') {
+              abandonedProbes.add(error);
+            }
+            throw error;
+          }
+        }, signal);
+      } catch (error) {
+        if (isBrokenCircuitError(error)) throw openError();
+        throw error;
+      }
+    },
+
+    snapshot(): BreakerSnapshot {
+      const snap: BreakerSnapshot = {
+        state: stateName(policy.state),
+        consecutiveFailures: breaker.consecutive.state,
+        transitions: transitions.map(t => ({ ...t })),
+        counts: { ...tally },
+      };
+      if (snap.state !== 'closed' && openedAt !== undefined) {
+        snap.openedAt = iso(openedAt);
+        snap.retryAt = iso(openedAt + resetMs);
+      }
+      if (lastError) snap.lastError = { ...lastError, at: iso(lastError.at) };
+      return snap;
+    },
+
+    onTransition(listener) {
+      listeners.add(listener);
+      return () => {
+        listeners.delete(listener);
+      };
+    },
+
+    dispose(): void {
+      for (const subscription of subscriptions) subscription.dispose();
+      listeners.clear();
+    },
+  };
+}
+
+function stateName(state: CircuitState): BreakerStateName {
+  if (state === CircuitState.Closed) return 'closed';
+  if (state === CircuitState.HalfOpen) return 'half_open';
+  return 'open';
+}
+
+/** Local wall-clock time of day (HH:MM:SS): what a person compares against their own clock. */
+function clockTime(epochMs: number): string {
+  return new Date(epochMs).toTimeString().slice(0, 8);
+}

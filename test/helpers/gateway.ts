@@ -1,0 +1,79 @@
+import { Writable } from 'node:stream';
+import { loadConfig } from '../../src/config/load.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { createGateway, type ModelGateway } from '../../src/providers/gateway.js';
+
+export interface TestGateway {
+  gateway: ModelGateway;
+  /** Every log record written, parsed. */
+  logs: Array<Record<string, unknown>>;
+  /** The raw log text, to check nothing secret was written. */
+  logText(): string;
+  close(): void;
+}
+
+export const TEST_KEY = 'sk-test-SECRET-0123456789';
+
+/** A gateway wired to the fake provider, with fast defaults a test can override with env-style settings. */
+export function testGateway(env: Record<string, string>, options: { stream?: boolean } = {}): TestGateway {
+  const config = loadConfig({
+    envFile: false,
+    env: {
+      // Never the real hosts: an unset provider points at a closed loopback port.
+      GLM_API_URL: 'http://127.0.0.1:9/unset',
+      KIMI_API_URL: 'http://127.0.0.1:9/unset',
+      FALLBACK_ON_FAILURE: 'false',
+      GLM_API_KEY: TEST_KEY,
+      KIMI_API_KEY: TEST_KEY,
+      PROVIDER_RETRY_BASE_MS: '10',
+      PROVIDER_RETRY_CAP_MS: '50',
+      GLM_TIMEOUT_SECS: '5',
+      KIMI_TIMEOUT_SECS: '5',
+      LOG_LEVEL: 'debug',
+      ...env,
+    },
+  });
+  const chunks: string[] = [];
+  const destination = new Writable({
+    write(chunk, _encoding, done) {
+      chunks.push(String(chunk));
+      done();
+    },
+  });
+  const logger = createLogger({ level: config.logLevel, destination });
+  const gateway = createGateway(config, {
+    logger,
+    ...(options.stream !== undefined && { stream: options.stream }),
+  });
+  return {
+    gateway,
+    get logs() {
+      return chunks
+        .join('')
+        .split('\n')
+        .filter(Boolean)
+        .map(line => JSON.parse(line) as Record<string, unknown>);
+    },
+    logText: () => chunks.join(''),
+    close: () => gateway.close(),
+  };
+}
+
+export const user = (text: string) => [{ role: 'user' as const, content: text }];
+
+/** Resolves with the rejection of a promise that must fail. */
+export async function rejection(promise: Promise<unknown>): Promise<Record<string, unknown> & Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Record<string, unknown> & Error;
+  }
+  throw new Error('expected the call to fail, but it succeeded');
+}
+
+/** Handles this process holds that a finished test must not leave behind (sockets, servers, timers). */
+export function liveHandles(): string[] {
+  return process
+    .getActiveResourcesInfo()
+    .filter(name => name === 'TCPSocketWrap' || name === 'TCPServerWrap' || name === 'Timeout');
+}

@@ -1,0 +1,63 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createRegistry, loadModelsFile } from '../../src/providers/registry.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+const file = (text: string) => {
+  const dir = mkdtempSync(join(tmpdir(), 'exai-models-'));
+  dirs.push(dir);
+  const path = join(dir, 'models.json');
+  writeFileSync(path, text);
+  return path;
+};
+
+describe('model registry', () => {
+  it('ships GLM and Kimi models including the K2 thinking models', () => {
+    const names = createRegistry()
+      .list()
+      .map(m => m.name);
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'glm-4.6',
+        'glm-4.5-flash',
+        'kimi-k2-0905-preview',
+        'kimi-k2-thinking',
+        'kimi-k2-thinking-turbo',
+      ]),
+    );
+  });
+
+  it('adds new models and overrides fields of existing ones from EXAI_MODELS_FILE', () => {
+    const path = file(
+      JSON.stringify({
+        models: [
+          {
+            name: 'glm-5.1',
+            provider: 'glm',
+            contextWindow: 200000,
+            maxOutputTokens: 32768,
+            thinking: 'param',
+            aliases: ['glm5'],
+          },
+          { name: 'glm-4.6', maxOutputTokens: 16384 },
+        ],
+      }),
+    );
+    const registry = createRegistry(loadModelsFile(path));
+    expect(registry.resolve('glm5').name).toBe('glm-5.1');
+    expect(registry.resolve('glm-4.6').maxOutputTokens).toBe(16384);
+    expect(registry.resolve('glm-4.6').contextWindow).toBe(200000);
+  });
+
+  it('rejects a bad models file with a message naming the entry and field', () => {
+    expect(() => loadModelsFile(file('{ nope'))).toThrow(/is not valid JSON/);
+    expect(() =>
+      createRegistry(loadModelsFile(file(JSON.stringify({ models: [{ name: 'x', provider: 'glm' }] })))),
+    ).toThrow(/Model entry #1 in EXAI_MODELS_FILE is invalid: contextWindow/);
+  });
+});
