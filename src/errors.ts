@@ -104,7 +104,9 @@ export class ExaiError extends Error {
 }
 
 export function isExaiError(value: unknown): value is ExaiError {
-  return typeof value === 'object' && value !== null && (value as { isExaiError?: unknown }).isExaiError === true;
+  return (
+    typeof value === 'object' && value !== null && (value as { isExaiError?: unknown }).isExaiError === true
+  );
 }
 
 /** Turns anything thrown into an ExaiError, keeping an existing one as is. */

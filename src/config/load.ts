@@ -42,7 +42,8 @@ export function loadConfig(options: LoadOptions = {}): Config {
     const found = pick(spec.env, env, fileEnv);
     const override = options.overrides?.[key];
     const raw = override !== undefined ? override : found?.value;
-    sources[key] = found && override === undefined ? { from: found.from, name: found.name } : { from: 'default' };
+    sources[key] =
+      found && override === undefined ? { from: found.from, name: found.name } : { from: 'default' };
     if (raw === undefined) {
       values[key] = spec.default;
       continue;

@@ -4,7 +4,17 @@
  */
 import { z } from 'zod';
 
-export type SettingUnit = 'seconds' | 'ms' | 'count' | 'bytes' | 'hours' | 'flag' | 'text' | 'url' | 'path' | 'secret';
+export type SettingUnit =
+  | 'seconds'
+  | 'ms'
+  | 'count'
+  | 'bytes'
+  | 'hours'
+  | 'flag'
+  | 'text'
+  | 'url'
+  | 'path'
+  | 'secret';
 
 export interface SettingSpec<T = unknown> {
   env: readonly string[];
@@ -22,7 +32,9 @@ const int = (min: number, max: number) =>
 const flag = z
   .union([z.boolean(), z.enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off', 'TRUE', 'FALSE'])])
   .transform(v => (typeof v === 'boolean' ? v : ['1', 'true', 'yes', 'on', 'TRUE'].includes(v)));
-const url = z.url({ error: 'must be an http(s) URL' }).refine(u => /^https?:\/\//.test(u), 'must start with http:// or https://');
+const url = z
+  .url({ error: 'must be an http(s) URL' })
+  .refine(u => /^https?:\/\//.test(u), 'must start with http:// or https://');
 const optionalText = z.string().min(1).optional();
 
 function setting<T>(spec: SettingSpec<T>): SettingSpec<T> {
@@ -30,46 +42,300 @@ function setting<T>(spec: SettingSpec<T>): SettingSpec<T> {
 }
 
 export const SETTINGS = {
-  glmApiKey: setting({ env: ['GLM_API_KEY', 'ZHIPUAI_API_KEY'], unit: 'secret', default: undefined, secret: true, schema: optionalText, description: 'GLM (Z.ai / ZhipuAI) API key. Without it GLM models are unavailable.' }),
-  glmApiUrl: setting({ env: ['GLM_API_URL', 'ZHIPUAI_API_URL'], unit: 'url', default: 'https://api.z.ai/api/paas/v4', schema: url, description: 'GLM base URL (China: https://open.bigmodel.cn/api/paas/v4).' }),
-  kimiApiKey: setting({ env: ['KIMI_API_KEY', 'MOONSHOT_API_KEY'], unit: 'secret', default: undefined, secret: true, schema: optionalText, description: 'Kimi (Moonshot) API key. Without it Kimi models are unavailable.' }),
-  kimiApiUrl: setting({ env: ['KIMI_API_URL', 'MOONSHOT_API_URL'], unit: 'url', default: 'https://api.moonshot.ai/v1', schema: url, description: 'Kimi base URL (China: https://api.moonshot.cn/v1).' }),
+  glmApiKey: setting({
+    env: ['GLM_API_KEY', 'ZHIPUAI_API_KEY'],
+    unit: 'secret',
+    default: undefined,
+    secret: true,
+    schema: optionalText,
+    description: 'GLM (Z.ai / ZhipuAI) API key. Without it GLM models are unavailable.',
+  }),
+  glmApiUrl: setting({
+    env: ['GLM_API_URL', 'ZHIPUAI_API_URL'],
+    unit: 'url',
+    default: 'https://api.z.ai/api/paas/v4',
+    schema: url,
+    description: 'GLM base URL (China: https://open.bigmodel.cn/api/paas/v4).',
+  }),
+  kimiApiKey: setting({
+    env: ['KIMI_API_KEY', 'MOONSHOT_API_KEY'],
+    unit: 'secret',
+    default: undefined,
+    secret: true,
+    schema: optionalText,
+    description: 'Kimi (Moonshot) API key. Without it Kimi models are unavailable.',
+  }),
+  kimiApiUrl: setting({
+    env: ['KIMI_API_URL', 'MOONSHOT_API_URL'],
+    unit: 'url',
+    default: 'https://api.moonshot.ai/v1',
+    schema: url,
+    description: 'Kimi base URL (China: https://api.moonshot.cn/v1).',
+  }),
 
-  workflowTimeoutSecs: setting({ env: ['WORKFLOW_TOOL_TIMEOUT_SECS'], unit: 'seconds', default: 600, schema: secs(0.01, 86_400), description: 'Budget for one whole workflow tool call.' }),
-  expertTimeoutSecs: setting({ env: ['EXPERT_ANALYSIS_TIMEOUT_SECS'], unit: 'seconds', default: 480, schema: secs(0.01, 86_400), description: 'Budget for expert analysis inside a workflow call (must not exceed the workflow budget).' }),
-  glmTimeoutSecs: setting({ env: ['GLM_TIMEOUT_SECS'], unit: 'seconds', default: 300, schema: secs(0.01, 86_400), description: 'Budget for one GLM call: every attempt, backoff sleep and queue wait (must not exceed the expert budget).' }),
-  kimiTimeoutSecs: setting({ env: ['KIMI_TIMEOUT_SECS'], unit: 'seconds', default: 300, schema: secs(0.01, 86_400), description: 'Budget for one Kimi call, as GLM_TIMEOUT_SECS.' }),
-  firstTokenTimeoutSecs: setting({ env: ['PROVIDER_FIRST_TOKEN_TIMEOUT_SECS'], unit: 'seconds', default: 120, schema: secs(0.01, 86_400), description: 'An attempt that yields no text or reasoning within this time of being sent is stalled (aborted, retried if nothing was forwarded).' }),
-  idleTimeoutSecs: setting({ env: ['PROVIDER_IDLE_TIMEOUT_SECS'], unit: 'seconds', default: 60, schema: secs(0.01, 86_400), description: 'Longest gap between content-bearing chunks; keep-alive comments and empty deltas do not count.' }),
-  connectTimeoutSecs: setting({ env: ['PROVIDER_CONNECT_TIMEOUT_SECS'], unit: 'seconds', default: 10, schema: secs(0.01, 600), description: 'TCP/TLS connect timeout per attempt.' }),
-  maxRetries: setting({ env: ['PROVIDER_MAX_RETRIES'], unit: 'count', default: 3, schema: int(0, 20), description: 'Retries after the first attempt (so 3 means up to 4 attempts), all within the provider budget.' }),
-  retryBaseMs: setting({ env: ['PROVIDER_RETRY_BASE_MS'], unit: 'ms', default: 500, schema: int(1, 600_000), description: 'Backoff base: attempt n sleeps a random time in [0, min(cap, base·2ⁿ)] (full jitter).' }),
-  retryCapMs: setting({ env: ['PROVIDER_RETRY_CAP_MS'], unit: 'ms', default: 8_000, schema: int(1, 600_000), description: 'Backoff cap for one sleep.' }),
-  maxConnections: setting({ env: ['PROVIDER_MAX_CONNECTIONS'], unit: 'count', default: 64, schema: int(1, 10_000), description: 'Keep-alive pool size: most open connections per provider origin.' }),
-  glmMaxConcurrency: setting({ env: ['GLM_MAX_CONCURRENCY'], unit: 'count', default: 32, schema: int(1, 100_000), description: 'Most GLM calls in flight; more wait in a queue whose wait counts against the call budget.' }),
-  kimiMaxConcurrency: setting({ env: ['KIMI_MAX_CONCURRENCY'], unit: 'count', default: 32, schema: int(1, 100_000), description: 'Most Kimi calls in flight, as GLM_MAX_CONCURRENCY.' }),
-  maxQueue: setting({ env: ['PROVIDER_MAX_QUEUE'], unit: 'count', default: 10_000, schema: int(0, 1_000_000), description: 'Most calls waiting for a concurrency slot per provider; beyond it calls fail at once as overloaded.' }),
-  breakerThreshold: setting({ env: ['BREAKER_FAILURE_THRESHOLD'], unit: 'count', default: 5, schema: int(1, 1_000), description: 'Consecutive failed calls that open a provider circuit breaker.' }),
-  breakerResetSecs: setting({ env: ['BREAKER_RESET_SECS'], unit: 'seconds', default: 30, schema: secs(0.01, 86_400), description: 'How long an open breaker fails fast before letting one probe call through.' }),
-  fallbackOnFailure: setting({ env: ['FALLBACK_ON_FAILURE'], unit: 'flag', default: true, schema: flag, description: 'When a provider is unavailable and budget remains, try the equivalent model on the other provider.' }),
-  kimiThinkingModel: setting({ env: ['KIMI_THINKING_MODEL'], unit: 'text', default: 'kimi-k2-thinking', schema: z.string().min(1), description: 'Kimi model used when thinking is asked of a Kimi model without thinking.' }),
-  webSearchMaxIterations: setting({ env: ['KIMI_WEBSEARCH_MAX_ITERATIONS'], unit: 'count', default: 5, schema: int(1, 20), description: 'Most $web_search tool-call rounds in one Kimi call.' }),
-  defaultModel: setting({ env: ['DEFAULT_MODEL'], unit: 'text', default: 'auto', schema: z.string().min(1), description: 'Model used when a call names none; `auto` picks per tool.' }),
-  modelsFile: setting({ env: ['EXAI_MODELS_FILE'], unit: 'path', default: undefined, schema: optionalText, description: 'JSON file of models to add or override (see "Models").' }),
-  logLevel: setting({ env: ['LOG_LEVEL'], unit: 'text', default: 'info', schema: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']), description: 'Log level of the JSON logs on stderr.' }),
+  workflowTimeoutSecs: setting({
+    env: ['WORKFLOW_TOOL_TIMEOUT_SECS'],
+    unit: 'seconds',
+    default: 600,
+    schema: secs(0.01, 86_400),
+    description: 'Budget for one whole workflow tool call.',
+  }),
+  expertTimeoutSecs: setting({
+    env: ['EXPERT_ANALYSIS_TIMEOUT_SECS'],
+    unit: 'seconds',
+    default: 480,
+    schema: secs(0.01, 86_400),
+    description: 'Budget for expert analysis inside a workflow call (must not exceed the workflow budget).',
+  }),
+  glmTimeoutSecs: setting({
+    env: ['GLM_TIMEOUT_SECS'],
+    unit: 'seconds',
+    default: 300,
+    schema: secs(0.01, 86_400),
+    description:
+      'Budget for one GLM call: every attempt, backoff sleep and queue wait (must not exceed the expert budget).',
+  }),
+  kimiTimeoutSecs: setting({
+    env: ['KIMI_TIMEOUT_SECS'],
+    unit: 'seconds',
+    default: 300,
+    schema: secs(0.01, 86_400),
+    description: 'Budget for one Kimi call, as GLM_TIMEOUT_SECS.',
+  }),
+  firstTokenTimeoutSecs: setting({
+    env: ['PROVIDER_FIRST_TOKEN_TIMEOUT_SECS'],
+    unit: 'seconds',
+    default: 120,
+    schema: secs(0.01, 86_400),
+    description:
+      'An attempt that yields no text or reasoning within this time of being sent is stalled (aborted, retried if nothing was forwarded).',
+  }),
+  idleTimeoutSecs: setting({
+    env: ['PROVIDER_IDLE_TIMEOUT_SECS'],
+    unit: 'seconds',
+    default: 60,
+    schema: secs(0.01, 86_400),
+    description:
+      'Longest gap between content-bearing chunks; keep-alive comments and empty deltas do not count.',
+  }),
+  connectTimeoutSecs: setting({
+    env: ['PROVIDER_CONNECT_TIMEOUT_SECS'],
+    unit: 'seconds',
+    default: 10,
+    schema: secs(0.01, 600),
+    description: 'TCP/TLS connect timeout per attempt.',
+  }),
+  maxRetries: setting({
+    env: ['PROVIDER_MAX_RETRIES'],
+    unit: 'count',
+    default: 3,
+    schema: int(0, 20),
+    description:
+      'Retries after the first attempt (so 3 means up to 4 attempts), all within the provider budget.',
+  }),
+  retryBaseMs: setting({
+    env: ['PROVIDER_RETRY_BASE_MS'],
+    unit: 'ms',
+    default: 500,
+    schema: int(1, 600_000),
+    description: 'Backoff base: attempt n sleeps a random time in [0, min(cap, base·2ⁿ)] (full jitter).',
+  }),
+  retryCapMs: setting({
+    env: ['PROVIDER_RETRY_CAP_MS'],
+    unit: 'ms',
+    default: 8_000,
+    schema: int(1, 600_000),
+    description: 'Backoff cap for one sleep.',
+  }),
+  maxConnections: setting({
+    env: ['PROVIDER_MAX_CONNECTIONS'],
+    unit: 'count',
+    default: 64,
+    schema: int(1, 10_000),
+    description: 'Keep-alive pool size: most open connections per provider origin.',
+  }),
+  glmMaxConcurrency: setting({
+    env: ['GLM_MAX_CONCURRENCY'],
+    unit: 'count',
+    default: 32,
+    schema: int(1, 100_000),
+    description: 'Most GLM calls in flight; more wait in a queue whose wait counts against the call budget.',
+  }),
+  kimiMaxConcurrency: setting({
+    env: ['KIMI_MAX_CONCURRENCY'],
+    unit: 'count',
+    default: 32,
+    schema: int(1, 100_000),
+    description: 'Most Kimi calls in flight, as GLM_MAX_CONCURRENCY.',
+  }),
+  maxQueue: setting({
+    env: ['PROVIDER_MAX_QUEUE'],
+    unit: 'count',
+    default: 10_000,
+    schema: int(0, 1_000_000),
+    description:
+      'Most calls waiting for a concurrency slot per provider; beyond it calls fail at once as overloaded.',
+  }),
+  breakerThreshold: setting({
+    env: ['BREAKER_FAILURE_THRESHOLD'],
+    unit: 'count',
+    default: 5,
+    schema: int(1, 1_000),
+    description: 'Consecutive failed calls that open a provider circuit breaker.',
+  }),
+  breakerResetSecs: setting({
+    env: ['BREAKER_RESET_SECS'],
+    unit: 'seconds',
+    default: 30,
+    schema: secs(0.01, 86_400),
+    description: 'How long an open breaker fails fast before letting one probe call through.',
+  }),
+  fallbackOnFailure: setting({
+    env: ['FALLBACK_ON_FAILURE'],
+    unit: 'flag',
+    default: true,
+    schema: flag,
+    description:
+      'When a provider is unavailable and budget remains, try the equivalent model on the other provider.',
+  }),
+  kimiThinkingModel: setting({
+    env: ['KIMI_THINKING_MODEL'],
+    unit: 'text',
+    default: 'kimi-k2-thinking',
+    schema: z.string().min(1),
+    description: 'Kimi model used when thinking is asked of a Kimi model without thinking.',
+  }),
+  webSearchMaxIterations: setting({
+    env: ['KIMI_WEBSEARCH_MAX_ITERATIONS'],
+    unit: 'count',
+    default: 5,
+    schema: int(1, 20),
+    description: 'Most $web_search tool-call rounds in one Kimi call.',
+  }),
+  defaultModel: setting({
+    env: ['DEFAULT_MODEL'],
+    unit: 'text',
+    default: 'auto',
+    schema: z.string().min(1),
+    description: 'Model used when a call names none; `auto` picks per tool.',
+  }),
+  modelsFile: setting({
+    env: ['EXAI_MODELS_FILE'],
+    unit: 'path',
+    default: undefined,
+    schema: optionalText,
+    description: 'JSON file of models to add or override (see "Models").',
+  }),
+  logLevel: setting({
+    env: ['LOG_LEVEL'],
+    unit: 'text',
+    default: 'info',
+    schema: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']),
+    description: 'Log level of the JSON logs on stderr.',
+  }),
 
-  httpHost: setting({ env: ['EXAI_HTTP_HOST'], unit: 'text', default: '127.0.0.1', schema: z.string().min(1), description: 'Address the HTTP server binds. Anything but loopback requires EXAI_HTTP_TOKEN.' }),
-  httpPort: setting({ env: ['EXAI_HTTP_PORT'], unit: 'count', default: 8079, schema: int(0, 65_535), description: 'Port of the HTTP server (0 picks a free one).' }),
-  httpToken: setting({ env: ['EXAI_HTTP_TOKEN'], unit: 'secret', default: undefined, secret: true, schema: optionalText, description: 'Bearer token required on every HTTP request when set (and required to bind beyond loopback).' }),
-  httpMaxBodyBytes: setting({ env: ['EXAI_HTTP_MAX_BODY_BYTES'], unit: 'bytes', default: 4_194_304, schema: int(1_024, 1_073_741_824), description: 'Largest accepted HTTP request body.' }),
-  progressIntervalSecs: setting({ env: ['PROGRESS_INTERVAL_SECS'], unit: 'seconds', default: 5, schema: secs(0.01, 3_600), description: 'Longest gap between progress notifications while a model call runs.' }),
-  conversationTimeoutHours: setting({ env: ['CONVERSATION_TIMEOUT_HOURS'], unit: 'hours', default: 3, schema: secs(0.001, 8_760), description: 'A conversation thread expires this long after its last turn.' }),
-  maxConversationTurns: setting({ env: ['MAX_CONVERSATION_TURNS'], unit: 'count', default: 20, schema: int(1, 1_000), description: 'Most turns in one conversation thread.' }),
-  dataDir: setting({ env: ['EXAI_DATA_DIR'], unit: 'path', default: undefined, schema: optionalText, description: 'Folder of the SQLite store (default: $XDG_DATA_HOME/exai-mcp or ~/.local/share/exai-mcp).' }),
-  store: setting({ env: ['EXAI_STORE'], unit: 'text', default: 'sqlite', schema: z.enum(['sqlite', 'memory']), description: 'Conversation store: sqlite (persistent, shared by processes on one machine) or memory.' }),
-  allowedRoots: setting({ env: ['EXAI_ALLOWED_ROOTS'], unit: 'path', default: undefined, schema: optionalText, description: 'Folders tools may read files from, separated by the path delimiter (default: the working directory).' }),
-  maxFileBytes: setting({ env: ['EXAI_MAX_FILE_BYTES'], unit: 'bytes', default: 262_144, schema: int(1, 1_073_741_824), description: 'Largest single file a tool reads.' }),
-  maxRequestFileBytes: setting({ env: ['EXAI_MAX_REQUEST_FILE_BYTES'], unit: 'bytes', default: 1_048_576, schema: int(1, 1_073_741_824), description: 'Most file bytes one tool call reads in all.' }),
+  httpHost: setting({
+    env: ['EXAI_HTTP_HOST'],
+    unit: 'text',
+    default: '127.0.0.1',
+    schema: z.string().min(1),
+    description: 'Address the HTTP server binds. Anything but loopback requires EXAI_HTTP_TOKEN.',
+  }),
+  httpPort: setting({
+    env: ['EXAI_HTTP_PORT'],
+    unit: 'count',
+    default: 8079,
+    schema: int(0, 65_535),
+    description: 'Port of the HTTP server (0 picks a free one).',
+  }),
+  httpToken: setting({
+    env: ['EXAI_HTTP_TOKEN'],
+    unit: 'secret',
+    default: undefined,
+    secret: true,
+    schema: optionalText,
+    description:
+      'Bearer token required on every HTTP request when set (and required to bind beyond loopback).',
+  }),
+  httpMaxBodyBytes: setting({
+    env: ['EXAI_HTTP_MAX_BODY_BYTES'],
+    unit: 'bytes',
+    default: 4_194_304,
+    schema: int(1_024, 1_073_741_824),
+    description: 'Largest accepted HTTP request body.',
+  }),
+  progressIntervalSecs: setting({
+    env: ['PROGRESS_INTERVAL_SECS'],
+    unit: 'seconds',
+    default: 5,
+    schema: secs(0.01, 3_600),
+    description: 'Longest gap between progress notifications while a model call runs.',
+  }),
+  conversationTimeoutHours: setting({
+    env: ['CONVERSATION_TIMEOUT_HOURS'],
+    unit: 'hours',
+    default: 3,
+    schema: secs(0.001, 8_760),
+    description: 'A conversation thread expires this long after its last turn.',
+  }),
+  maxConversationTurns: setting({
+    env: ['MAX_CONVERSATION_TURNS'],
+    unit: 'count',
+    default: 20,
+    schema: int(1, 1_000),
+    description: 'Most turns in one conversation thread.',
+  }),
+  dataDir: setting({
+    env: ['EXAI_DATA_DIR'],
+    unit: 'path',
+    default: undefined,
+    schema: optionalText,
+    description: 'Folder of the SQLite store (default: $XDG_DATA_HOME/exai-mcp or ~/.local/share/exai-mcp).',
+  }),
+  store: setting({
+    env: ['EXAI_STORE'],
+    unit: 'text',
+    default: 'sqlite',
+    schema: z.enum(['sqlite', 'memory']),
+    description: 'Conversation store: sqlite (persistent, shared by processes on one machine) or memory.',
+  }),
+  allowedRoots: setting({
+    env: ['EXAI_ALLOWED_ROOTS'],
+    unit: 'path',
+    default: undefined,
+    schema: optionalText,
+    description:
+      'Folders tools may read files from, separated by the path delimiter (default: the working directory).',
+  }),
+  maxFileBytes: setting({
+    env: ['EXAI_MAX_FILE_BYTES'],
+    unit: 'bytes',
+    default: 262_144,
+    schema: int(1, 1_073_741_824),
+    description: 'Largest single file a tool reads.',
+  }),
+  maxRequestFileBytes: setting({
+    env: ['EXAI_MAX_REQUEST_FILE_BYTES'],
+    unit: 'bytes',
+    default: 1_048_576,
+    schema: int(1, 1_073_741_824),
+    description: 'Most file bytes one tool call reads in all.',
+  }),
+  maxImageBytes: setting({
+    env: ['EXAI_MAX_IMAGE_BYTES'],
+    unit: 'bytes',
+    default: 5_242_880,
+    schema: int(1, 1_073_741_824),
+    description: 'Largest single image (file or data: URL) a tool sends to a vision model.',
+  }),
+  httpSessionIdleSecs: setting({
+    env: ['EXAI_HTTP_SESSION_IDLE_SECS'],
+    unit: 'seconds',
+    default: 3_600,
+    schema: secs(1, 604_800),
+    description:
+      'An HTTP session of a 2025-era client with no request in flight is closed after this long without one.',
+  }),
 } as const;
 
 export type SettingKey = keyof typeof SETTINGS;

@@ -3,8 +3,9 @@
  * the body. Aborting destroys the socket, so the upstream server sees the connection close at once and
  * stops generating (and billing) tokens.
  */
-import * as http from 'node:http';
+
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import * as http from 'node:http';
 import * as https from 'node:https';
 import { ExaiError } from '../errors.js';
 import type { HttpPool } from './pool.js';
@@ -34,10 +35,15 @@ export function postJson(url: URL, payload: unknown, options: PostOptions): Prom
     const req = send(url, {
       method: 'POST',
       agent: options.pool.agentFor(url),
-      headers: { ...options.headers, 'content-type': 'application/json', 'content-length': String(data.length) },
+      headers: {
+        ...options.headers,
+        'content-type': 'application/json',
+        'content-length': String(data.length),
+      },
     });
 
-    const onAbort = () => req.destroy(signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason)));
+    const onAbort = () =>
+      req.destroy(signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason)));
     signal.addEventListener('abort', onAbort, { once: true });
     const cleanup = () => {
       clearTimeout(connectTimer);
@@ -48,7 +54,10 @@ export function postJson(url: URL, payload: unknown, options: PostOptions): Prom
       if (!socket.connecting) return;
       connectTimer = setTimeout(() => {
         req.destroy(
-          new ExaiError('network', `could not connect to ${url.host} within ${options.connectTimeoutMs / 1000} s`),
+          new ExaiError(
+            'network',
+            `could not connect to ${url.host} within ${options.connectTimeoutMs / 1000} s`,
+          ),
         );
       }, options.connectTimeoutMs);
       socket.once('connect', () => clearTimeout(connectTimer));

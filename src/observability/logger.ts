@@ -18,7 +18,14 @@ export function createLogger(options: LoggerOptions): Logger {
       level: options.level,
       base: { pid: process.pid, name: 'exai-mcp' },
       redact: {
-        paths: ['apiKey', '*.apiKey', 'headers.authorization', '*.headers.authorization', 'authorization', 'token'],
+        paths: [
+          'apiKey',
+          '*.apiKey',
+          'headers.authorization',
+          '*.headers.authorization',
+          'authorization',
+          'token',
+        ],
         censor: '[redacted]',
       },
     },

@@ -21,7 +21,10 @@ export interface CallStatsSnapshot {
   stalls: number;
   fallbacks: number;
   lastErrors: Array<{ at: string; kind: ErrorKind; model: string; message: string }>;
-  byModel: Record<string, { calls: number; outcomes: Partial<Record<Outcome, number>>; latencyMs: LatencySummary }>;
+  byModel: Record<
+    string,
+    { calls: number; outcomes: Partial<Record<Outcome, number>>; latencyMs: LatencySummary }
+  >;
 }
 
 class Ring {
@@ -38,7 +41,8 @@ class Ring {
   }
   summary(): LatencySummary {
     const sorted = this.values.slice(0, this.size).sort();
-    const at = (q: number) => (sorted.length ? (sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? 0) : 0);
+    const at = (q: number) =>
+      sorted.length ? (sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? 0) : 0;
     return { count: sorted.length, p50: round(at(0.5)), p95: round(at(0.95)), p99: round(at(0.99)) };
   }
 }
@@ -99,7 +103,10 @@ export function createCallStats(sampleSize = 2048, keepErrors = 10): CallStats {
       fallbacks,
       lastErrors: [...lastErrors],
       byModel: Object.fromEntries(
-        [...models].map(([name, b]) => [name, { calls: b.calls, outcomes: { ...b.outcomes }, latencyMs: b.ring.summary() }]),
+        [...models].map(([name, b]) => [
+          name,
+          { calls: b.calls, outcomes: { ...b.outcomes }, latencyMs: b.ring.summary() },
+        ]),
       ),
     }),
   };

@@ -7,6 +7,7 @@ import { secondsToMs } from '../config/load.js';
 import { type ErrorKind, ExaiError, toExaiError } from '../errors.js';
 import { createHttpPool, type HttpPool, type PoolStats } from '../http/pool.js';
 import type { Logger } from '../observability/logger.js';
+import type { CallObserver } from '../observability/metrics.js';
 import type { CallStatsSnapshot } from '../observability/stats.js';
 import type { BreakerSnapshot } from '../resilience/breaker.js';
 import { Deadline } from '../resilience/deadline.js';
@@ -69,10 +70,17 @@ export interface ModelGateway {
   close(): void;
 }
 
-export function createGateway(
-  config: Config,
-  deps: { logger: Logger; pool?: HttpPool; stream?: boolean },
-): ModelGateway {
+export interface GatewayDeps {
+  logger: Logger;
+  /** A shared pool (benchmarks, tests); by default the gateway owns one. */
+  pool?: HttpPool;
+  /** Stream upstream calls (default true). */
+  stream?: boolean;
+  /** Receives call outcomes for metrics. */
+  observer?: CallObserver;
+}
+
+export function createGateway(config: Config, deps: GatewayDeps): ModelGateway {
   const registry = createRegistry(config.modelsFile ? loadModelsFile(config.modelsFile) : []);
   const pool = deps.pool ?? createHttpPool({ maxSocketsPerOrigin: config.maxConnections });
   const shared = {
@@ -155,6 +163,7 @@ export function createGateway(
           `falling back to ${alternative.name}`,
         );
         providers[primary.provider].stats.countFallback();
+        deps.observer?.fellBack(primary.provider, alternative.provider, error.kind);
         request.onEvent?.({
           type: 'fallback',
           from: { provider: primary.provider, model: primary.name },

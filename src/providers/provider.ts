@@ -10,6 +10,7 @@
 import { ExaiError, isExaiError, toExaiError } from '../errors.js';
 import type { HttpPool } from '../http/pool.js';
 import type { Logger } from '../observability/logger.js';
+import type { CallObserver } from '../observability/metrics.js';
 import { type CallStats, createCallStats } from '../observability/stats.js';
 import { createBreaker, type ProviderBreaker } from '../resilience/breaker.js';
 import { type Bulkhead, createBulkhead } from '../resilience/bulkhead.js';
@@ -64,7 +65,7 @@ export interface ProviderRuntime {
 export function createProvider(
   dialect: Dialect,
   settings: ProviderSettings,
-  deps: { pool: HttpPool; logger: Logger },
+  deps: { pool: HttpPool; logger: Logger; observer?: CallObserver | undefined },
 ): ProviderRuntime {
   const label = dialect.label;
   const log = deps.logger.child({ provider: dialect.name });
@@ -144,7 +145,10 @@ export function createProvider(
           );
         } catch (thrown) {
           const error = deadline.signal.aborted ? abortReason(deadline.signal) : toExaiError(thrown);
-          if (error.kind === 'stalled') stats.countStall();
+          if (error.kind === 'stalled') {
+            stats.countStall();
+            deps.observer?.stalled(dialect.name);
+          }
           const decision = decideRetry({
             error,
             retriesSoFar: retries,
@@ -168,6 +172,7 @@ export function createProvider(
           if (!decision.retry) throw finalError(error, decision.why);
           retries++;
           stats.countRetry();
+          deps.observer?.retried(dialect.name, error.kind);
           request.onEvent?.({
             type: 'retry',
             provider: dialect.name,
@@ -208,6 +213,7 @@ export function createProvider(
         }
         const elapsedMs = Math.round(performance.now() - started);
         stats.record(model.name, 'ok', elapsedMs);
+        deps.observer?.callEnded(dialect.name, model.name, 'ok', elapsedMs / 1000);
         return {
           content: result.content,
           reasoningContent: result.reasoning,
@@ -229,6 +235,7 @@ export function createProvider(
       error.attempts = attempts;
       error.elapsedMs = Math.round(performance.now() - started);
       stats.record(model.name, error.kind, error.elapsedMs, error.message);
+      deps.observer?.callEnded(dialect.name, model.name, error.kind, error.elapsedMs / 1000);
       throw error;
     } finally {
       deadline.dispose();

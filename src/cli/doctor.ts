@@ -1,0 +1,220 @@
+/**
+ * `exai-mcp doctor`: checks the configuration, each provider (key present, one tiny live call under a short
+ * deadline), the conversation store and the allowed roots, and says what to do about each failure.
+ * Exit code 0 when everything needed to serve works, 1 when something is broken, 2 on bad usage/config.
+ */
+import { parseArgs } from 'node:util';
+import { ConfigError, type Config, loadConfig } from '../config/load.js';
+import { SETTINGS, type SettingKey } from '../config/settings.js';
+import { toExaiError } from '../errors.js';
+import { createLogger } from '../observability/logger.js';
+import type { ProviderName } from '../providers/types.js';
+import { createApp } from '../server/app.js';
+
+export const DOCTOR_USAGE = `Usage: exai-mcp doctor [options]
+
+Checks settings, provider keys and connectivity (one tiny call each), the conversation store and the
+allowed roots, and prints what to do about anything that fails.
+
+Options:
+      --offline          skip the live provider calls
+      --timeout <secs>   deadline for each live call (default 20)
+      --json             print the report as JSON
+  -h, --help             show this help`;
+
+type Status = 'ok' | 'warn' | 'fail';
+interface Check {
+  name: string;
+  status: Status;
+  detail: string;
+  next?: string;
+  ms?: number;
+}
+
+const PROBE_MODEL: Record<ProviderName, string> = { glm: 'glm-4.5-flash', kimi: 'kimi-k2-turbo-preview' };
+const NEXT_STEP: Record<string, string> = {
+  auth: 'the key was refused: check it, and that it belongs to this endpoint (the .cn and international platforms differ)',
+  quota_exhausted: 'the account has no balance or quota left: recharge it',
+  network: 'the endpoint cannot be reached: check the base URL, DNS, proxy and firewall',
+  timeout: 'no answer within the deadline: check connectivity, or raise --timeout',
+  stalled: 'the endpoint accepted the call but sent nothing: it may be overloaded; try again later',
+  not_found: 'the probe model is unknown to this endpoint: add the model ids it serves with EXAI_MODELS_FILE',
+  circuit_open: 'the provider failed repeatedly just now; try again after BREAKER_RESET_SECS',
+};
+
+export async function runDoctor(argv: string[]): Promise<number> {
+  let values: { offline?: boolean; timeout?: string; json?: boolean; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      options: {
+        offline: { type: 'boolean' },
+        timeout: { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    process.stderr.write(`exai-mcp doctor: ${(error as Error).message}\n\n${DOCTOR_USAGE}\n`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(`${DOCTOR_USAGE}\n`);
+    return 0;
+  }
+  const timeoutSecs = Number(values.timeout ?? 20);
+  if (!Number.isFinite(timeoutSecs) || timeoutSecs <= 0) {
+    process.stderr.write('exai-mcp doctor: --timeout takes a positive number of seconds\n');
+    return 2;
+  }
+
+  let config: Config;
+  try {
+    // The probe must test each provider on its own: no fallback, no retries hiding a failure.
+    config = loadConfig({ overrides: { fallbackOnFailure: false, maxRetries: 0 } });
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+  const logger = createLogger({ level: 'silent' });
+  const checks: Check[] = [];
+  let app: ReturnType<typeof createApp> | undefined;
+  try {
+    app = createApp(config, { logger });
+    checks.push({
+      name: 'store',
+      status: 'ok',
+      detail: `${config.store} store opened${config.store === 'sqlite' ? ` in ${config.dataDir ?? 'the default data folder'}` : ''}`,
+    });
+  } catch (error) {
+    checks.push({
+      name: 'store',
+      status: 'fail',
+      detail: toExaiError(error).message,
+      next: 'set EXAI_DATA_DIR to a writable folder, or EXAI_STORE=memory',
+    });
+  }
+
+  if (app) {
+    for (const provider of ['glm', 'kimi'] as const)
+      checks.push(...(await checkProvider(app, provider, !values.offline, timeoutSecs)));
+    const roots = app.files.roots;
+    checks.push(
+      roots.length > 0
+        ? { name: 'allowed roots', status: 'ok', detail: roots.join(', ') }
+        : {
+            name: 'allowed roots',
+            status: 'warn',
+            detail: 'none of the configured roots exists: tools can read no files',
+            next: 'set EXAI_ALLOWED_ROOTS to existing folders',
+          },
+    );
+    const usable = checks.filter(c => c.name.endsWith('live call') && c.status === 'ok').length;
+    const keys = (['glm', 'kimi'] as const).filter(p => app?.gateway.isConfigured(p)).length;
+    if (keys === 0)
+      checks.push({
+        name: 'providers',
+        status: 'fail',
+        detail: 'no provider has a key: model-backed tools cannot answer',
+        next: 'set GLM_API_KEY and/or KIMI_API_KEY',
+      });
+    else if (!values.offline && usable === 0)
+      checks.push({ name: 'providers', status: 'fail', detail: 'no configured provider answered' });
+    await app.close();
+  }
+
+  const report = { version: app?.version, node: process.version, settings: settingsReport(config), checks };
+  if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  else process.stdout.write(render(report.settings, checks));
+  return checks.some(c => c.status === 'fail') ? 1 : 0;
+}
+
+async function checkProvider(
+  app: ReturnType<typeof createApp>,
+  provider: ProviderName,
+  live: boolean,
+  timeoutSecs: number,
+): Promise<Check[]> {
+  const label = provider === 'glm' ? 'GLM' : 'Kimi';
+  const status = app.gateway.status().find(s => s.provider === provider);
+  if (!status?.configured) {
+    return [
+      {
+        name: `${label} key`,
+        status: 'warn',
+        detail: 'not set',
+        next: `set ${status?.keyVariables.join(' or ')} to use ${label} models`,
+      },
+    ];
+  }
+  const checks: Check[] = [{ name: `${label} key`, status: 'ok', detail: `set (${status.baseUrl})` }];
+  if (!live) return checks;
+  const started = performance.now();
+  try {
+    const response = await app.gateway.chat({
+      model: PROBE_MODEL[provider],
+      messages: [{ role: 'user', content: 'Reply with the single word OK.' }],
+      maxOutputTokens: 16,
+      timeoutMs: timeoutSecs * 1000,
+    });
+    const ms = Math.round(performance.now() - started);
+    checks.push({
+      name: `${label} live call`,
+      status: 'ok',
+      detail: `${response.model} answered in ${ms} ms`,
+      ms,
+    });
+  } catch (thrown) {
+    const error = toExaiError(thrown);
+    const ms = Math.round(performance.now() - started);
+    const next = NEXT_STEP[error.kind];
+    checks.push({
+      name: `${label} live call`,
+      status: 'fail',
+      detail: `${error.kind}: ${error.message}`,
+      ms,
+      ...(next && { next }),
+    });
+  }
+  return checks;
+}
+
+function settingsReport(config: Config): Array<{ name: string; value: string; source: string }> {
+  return (Object.keys(SETTINGS) as SettingKey[]).map(key => {
+    const spec = SETTINGS[key];
+    const source = config.sources[key];
+    const raw = config[key];
+    const value = raw === undefined ? '(unset)' : spec.secret ? 'set (redacted)' : String(raw);
+    return {
+      name: source.from === 'default' ? (spec.env[0] ?? key) : source.name,
+      value,
+      source: source.from,
+    };
+  });
+}
+
+function render(settings: ReturnType<typeof settingsReport>, checks: Check[]): string {
+  const mark: Record<Status, string> = { ok: '✓', warn: '!', fail: '✗' };
+  const width = Math.max(...settings.map(s => s.name.length));
+  const valueWidth = Math.min(48, Math.max(...settings.map(s => s.value.length)));
+  const lines = [
+    'Settings',
+    ...settings.map(
+      s => `  ${s.name.padEnd(width)}  ${s.value.slice(0, 48).padEnd(valueWidth)}  ${s.source}`,
+    ),
+    '',
+    'Checks',
+  ];
+  const nameWidth = Math.max(...checks.map(c => c.name.length));
+  for (const c of checks) {
+    lines.push(`  ${mark[c.status]} ${c.name.padEnd(nameWidth)}  ${c.detail}`);
+    if (c.next) lines.push(`    ${' '.repeat(nameWidth)}  → ${c.next}`);
+  }
+  const failed = checks.filter(c => c.status === 'fail').length;
+  lines.push('', failed ? `${failed} check(s) failed.` : 'All checks passed.', '');
+  return lines.join('\n');
+}

@@ -1,0 +1,136 @@
+/**
+ * Prometheus metrics (prom-client) for the HTTP server's /metrics. Counters and histograms are fed as calls
+ * end; gauges that describe current state (breakers, in-flight, queued, sessions) are read at scrape time
+ * from their owners, so there is one source of truth for each number.
+ */
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+export interface CallObserver {
+  callEnded(provider: string, model: string, outcome: string, seconds: number): void;
+  retried(provider: string, reason: string): void;
+  stalled(provider: string): void;
+  fellBack(from: string, to: string, reason: string): void;
+}
+
+export interface LiveState {
+  providers(): Array<{
+    provider: string;
+    breakerState: 'closed' | 'open' | 'half_open';
+    inFlight: number;
+    queued: number;
+  }>;
+  activeSessions(): number;
+}
+
+export interface Metrics extends CallObserver {
+  readonly registry: Registry;
+  toolEnded(tool: string, status: string, seconds: number): void;
+  /** Connects the scrape-time gauges to their owners; call once the server exists. */
+  bindLiveState(state: LiveState): void;
+  render(): Promise<string>;
+  readonly contentType: string;
+}
+
+const BREAKER_VALUE = { closed: 0, half_open: 1, open: 2 } as const;
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
+
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'exai_' });
+  let live: LiveState | undefined;
+
+  const callDuration = new Histogram({
+    name: 'exai_provider_call_duration_seconds',
+    help: 'Provider call duration (all attempts, backoff and queueing) by provider, model and outcome',
+    labelNames: ['provider', 'model', 'outcome'],
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  });
+  const retries = new Counter({
+    name: 'exai_provider_retries_total',
+    help: 'Provider attempts retried, by reason',
+    labelNames: ['provider', 'reason'],
+    registers: [registry],
+  });
+  const stalls = new Counter({
+    name: 'exai_provider_stalls_total',
+    help: 'Attempts abandoned by the first-token or idle timeout',
+    labelNames: ['provider'],
+    registers: [registry],
+  });
+  const timeouts = new Counter({
+    name: 'exai_provider_timeouts_total',
+    help: 'Provider calls ended by a deadline',
+    labelNames: ['provider'],
+    registers: [registry],
+  });
+  const fallbacks = new Counter({
+    name: 'exai_provider_fallbacks_total',
+    help: 'Calls answered by the other provider',
+    labelNames: ['from', 'to', 'reason'],
+    registers: [registry],
+  });
+  const toolDuration = new Histogram({
+    name: 'exai_tool_call_duration_seconds',
+    help: 'MCP tool call duration by tool and status',
+    labelNames: ['tool', 'status'],
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'exai_provider_breaker_state',
+    help: 'Circuit breaker state per provider: 0 closed, 1 half-open, 2 open',
+    labelNames: ['provider'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const p of live?.providers() ?? [])
+        this.set({ provider: p.provider }, BREAKER_VALUE[p.breakerState]);
+    },
+  });
+  new Gauge({
+    name: 'exai_provider_in_flight',
+    help: 'Provider calls in flight',
+    labelNames: ['provider'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const p of live?.providers() ?? []) this.set({ provider: p.provider }, p.inFlight);
+    },
+  });
+  new Gauge({
+    name: 'exai_provider_queued',
+    help: 'Provider calls waiting for a concurrency slot',
+    labelNames: ['provider'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const p of live?.providers() ?? []) this.set({ provider: p.provider }, p.queued);
+    },
+  });
+  new Gauge({
+    name: 'exai_active_sessions',
+    help: 'Open MCP sessions on the HTTP server',
+    registers: [registry],
+    collect() {
+      this.set(live?.activeSessions() ?? 0);
+    },
+  });
+
+  return {
+    registry,
+    contentType: registry.contentType,
+    callEnded(provider, model, outcome, seconds) {
+      callDuration.observe({ provider, model, outcome }, seconds);
+      if (outcome === 'timeout') timeouts.inc({ provider });
+    },
+    retried: (provider, reason) => retries.inc({ provider, reason }),
+    stalled: provider => stalls.inc({ provider }),
+    fellBack: (from, to, reason) => fallbacks.inc({ from, to, reason }),
+    toolEnded: (tool, status, seconds) => toolDuration.observe({ tool, status }, seconds),
+    bindLiveState(state) {
+      live = state;
+    },
+    render: () => registry.metrics(),
+  };
+}
