@@ -49,13 +49,48 @@ try {
     join(root, '.cache/conformance-results'),
   ]);
 
-  const inspector = (args: string[], label: string) => step(`inspector: ${label}`, [node22.bin('mcp-inspector'), '--cli', ...args]);
+  const inspector = (args: string[], label: string) =>
+    step(`inspector: ${label}`, [node22.bin('mcp-inspector'), '--cli', ...args]);
   await inspector([url, '--transport', 'http', '--method', 'tools/list'], 'tools/list over HTTP');
-  await inspector([url, '--transport', 'http', '--method', 'tools/call', '--tool-name', 'chat', '--tool-arg', 'prompt=hello', '--tool-arg', 'model=glm-4.6'], 'chat over HTTP');
-  await inspector([url, '--transport', 'http', '--method', 'tools/call', '--tool-name', 'listmodels'], 'listmodels over HTTP');
+  await inspector(
+    [
+      url,
+      '--transport',
+      'http',
+      '--method',
+      'tools/call',
+      '--tool-name',
+      'chat',
+      '--tool-arg',
+      'prompt=hello',
+      '--tool-arg',
+      'model=glm-4.6',
+    ],
+    'chat over HTTP',
+  );
+  await inspector(
+    [url, '--transport', 'http', '--method', 'tools/call', '--tool-name', 'listmodels'],
+    'listmodels over HTTP',
+  );
   const stdioEnv = Object.entries(serverEnv).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
-  await inspector([...stdioEnv, process.execPath, join(root, 'dist/cli/main.js'), '--method', 'tools/list', '--strict'], 'tools/list over stdio, strict schemas');
-  await inspector([...stdioEnv, process.execPath, join(root, 'dist/cli/main.js'), '--method', 'tools/call', '--tool-name', 'challenge', '--tool-arg', 'prompt=Are you sure?'], 'challenge over stdio');
+  await inspector(
+    [...stdioEnv, process.execPath, join(root, 'dist/cli/main.js'), '--method', 'tools/list', '--strict'],
+    'tools/list over stdio, strict schemas',
+  );
+  await inspector(
+    [
+      ...stdioEnv,
+      process.execPath,
+      join(root, 'dist/cli/main.js'),
+      '--method',
+      'tools/call',
+      '--tool-name',
+      'challenge',
+      '--tool-arg',
+      'prompt=Are you sure?',
+    ],
+    'challenge over stdio',
+  );
 } finally {
   server?.kill('SIGTERM');
   await fake.close();
@@ -76,7 +111,9 @@ async function step(label: string, [command, ...args]: string[]): Promise<void> 
     timeout: 300_000,
     env: { ...process.env, PATH: `${dirname(node22.node)}:${process.env.PATH ?? ''}` },
   });
-  const code = await new Promise<number | string>(resolve => child.once('close', (c, signal) => resolve(c ?? signal ?? 'killed')));
+  const code = await new Promise<number | string>(resolve =>
+    child.once('close', (c, signal) => resolve(c ?? signal ?? 'killed')),
+  );
   if (code !== 0) failures.push(`${label} (exit ${code})`);
 }
 
@@ -86,7 +123,9 @@ function freePort(): Promise<number> {
     probe.once('error', reject);
     probe.listen(0, '127.0.0.1', () => {
       const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      probe.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }

@@ -29,11 +29,23 @@ export function ensureNode22(root: string): Node22 {
     process.stderr.write(`Fetching Node ${NODE22_VERSION} (${pkg}) and the MCP validators into ${cache} …\n`);
     const result = spawnSync(
       'npm',
-      ['install', '--no-save', '--no-package-lock', '--no-audit', '--no-fund', '--prefix', cache, `${pkg}@${NODE22_VERSION}`, ...TOOLS],
+      [
+        'install',
+        '--no-save',
+        '--no-package-lock',
+        '--no-audit',
+        '--no-fund',
+        '--prefix',
+        cache,
+        `${pkg}@${NODE22_VERSION}`,
+        ...TOOLS,
+      ],
       { stdio: ['ignore', 2, 2] },
     );
     if (result.status !== 0 || !existsSync(node)) {
-      throw new Error(`could not install ${pkg}@${NODE22_VERSION} from the npm registry (npm exit ${result.status})`);
+      throw new Error(
+        `could not install ${pkg}@${NODE22_VERSION} from the npm registry (npm exit ${result.status})`,
+      );
     }
   }
   return { node, home, bin };

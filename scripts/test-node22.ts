@@ -16,7 +16,15 @@ const NATIVE = 'better-sqlite3';
 
 rmSync(shadow, { recursive: true, force: true });
 mkdirSync(join(shadow, 'node_modules'), { recursive: true });
-for (const entry of ['src', 'test', 'dist', 'README.md', 'package.json', 'tsconfig.json', 'vitest.config.ts']) {
+for (const entry of [
+  'src',
+  'test',
+  'dist',
+  'README.md',
+  'package.json',
+  'tsconfig.json',
+  'vitest.config.ts',
+]) {
   if (existsSync(join(root, entry))) cpSync(join(root, entry), join(shadow, entry), { recursive: true });
 }
 for (const entry of readdirSync(join(root, 'node_modules'))) {
@@ -28,22 +36,40 @@ for (const entry of readdirSync(join(root, 'node_modules'))) {
 
 // node-gyp reads its header folder from npm_config_nodedir (npm exports the user's setting, which would
 // point at Node 20's headers); point it at the Node 22 package's own.
-const env = { ...process.env, PATH: `${dirname(node22.node)}:${process.env.PATH ?? ''}`, npm_config_nodedir: node22.home };
-const run = (args: string[], cwd: string) => spawnSync(node22.node, args, { cwd, env, stdio: 'inherit' }).status ?? 1;
+const env = {
+  ...process.env,
+  PATH: `${dirname(node22.node)}:${process.env.PATH ?? ''}`,
+  npm_config_nodedir: node22.home,
+};
+const run = (args: string[], cwd: string) =>
+  spawnSync(node22.node, args, { cwd, env, stdio: 'inherit' }).status ?? 1;
 
 process.stderr.write(`Rebuilding ${NATIVE} for Node 22 …\n`);
 const rebuilt = run([findNodeGyp(), 'rebuild', '--release'], join(shadow, 'node_modules', NATIVE));
 if (rebuilt !== 0) process.exit(rebuilt);
 
-process.exit(run([join(shadow, 'node_modules', 'vitest', 'vitest.mjs'), 'run', ...process.argv.slice(2)], shadow));
+process.exit(
+  run([join(shadow, 'node_modules', 'vitest', 'vitest.mjs'), 'run', ...process.argv.slice(2)], shadow),
+);
 
 function findNodeGyp(): string {
   const npmRoot = spawnSync('npm', ['root', '-g'], { encoding: 'utf8' }).stdout.trim();
   const candidates = [
     join(npmRoot, 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
-    join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
+    join(
+      dirname(process.execPath),
+      '..',
+      'lib',
+      'node_modules',
+      'npm',
+      'node_modules',
+      'node-gyp',
+      'bin',
+      'node-gyp.js',
+    ),
   ];
   const found = candidates.find(existsSync);
-  if (!found) throw new Error('node-gyp not found (it ships with npm); cannot rebuild better-sqlite3 for Node 22');
+  if (!found)
+    throw new Error('node-gyp not found (it ships with npm); cannot rebuild better-sqlite3 for Node 22');
   return found;
 }

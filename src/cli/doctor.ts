@@ -4,7 +4,7 @@
  * Exit code 0 when everything needed to serve works, 1 when something is broken, 2 on bad usage/config.
  */
 import { parseArgs } from 'node:util';
-import { ConfigError, type Config, loadConfig } from '../config/load.js';
+import { type Config, ConfigError, loadConfig } from '../config/load.js';
 import { SETTINGS, type SettingKey } from '../config/settings.js';
 import { toExaiError } from '../errors.js';
 import { createLogger } from '../observability/logger.js';
@@ -85,17 +85,21 @@ export async function runDoctor(argv: string[]): Promise<number> {
   let app: ReturnType<typeof createApp> | undefined;
   try {
     app = createApp(config, { logger });
+    await app.store.ready?.();
     checks.push({
       name: 'store',
       status: 'ok',
-      detail: `${config.store} store opened${config.store === 'sqlite' ? ` in ${config.dataDir ?? 'the default data folder'}` : ''}`,
+      detail: `${config.store} store opened${config.store === 'sqlite' ? ` in ${config.dataDir ?? 'the default data folder'}` : ''}${app.store.health ? ` at ${app.store.health().url}` : ''}`,
     });
   } catch (error) {
     checks.push({
       name: 'store',
       status: 'fail',
       detail: toExaiError(error).message,
-      next: 'set EXAI_DATA_DIR to a writable folder, or EXAI_STORE=memory',
+      next:
+        config.store === 'redis'
+          ? 'check REDIS_URL and that Redis is running and reachable from here'
+          : 'set EXAI_DATA_DIR to a writable folder, or EXAI_STORE=memory',
     });
   }
 

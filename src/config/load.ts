@@ -58,6 +58,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
     }
   }
   if (problems.length === 0) problems.push(...checkHierarchy(values as Settings, sources));
+  if (problems.length === 0) problems.push(...checkStore(values as Settings));
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({ ...(values as Settings), sources: sources as Record<SettingKey, SettingSource> });
 }
@@ -109,6 +110,15 @@ function checkHierarchy(s: Settings, sources: Record<string, SettingSource>): st
     problems.push(`PROVIDER_RETRY_BASE_MS=${s.retryBaseMs} exceeds PROVIDER_RETRY_CAP_MS=${s.retryCapMs}.`);
   }
   return problems;
+}
+
+function checkStore(s: Settings): string[] {
+  if (s.store === 'redis' && s.redisUrl === undefined) {
+    return [
+      'EXAI_STORE=redis needs REDIS_URL (e.g. REDIS_URL=redis://redis:6379), the Redis every replica shares.',
+    ];
+  }
+  return [];
 }
 
 export const secondsToMs = (secs: number): number => Math.round(secs * 1000);

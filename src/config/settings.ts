@@ -36,6 +36,9 @@ const url = z
   .url({ error: 'must be an http(s) URL' })
   .refine(u => /^https?:\/\//.test(u), 'must start with http:// or https://');
 const optionalText = z.string().min(1).optional();
+const redisUrl = z
+  .string()
+  .refine(u => /^rediss?:\/\/[^\s]+$/.test(u) && URL.canParse(u), 'must be a redis:// or rediss:// URL');
 
 function setting<T>(spec: SettingSpec<T>): SettingSpec<T> {
   return spec;
@@ -296,8 +299,33 @@ export const SETTINGS = {
     env: ['EXAI_STORE'],
     unit: 'text',
     default: 'sqlite',
-    schema: z.enum(['sqlite', 'memory']),
-    description: 'Conversation store: sqlite (persistent, shared by processes on one machine) or memory.',
+    schema: z.enum(['sqlite', 'redis', 'memory']),
+    description:
+      'Conversation store: sqlite (persistent, shared by processes on one machine), redis (shared by replicas on many machines; needs REDIS_URL) or memory.',
+  }),
+  redisUrl: setting({
+    env: ['REDIS_URL'],
+    unit: 'url',
+    default: undefined,
+    secret: true,
+    schema: redisUrl.optional(),
+    description:
+      'Redis for several replicas (see docs/SCALING.md): the conversation store when EXAI_STORE=redis, and, whenever set, provider health shared between replicas (breakers, rate-limit waits).',
+  }),
+  redisKeyPrefix: setting({
+    env: ['REDIS_KEY_PREFIX'],
+    unit: 'text',
+    default: 'exai:',
+    schema: z.string().min(1).max(100),
+    description: 'Prefix of every Redis key and of the health channel: one per deployment sharing a Redis.',
+  }),
+  replicaId: setting({
+    env: ['EXAI_REPLICA_ID'],
+    unit: 'text',
+    default: undefined,
+    schema: optionalText,
+    description:
+      'Name of this replica in shared health reports ("GLM breaker opened on <id>"). Default: hostname:pid.',
   }),
   allowedRoots: setting({
     env: ['EXAI_ALLOWED_ROOTS'],
@@ -328,6 +356,14 @@ export const SETTINGS = {
     schema: int(1, 1_073_741_824),
     description: 'Largest single image (file or data: URL) a tool sends to a vision model.',
   }),
+  httpStateless: setting({
+    env: ['EXAI_HTTP_STATELESS'],
+    unit: 'flag',
+    default: undefined,
+    schema: flag.optional(),
+    description:
+      'Serve 2025-era HTTP clients without sessions too, so a load balancer may send any request to any replica. Default: on when EXAI_STORE=redis. Closing the request still cancels a call; a separate cancel notification cannot reach it.',
+  }),
   httpSessionIdleSecs: setting({
     env: ['EXAI_HTTP_SESSION_IDLE_SECS'],
     unit: 'seconds',
@@ -335,6 +371,39 @@ export const SETTINGS = {
     schema: secs(1, 604_800),
     description:
       'An HTTP session of a 2025-era client with no request in flight is closed after this long without one.',
+  }),
+
+  expertThinkingMode: setting({
+    env: ['EXPERT_ANALYSIS_THINKING_MODE'],
+    unit: 'text',
+    default: 'minimal',
+    schema: z.enum(['minimal', 'low', 'medium', 'high', 'max']),
+    description:
+      'thinking_mode of expert analysis when a workflow call gives none (thinkdeep defaults to high); anything but minimal turns thinking on.',
+  }),
+  expertAutoUpgrade: setting({
+    env: ['EXPERT_ANALYSIS_AUTO_UPGRADE', 'AUTO_UPGRADE_THINKING'],
+    unit: 'flag',
+    default: true,
+    schema: flag,
+    description:
+      'When expert analysis asks for thinking and the chosen model cannot think, use the thinking model of the same provider (GLM_THINKING_UPGRADE_MODEL, KIMI_THINKING_MODEL).',
+  }),
+  glmThinkingUpgradeModel: setting({
+    env: ['GLM_THINKING_UPGRADE_MODEL', 'THINKING_UPGRADE_MODEL'],
+    unit: 'text',
+    default: 'glm-4.6',
+    schema: z.string().min(1),
+    description:
+      'GLM model that replaces a GLM model without thinking (glm-4.5-flash) when thinking is asked of expert analysis.',
+  }),
+  expertDedupTtlSecs: setting({
+    env: ['EXPERT_ANALYSIS_DEDUP_TTL_SECS'],
+    unit: 'seconds',
+    default: 600,
+    schema: secs(0, 86_400),
+    description:
+      'An identical expert request (same tool, thread and findings) joins the call in flight, or reuses its answer for this long after it finished (0: in flight only).',
   }),
 } as const;
 

@@ -1,8 +1,8 @@
 /**
  * The conversation store port. SQLite (default, shared by every server process on one machine), in-memory
- * (tests, EXAI_STORE=memory) and a later Redis store implement it with the same guarantees: appends and
- * state updates are atomic per thread, expiry is `ttlMs` after the last write, and every failure is an
- * ExaiError (`not_found` for unknown/malformed/expired ids, `bad_request` past `maxTurns`).
+ * (tests, EXAI_STORE=memory) and Redis (several replicas, EXAI_STORE=redis) implement it with the same
+ * guarantees: appends and state updates are atomic per thread, expiry is `ttlMs` after the last write, and
+ * every failure is an ExaiError (`not_found` for unknown/malformed/expired ids, `bad_request` past `maxTurns`).
  */
 
 export interface ConversationTurn {
@@ -48,7 +48,11 @@ export interface ConversationStore {
   get(id: string): Promise<Thread>;
   /** Appends atomically (two concurrent appenders both land, in some order); refuses beyond maxTurns with ExaiError bad_request; refreshes the TTL. Returns the updated thread. */
   appendTurn(id: string, turn: ConversationTurn): Promise<Thread>;
-  /** Atomic read-modify-write of thread.state (the updater runs inside the store's transaction/lock; it must be synchronous). Refreshes the TTL. */
+  /**
+   * Atomic read-modify-write of thread.state (the updater runs inside the store's transaction/lock; it must be
+   * synchronous). The Redis store runs it optimistically and calls it again when another replica updated the
+   * state in between, so it must be a pure function of its argument. Refreshes the TTL.
+   */
   updateState(
     id: string,
     update: (state: Record<string, unknown>) => Record<string, unknown>,
@@ -56,7 +60,22 @@ export interface ConversationStore {
   /** Removes expired threads; returns how many. */
   sweep(): Promise<number>;
   close(): Promise<void>;
-  readonly kind: 'sqlite' | 'memory';
+  readonly kind: 'sqlite' | 'memory' | 'redis';
+  /**
+   * Network stores only: resolves once the backend answers, rejects with ExaiError not_configured naming it
+   * (without credentials). Startup awaits it so a wrong REDIS_URL fails at once, not on the first call.
+   */
+  ready?(): Promise<void>;
+  /** Network stores only: whether the backend is reachable now, for status and /readyz. */
+  health?(): StoreHealth;
+}
+
+export interface StoreHealth {
+  connected: boolean;
+  /** The backend's address without credentials. */
+  url: string;
+  /** The last connection error while disconnected. */
+  lastError?: string;
 }
 
 export interface StoreOptions {

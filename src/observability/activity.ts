@@ -29,7 +29,9 @@ interface Bucket {
   samples: Map<string, { durations: number[]; errors: number }>;
 }
 
-export function createActivity(options: { bucketMs?: number; buckets?: number; keepCalls?: number; now?: () => number } = {}): Activity {
+export function createActivity(
+  options: { bucketMs?: number; buckets?: number; keepCalls?: number; now?: () => number } = {},
+): Activity {
   const bucketMs = options.bucketMs ?? 5_000;
   const keep = options.buckets ?? 120;
   const keepCalls = options.keepCalls ?? 50;
@@ -72,8 +74,12 @@ export function createActivity(options: { bucketMs?: number; buckets?: number; k
         providers: Object.fromEntries(
           [...b.samples].map(([provider, s]) => {
             const sorted = [...s.durations].sort((x, y) => x - y);
-            const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? 0;
-            return [provider, { calls: sorted.length, errors: s.errors, p50: Math.round(at(0.5)), p95: Math.round(at(0.95)) }];
+            const at = (q: number) =>
+              sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? 0;
+            return [
+              provider,
+              { calls: sorted.length, errors: s.errors, p50: Math.round(at(0.5)), p95: Math.round(at(0.95)) },
+            ];
           }),
         ),
       }));

@@ -12,6 +12,7 @@ import type { CallStatsSnapshot } from '../observability/stats.js';
 import type { BreakerSnapshot } from '../resilience/breaker.js';
 import { Deadline } from '../resilience/deadline.js';
 import { MIN_ATTEMPT_BUDGET_MS } from '../resilience/retry.js';
+import type { SharedHealth, SharedHealthSnapshot } from '../resilience/shared-health.js';
 import type { Dialect } from './dialect.js';
 import { glmDialect } from './glm.js';
 import { kimiDialect } from './kimi.js';
@@ -55,7 +56,16 @@ export interface ProviderStatus {
   queued: number;
   maxConcurrency: number;
   stats: CallStatsSnapshot;
+  /**
+   * Another replica's live report for this provider (shared health): its breaker is open until `openUntil`,
+   * or the provider asked it to wait until `retryAfterUntil`. Calls here fail fast (or fall back) meanwhile,
+   * even though this replica's own `breaker` may be closed. Absent when no report is live.
+   */
+  remote?: SharedHealthSnapshot['remote'][string];
 }
+
+/** Shared provider health between replicas (REDIS_URL): `enabled: false` when this process runs alone. */
+export type SharedHealthStatus = { enabled: false } | ({ enabled: true } & SharedHealthSnapshot);
 
 export interface ModelGateway {
   readonly registry: ModelRegistry;
@@ -66,6 +76,8 @@ export interface ModelGateway {
   resolveModel(name: string | undefined, options?: { thinking?: boolean }): ModelSpec;
   isConfigured(provider: ProviderName): boolean;
   status(): ProviderStatus[];
+  /** Connected/degraded state of shared provider health, for the status tool and /readyz. */
+  sharedHealth(): SharedHealthStatus;
   poolStats(): PoolStats;
   close(): void;
 }
@@ -78,6 +90,11 @@ export interface GatewayDeps {
   stream?: boolean;
   /** Receives call outcomes for metrics. */
   observer?: CallObserver;
+  /**
+   * Breaker and rate-limit reports shared with other replicas through Redis. The caller owns it (and closes it
+   * after the gateway); without it nothing is shared.
+   */
+  sharedHealth?: SharedHealth;
 }
 
 export function createGateway(config: Config, deps: GatewayDeps): ModelGateway {
@@ -104,7 +121,7 @@ export function createGateway(config: Config, deps: GatewayDeps): ModelGateway {
     createProvider(
       dialect,
       { ...shared, baseUrl, apiKey, timeoutMs: secondsToMs(timeoutSecs), maxConcurrency },
-      { pool, logger: deps.logger },
+      { pool, logger: deps.logger, observer: deps.observer, sharedHealth: deps.sharedHealth },
     );
   const providers: Record<ProviderName, ProviderRuntime> = {
     glm: make(
@@ -237,19 +254,25 @@ export function createGateway(config: Config, deps: GatewayDeps): ModelGateway {
     resolveModel,
     isConfigured: provider => providers[provider].configured,
     status: () =>
-      (Object.values(providers) as ProviderRuntime[]).map(p => ({
-        provider: p.dialect.name,
-        label: p.dialect.label,
-        configured: p.configured,
-        keyVariables: p.dialect.keyVariables,
-        baseUrl: p.settings.baseUrl,
-        timeoutSecs: p.settings.timeoutMs / 1000,
-        breaker: p.breaker.snapshot(),
-        inFlight: p.bulkhead.active,
-        queued: p.bulkhead.queued,
-        maxConcurrency: p.bulkhead.limit,
-        stats: p.stats.snapshot(),
-      })),
+      (Object.values(providers) as ProviderRuntime[]).map(p => {
+        const remote = deps.sharedHealth?.snapshot().remote[p.dialect.name];
+        return {
+          provider: p.dialect.name,
+          label: p.dialect.label,
+          configured: p.configured,
+          keyVariables: p.dialect.keyVariables,
+          baseUrl: p.settings.baseUrl,
+          timeoutSecs: p.settings.timeoutMs / 1000,
+          breaker: p.breaker.snapshot(),
+          inFlight: p.bulkhead.active,
+          queued: p.bulkhead.queued,
+          maxConcurrency: p.bulkhead.limit,
+          stats: p.stats.snapshot(),
+          ...(remote !== undefined && { remote }),
+        };
+      }),
+    sharedHealth: () =>
+      deps.sharedHealth ? { enabled: true, ...deps.sharedHealth.snapshot() } : { enabled: false },
     poolStats: () => pool.stats(),
     close: () => {
       for (const p of Object.values(providers)) p.dispose();

@@ -16,6 +16,8 @@ import { createBreaker, type ProviderBreaker } from '../resilience/breaker.js';
 import { type Bulkhead, createBulkhead } from '../resilience/bulkhead.js';
 import { abortReason, Deadline } from '../resilience/deadline.js';
 import { decideRetry, type RetryPolicyOptions, sleep } from '../resilience/retry.js';
+import { shareBreaker } from '../resilience/shared-breaker.js';
+import type { SharedHealth } from '../resilience/shared-health.js';
 import type { Dialect } from './dialect.js';
 import type { ModelSpec } from './models.js';
 import type { CallEvent, ChatMessage, ChatResponse } from './types.js';
@@ -65,15 +67,21 @@ export interface ProviderRuntime {
 export function createProvider(
   dialect: Dialect,
   settings: ProviderSettings,
-  deps: { pool: HttpPool; logger: Logger; observer?: CallObserver | undefined },
+  deps: {
+    pool: HttpPool;
+    logger: Logger;
+    observer?: CallObserver | undefined;
+    /** Other replicas' breaker and rate-limit reports (Redis); without it the breaker is this process's alone. */
+    sharedHealth?: SharedHealth | undefined;
+  },
 ): ProviderRuntime {
   const label = dialect.label;
   const log = deps.logger.child({ provider: dialect.name });
-  const breaker = createBreaker({
-    name: label,
-    threshold: settings.breakerThreshold,
-    resetMs: settings.breakerResetMs,
-  });
+  const breaker = shareBreaker(
+    createBreaker({ name: label, threshold: settings.breakerThreshold, resetMs: settings.breakerResetMs }),
+    deps.sharedHealth,
+    { provider: dialect.name, label },
+  );
   const bulkhead = createBulkhead({
     name: label,
     limit: settings.maxConcurrency,

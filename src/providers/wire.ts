@@ -5,11 +5,13 @@
  * attempt starts and an idle timer between content-bearing chunks. Keep-alive comments, empty deltas and
  * role-only chunks do not count, so a server that drips bytes but never content is still caught.
  */
+import type { IncomingMessage } from 'node:http';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { ExaiError, isExaiError } from '../errors.js';
 import { linkedController } from '../http/abort.js';
 import type { HttpPool } from '../http/pool.js';
 import { postJson, readText } from '../http/request.js';
+import { abortReason } from '../resilience/deadline.js';
 import { parseRetryAfter } from '../resilience/retry.js';
 import { mapProviderError } from './error-mapping.js';
 import type { ProviderName, ToolCall, Usage, WebSearchResult } from './types.js';
@@ -129,48 +131,88 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
     }
     return acc.result();
   } catch (error) {
-    throw describe(link.signal.aborted ? link.signal.reason : error, input, acc);
+    // The caller's abort reason may be anything (an MCP SDK reason, a DOMException): as a plain error it
+    // would read as a network failure and count against the breaker, so a few user cancels opened it.
+    throw describe(link.signal.aborted ? abortedWith(link.signal) : error, input, acc);
   } finally {
     clearTimeout(watchdog);
     link.dispose();
   }
 }
 
-async function readStream(
-  body: NodeJS.ReadableStream,
+/**
+ * After `[DONE]` the call is answered at once, but the body keeps flowing to its end in the background so the
+ * socket goes back to the keep-alive pool. (Leaving a `for await` loop early destroys the stream, and with it
+ * the socket: every call then paid a fresh TCP connect and close, about a third of the client's CPU time.)
+ * A server that sends `[DONE]` and never ends the response loses the socket after DRAIN_GRACE_MS.
+ */
+const DRAIN_GRACE_MS = 1_000;
+
+function readStream(
+  body: IncomingMessage,
   input: AttemptInput,
   acc: Accumulator,
   onDelta: (channel: 'content' | 'reasoning', text: string) => void,
 ): Promise<void> {
-  let done = false;
-  const parser = createParser({
-    onEvent(event: EventSourceMessage) {
-      if (done) return;
-      if (event.data === '[DONE]') {
-        done = true;
+  return new Promise<void>((resolve, reject) => {
+    let done = false;
+    let settled = false;
+    const settle = (error?: unknown) => {
+      if (settled) return;
+      settled = true;
+      if (error === undefined) return resolve();
+      body.destroy();
+      reject(error);
+    };
+    const parser = createParser({
+      onEvent(event: EventSourceMessage) {
+        if (done) return;
+        if (event.data === '[DONE]') {
+          done = true;
+          return;
+        }
+        const json = parseJson(event.data);
+        if (json === undefined)
+          throw protocolError(input, `malformed stream chunk: ${event.data.slice(0, 120)}`);
+        if (hasError(json)) {
+          throw mapProviderError({
+            provider: input.provider,
+            model: input.model,
+            body: json,
+            inStream: true,
+            ...(acc.requestId !== undefined && { requestId: acc.requestId }),
+          });
+        }
+        acc.absorbChunk(json, onDelta);
+      },
+    });
+    body.setEncoding('utf8');
+    body.on('data', (chunk: string) => {
+      if (settled) return; // draining after [DONE]
+      try {
+        parser.feed(chunk);
+      } catch (error) {
+        settle(error);
         return;
       }
-      const json = parseJson(event.data);
-      if (json === undefined)
-        throw protocolError(input, `malformed stream chunk: ${event.data.slice(0, 120)}`);
-      if (hasError(json)) {
-        throw mapProviderError({
-          provider: input.provider,
-          model: input.model,
-          body: json,
-          inStream: true,
-          ...(acc.requestId !== undefined && { requestId: acc.requestId }),
-        });
+      if (!done) return;
+      settle();
+      if (!body.readableEnded) {
+        const timer = setTimeout(() => body.destroy(), DRAIN_GRACE_MS).unref();
+        body.once('close', () => clearTimeout(timer));
       }
-      acc.absorbChunk(json, onDelta);
-    },
+    });
+    body.once('end', () =>
+      settle(
+        done || acc.finishReason
+          ? undefined
+          : protocolError(input, 'stream ended before the completion finished'),
+      ),
+    );
+    body.once('error', error => settle(error));
+    // Destroyed without an error (an abort elsewhere): the caller maps it to the abort's reason.
+    body.once('close', () => settle(new Error('the stream closed before it ended')));
   });
-  body.setEncoding('utf8');
-  for await (const chunk of body as AsyncIterable<string>) {
-    parser.feed(chunk);
-    if (done) break;
-  }
-  if (!done && !acc.finishReason) throw protocolError(input, 'stream ended before the completion finished');
 }
 
 /** Builds the response from a full completion or from stream chunks. */
@@ -319,6 +361,11 @@ function protocolError(input: AttemptInput, message: string): ExaiError {
     model: input.model,
     retryable: true,
   });
+}
+
+/** Our own reasons (stalled, timeout, cancelled) as they are; anything else is the caller cancelling. */
+function abortedWith(signal: AbortSignal): ExaiError {
+  return isExaiError(signal.reason) ? signal.reason : abortReason(signal);
 }
 
 /** Every failure leaves as an ExaiError that says whether content already reached the caller. */

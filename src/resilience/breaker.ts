@@ -233,6 +233,6 @@ function stateName(state: CircuitState): BreakerStateName {
 }
 
 /** Local wall-clock time of day (HH:MM:SS): what a person compares against their own clock. */
-function clockTime(epochMs: number): string {
+export function clockTime(epochMs: number): string {
   return new Date(epochMs).toTimeString().slice(0, 8);
 }

@@ -45,7 +45,8 @@ function ask(args: string[], env: Record<string, string>): Promise<Run> {
 
 let fake: FakeProvider;
 beforeAll(async () => {
-  if (!existsSync(BIN)) throw new Error('dist/cli/main.js is missing: run `npm run build` first (npm test does)');
+  if (!existsSync(BIN))
+    throw new Error('dist/cli/main.js is missing: run `npm run build` first (npm test does)');
   fake = await startFakeProvider();
 });
 afterAll(() => fake.close());
@@ -61,11 +62,18 @@ describe('exai-mcp ask', () => {
   it('--json prints the whole response object', async () => {
     const run = await ask(['hi', '--json', '-m', 'kimi-k2'], { KIMI_API_URL: `${fake.url}/v1` });
     expect(run.code).toBe(0);
-    expect(JSON.parse(run.stdout)).toMatchObject({ content: 'echo: hi', provider: 'kimi', model: 'kimi-k2-0905-preview' });
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      content: 'echo: hi',
+      provider: 'kimi',
+      model: 'kimi-k2-0905-preview',
+    });
   });
 
   it('a hanging provider with GLM_TIMEOUT_SECS=1 exits non-zero in about 1 s with a timeout message', async () => {
-    const run = await ask(['hi', '-m', 'glm-4.6'], { GLM_API_URL: `${fake.url}/mode/hang/v1`, GLM_TIMEOUT_SECS: '1' });
+    const run = await ask(['hi', '-m', 'glm-4.6'], {
+      GLM_API_URL: `${fake.url}/mode/hang/v1`,
+      GLM_TIMEOUT_SECS: '1',
+    });
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/timeout: GLM glm-4\.6 call timed out after 1 s/);
     expect(run.ms).toBeGreaterThanOrEqual(950);
@@ -84,7 +92,9 @@ describe('exai-mcp ask', () => {
   });
 
   it('429 with Retry-After is retried and answers', async () => {
-    const run = await ask(['hi', '-m', 'glm-4.6'], { GLM_API_URL: `${fake.url}/mode/ratelimit,secs=1,key=cli/v1` });
+    const run = await ask(['hi', '-m', 'glm-4.6'], {
+      GLM_API_URL: `${fake.url}/mode/ratelimit,secs=1,key=cli/v1`,
+    });
     expect(run.code).toBe(0);
     expect(run.stderr).toMatch(/rate_limited; retrying in 1\.0 s/);
     expect(run.stderr).toMatch(/2 attempt/);

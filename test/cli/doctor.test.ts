@@ -9,7 +9,10 @@ const BIN = new URL('../../dist/cli/main.js', import.meta.url).pathname;
 let fake: FakeProvider;
 let dataDir: string;
 
-function doctor(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function doctor(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, 'doctor', ...args], {
       cwd: new URL('../fixtures/', import.meta.url).pathname,
@@ -55,9 +58,14 @@ describe('exai-mcp doctor', () => {
   });
 
   it('fails with a next step when the key is refused', async () => {
-    const run = await doctor(['--json'], { GLM_API_KEY: 'bad', GLM_API_URL: `${fake.url}/mode/status,code=401/v1` });
+    const run = await doctor(['--json'], {
+      GLM_API_KEY: 'bad',
+      GLM_API_URL: `${fake.url}/mode/status,code=401/v1`,
+    });
     expect(run.code).toBe(1);
-    const report = JSON.parse(run.stdout) as { checks: Array<{ name: string; status: string; next?: string }> };
+    const report = JSON.parse(run.stdout) as {
+      checks: Array<{ name: string; status: string; next?: string }>;
+    };
     const live = report.checks.find(c => c.name === 'GLM live call');
     expect(live?.status).toBe('fail');
     expect(live?.next).toMatch(/key was refused/);

@@ -14,6 +14,12 @@ export interface FakeProviderOptions {
   host?: string;
   /** Default 0: an ephemeral port. */
   port?: number;
+  /**
+   * listen() backlog, default Node's 511. Benchmarks that open thousands of connections at once raise it (the
+   * kernel caps it at net.core.somaxconn): an overflowing accept queue drops SYNs, which cost the client a 1 s
+   * retransmit and would make the fake, not the client, the thing being measured.
+   */
+  backlog?: number;
 }
 
 export interface RecordedRequest {
@@ -215,7 +221,7 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
+    server.listen({ port: options.port ?? 0, host, backlog: options.backlog ?? 511 }, () => {
       server.off('error', reject);
       resolve();
     });

@@ -1,0 +1,294 @@
+/**
+ * MCP over Streamable HTTP at /mcp on node:http, so one long-lived server can serve many IDE windows.
+ *
+ * Routing: 2026-07-28 requests go to the SDK's per-request createMcpHandler (stateless; cancellation is the
+ * client dropping the response stream). 2025-era requests go to sessions (http-sessions.ts), because their
+ * clients cancel with a notification that only reaches the right instance within a session — unless
+ * EXAI_HTTP_STATELESS (default with EXAI_STORE=redis) serves them statelessly too (http-stateless.ts), for
+ * replicas behind a load balancer (docs/SCALING.md).
+ *
+ * In front of both: Host and Origin validation (DNS rebinding), the bearer token when one is set (required
+ * beyond loopback), a body size limit, and GET /healthz.
+ */
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { hostHeaderValidation, originValidation, toNodeHandler } from '@modelcontextprotocol/node';
+import { createMcpHandler, isJsonContentType, isLegacyRequest } from '@modelcontextprotocol/server';
+import { ExaiError, isExaiError } from '../errors.js';
+import { openBroadcast } from '../redis/broadcast.js';
+import type { App } from './app.js';
+import { createServer } from './create-server.js';
+import {
+  allowedHostnames,
+  BodyTooLargeError,
+  bearerMatches,
+  header,
+  isLoopbackHost,
+  readBody,
+  sendJson,
+  sendRpcError,
+  urlHost,
+} from './http-guards.js';
+import { createSessionTable } from './http-sessions.js';
+import { createStatelessLegacy } from './http-stateless.js';
+import { STATUS_PAGE, statusSnapshot } from './status-page.js';
+
+export interface HttpServerOptions {
+  host: string;
+  port: number;
+}
+
+export interface RunningHttpServer {
+  /** e.g. http://127.0.0.1:8079/mcp */
+  readonly url: string;
+  readonly host: string;
+  readonly port: number;
+  /**
+   * Stops accepting, lets answers in flight finish (up to a second; call App.stopCalls first so they end
+   * quickly), then closes sessions and sockets. Idempotent; does not close the App.
+   */
+  close(): Promise<void>;
+}
+
+const MCP_PATH = '/mcp';
+const PROBE_THREAD = '00000000-0000-4000-8000-000000000000';
+const MAX_SESSIONS = 1_000;
+/** How long close() lets responses finish before cutting the remaining connections. */
+const DRAIN_MS = 1_000;
+
+export async function startHttpServer(app: App, options: HttpServerOptions): Promise<RunningHttpServer> {
+  const { config } = app;
+  const token = config.httpToken;
+  if (!isLoopbackHost(options.host) && !token) {
+    throw new ExaiError(
+      'not_configured',
+      `Refusing to listen on ${options.host}: an address other than loopback is reachable from other machines, ` +
+        'so it needs a token. Set EXAI_HTTP_TOKEN to a long random secret (clients then send ' +
+        '"Authorization: Bearer <token>"), or bind 127.0.0.1.',
+    );
+  }
+  const log = app.logger.child({ component: 'http' });
+  const maxBody = config.httpMaxBodyBytes;
+  const factory = () => createServer(app);
+  const modern = createMcpHandler(factory, {
+    legacy: 'reject',
+    maxRequestBodySize: maxBody,
+    onerror: error => log.debug({ event: 'mcp_handler_error', err: error }, 'MCP handler reported an error'),
+  });
+  const modernNode = toNodeHandler(modern, { maxRequestBodySize: maxBody });
+  // Replicas behind a load balancer share no sessions, so 2025-era clients are then served statelessly too
+  // (http-stateless.ts); their cancel notifications reach the serving replica through Redis.
+  const stateless = config.httpStateless ?? config.store === 'redis';
+  const cancels =
+    stateless && config.redisUrl !== undefined
+      ? openBroadcast({
+          url: config.redisUrl,
+          channel: `${config.redisKeyPrefix}cancel`,
+          name: 'exai-cancel',
+          logger: app.logger,
+        })
+      : undefined;
+  const statelessLegacy = createStatelessLegacy({ factory, logger: app.logger, cancels });
+  const sessions = createSessionTable({
+    factory,
+    idleMs: config.httpSessionIdleSecs * 1000,
+    maxSessions: MAX_SESSIONS,
+    logger: app.logger,
+  });
+  app.metrics.bindLiveState({
+    providers: () =>
+      app.gateway.status().map(p => ({
+        provider: p.provider,
+        breakerState: p.breaker.state,
+        inFlight: p.inFlight,
+        queued: p.queued,
+      })),
+    activeSessions: () => sessions.size,
+  });
+  const hostnames = allowedHostnames(options.host);
+  const checkHost = hostnames ? hostHeaderValidation(hostnames) : () => true;
+  const checkOrigin = hostnames ? originValidation(hostnames) : () => true;
+
+  async function handleMcp(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let parsed: unknown;
+    if (req.method === 'POST') {
+      if (!isJsonContentType(header(req, 'content-type') ?? '')) {
+        sendRpcError(res, 415, 'Unsupported Media Type: send Content-Type: application/json.');
+        return;
+      }
+      let text: string;
+      try {
+        text = await readBody(req, maxBody);
+      } catch (error) {
+        if (!(error instanceof BodyTooLargeError)) throw error;
+        const message = `Request body over the limit of ${maxBody} bytes (EXAI_HTTP_MAX_BODY_BYTES).`;
+        sendRpcError(res, 413, message, { connection: 'close' });
+        return;
+      }
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        sendRpcError(res, 400, 'Parse error: the body is not valid JSON.', {}, -32700);
+        return;
+      }
+    }
+    const probe = new Request(`http://localhost${MCP_PATH}`, {
+      method: req.method ?? 'GET',
+      headers: webHeaders(req),
+    });
+    if (await isLegacyRequest(probe, parsed, { maxRequestBodySize: maxBody })) {
+      await (stateless ? statelessLegacy : sessions).handle(req, res, parsed);
+    } else {
+      // exactOptionalPropertyTypes: node types `method` as string | undefined, the adapter as optional string.
+      await modernNode(req as Parameters<typeof modernNode>[0], res, parsed);
+    }
+  }
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?', 1)[0];
+    if (!checkHost(req, res) || !checkOrigin(req, res)) return;
+    if (path === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) {
+      sendJson(res, 200, {
+        status: 'ok',
+        version: app.version,
+        uptime: Math.round((Date.now() - app.startedAt) / 1000),
+      });
+      return;
+    }
+    const read = req.method === 'GET' || req.method === 'HEAD';
+    if (path === '/readyz' && read) {
+      const ready = await readiness(app);
+      sendJson(res, ready.ready ? 200 : 503, ready);
+      return;
+    }
+    if (path === '/' && read) {
+      // A static shell holding no data; the numbers come from /status.json, behind the token.
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+      res.end(STATUS_PAGE);
+      return;
+    }
+    const dataRoute = read && (path === '/metrics' || path === '/status.json');
+    if (path !== MCP_PATH && !dataRoute) {
+      sendJson(res, 404, { error: `Not found. The MCP endpoint is ${MCP_PATH}.` });
+      return;
+    }
+    if (token && !bearerMatches(req.headers.authorization, token)) {
+      sendRpcError(res, 401, 'Unauthorized: send "Authorization: Bearer <EXAI_HTTP_TOKEN>".', {
+        'www-authenticate': 'Bearer realm="exai-mcp"',
+      });
+      return;
+    }
+    if (path === '/metrics') {
+      res.writeHead(200, { 'content-type': app.metrics.contentType });
+      res.end(await app.metrics.render());
+      return;
+    }
+    if (path === '/status.json') {
+      sendJson(res, 200, statusSnapshot(app, app.activity));
+      return;
+    }
+    await handleMcp(req, res);
+  }
+
+  /** POST exchanges whose response has not ended: what a graceful close waits for. */
+  const posts = new Set<ServerResponse>();
+  const server = createHttpServer((req, res) => {
+    if (req.method === 'POST') {
+      posts.add(res);
+      res.once('close', () => posts.delete(res));
+    }
+    route(req, res).catch(error => {
+      log.error(
+        { event: 'http_request_failed', err: error, method: req.method, url: req.url },
+        'HTTP request failed',
+      );
+      if (!res.headersSent)
+        sendRpcError(res, 500, 'Internal server error; the server log (stderr) has the details.');
+      else res.destroy();
+    });
+  });
+  // SSE responses stay open for the length of a model call; the deadlines bound that, not node:http.
+  server.requestTimeout = 0;
+  server.headersTimeout = 30_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  server.on('error', error => log.error({ event: 'http_server_error', err: error }, 'HTTP server error'));
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${urlHost(options.host)}:${port}${MCP_PATH}`;
+  log.info(
+    { event: 'listening', transport: 'http', url, version: app.version },
+    `exai-mcp listening on ${url}`,
+  );
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      const stopped = new Promise<void>(resolve => server.close(() => resolve()));
+      // Calls in flight were told to stop (App.stopCalls) and answer with a "shutting down" error: give
+      // those answers a moment to reach their clients before the instances and sockets go.
+      await untilIdle(() => posts.size === 0, DRAIN_MS);
+      // Closing the instances aborts whatever is still running, which aborts its model calls.
+      await Promise.allSettled([sessions.closeAll(), statelessLegacy.closeAll(), modern.close()]);
+      await cancels?.close();
+      server.closeIdleConnections();
+      const drained = await Promise.race([stopped.then(() => true), delay(DRAIN_MS / 2).then(() => false)]);
+      if (!drained) {
+        server.closeAllConnections();
+        await stopped;
+      }
+    })();
+    return closing;
+  };
+  return { url, host: options.host, port, close };
+}
+
+/**
+ * Ready when the store answers and at least one configured provider's breaker is not open: a load balancer
+ * then sends work only where some model can answer it.
+ */
+async function readiness(
+  app: App,
+): Promise<{ ready: boolean; store: string; providers: Record<string, string> }> {
+  const providers = Object.fromEntries(
+    app.gateway.status().map(p => [p.provider, p.configured ? p.breaker.state : 'not_configured']),
+  );
+  const store = await storeState(app);
+  const usable = Object.values(providers).some(state => state === 'closed' || state === 'half_open');
+  return { ready: store === 'open' && usable, store, providers };
+}
+
+/** A read of a thread that cannot exist: "not found" proves the store answers; anything else says why not. */
+async function storeState(app: App): Promise<string> {
+  try {
+    await app.store.get(PROBE_THREAD);
+    return 'open';
+  } catch (error) {
+    return isExaiError(error) && error.kind === 'not_found'
+      ? 'open'
+      : `unavailable: ${(error as Error).message}`;
+  }
+}
+
+function webHeaders(req: IncomingMessage): Headers {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined) continue;
+    for (const v of Array.isArray(value) ? value : [value]) headers.append(name, v);
+  }
+  return headers;
+}
+
+async function untilIdle(idle: () => boolean, maxMs: number): Promise<void> {
+  const until = performance.now() + maxMs;
+  while (!idle() && performance.now() < until) await delay(20);
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise(resolve => setTimeout(resolve, ms).unref());
+}

@@ -1,0 +1,80 @@
+/**
+ * challenge: no model call. Wraps the user's pushback in an instruction to reassess critically instead of
+ * agreeing by reflex, and returns it for the calling assistant to act on (reference §2.4, "Other simple tools").
+ */
+import type { McpServer } from '@modelcontextprotocol/server';
+import { z } from 'zod';
+import { recordExchange, turn } from './conversation.js';
+import { type ContinuationOffer, successResult, toolOutputSchema } from './output.js';
+import { runTool } from './run.js';
+import type { ToolDeps } from './types.js';
+
+export const challengeInputSchema = z.object({
+  prompt: z
+    .string()
+    .min(1, 'prompt must not be empty')
+    .describe("The statement to scrutinise: usually the user's pushback or claim, quoted as they said it."),
+});
+
+const DESCRIPTION =
+  'Use when the user questions or disagrees with something you said, or states a claim you should check ' +
+  '("are you sure?", "I think X is wrong", "that will not work because…"). Instead of agreeing by reflex, ' +
+  'this returns an instruction to reassess the statement critically, investigate if needed, and then either ' +
+  'hold your position with reasons or change it with reasons. No model is called.';
+
+const INSTRUCTIONS =
+  'Present the challenge_prompt to yourself and follow it. Reassess the statement carefully and critically ' +
+  'before responding. If, after reflection, you find reasons to disagree or qualify it, explain your reasoning. ' +
+  'Likewise, if you find reasons to agree, articulate them clearly and justify your agreement.';
+
+export function challengePrompt(statement: string): string {
+  return (
+    'CRITICAL REASSESSMENT – Do not automatically agree:\n\n' +
+    `"${statement}"\n\n` +
+    'Carefully evaluate the statement above. Is it accurate, complete, and well-reasoned? Investigate if needed ' +
+    'before replying, and stay focused. If you identify flaws, gaps, or misleading points, explain them clearly. ' +
+    'Likewise, if you find the reasoning sound, explain why it holds up. Respond with thoughtful analysis: stay ' +
+    'to the point and avoid reflexive agreement.'
+  );
+}
+
+export function registerChallengeTool(server: McpServer, deps: ToolDeps): void {
+  server.registerTool(
+    'challenge',
+    {
+      title: 'Challenge a statement instead of agreeing by reflex',
+      description: DESCRIPTION,
+      inputSchema: challengeInputSchema,
+      outputSchema: toolOutputSchema,
+      annotations: { readOnlyHint: true, openWorldHint: false },
+    },
+    (args, ctx) =>
+      runTool(deps, 'challenge', ctx, async () => {
+        const wrapped = challengePrompt(args.prompt);
+        const body = {
+          status: 'challenge_accepted',
+          original_statement: args.prompt,
+          challenge_prompt: wrapped,
+          instructions: INSTRUCTIONS,
+        };
+        let offer: ContinuationOffer | undefined;
+        try {
+          offer = await recordExchange(deps, {
+            thread: undefined,
+            toolName: 'challenge',
+            user: turn('user', args.prompt, { toolName: 'challenge' }),
+            assistant: turn('assistant', wrapped, { toolName: 'challenge' }),
+            initialContext: { prompt: args.prompt },
+          });
+        } catch (error) {
+          // The instruction is the point; a thread is a convenience that must not make the tool fail.
+          deps.logger.warn({ event: 'memory_write_failed', err: error }, 'could not record the challenge');
+        }
+        return successResult('challenge', JSON.stringify(body, null, 2), {
+          contentType: 'json',
+          status: 'success',
+          offer,
+        });
+      }),
+  );
+}

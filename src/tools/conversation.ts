@@ -1,0 +1,113 @@
+/**
+ * Conversation threads for tools (reference §4): open a thread from a continuation_id, rebuild its history
+ * within the model's token budget, and record a finished exchange. Only a completed exchange is written, so
+ * a cancelled or failed call leaves the thread as it was.
+ */
+import { ExaiError } from '../errors.js';
+import {
+  type BuiltHistory,
+  buildConversationHistory,
+  type ConversationTurn,
+  type Thread,
+  tokenBudget,
+} from '../memory/index.js';
+import type { ModelSpec } from '../providers/models.js';
+import type { ContinuationOffer } from './output.js';
+import type { ToolDeps } from './types.js';
+
+/** One exchange adds the user's turn and the answer. */
+const TURNS_PER_EXCHANGE = 2;
+
+/** The thread to continue, or undefined for a new conversation. Unknown or expired ids fail clearly. */
+export async function openThread(
+  deps: ToolDeps,
+  continuationId: string | undefined,
+): Promise<Thread | undefined> {
+  if (continuationId === undefined) return undefined;
+  const thread = await deps.store.get(continuationId.trim());
+  const max = deps.config.maxConversationTurns;
+  if (thread.turns.length + TURNS_PER_EXCHANGE > max) {
+    throw new ExaiError(
+      'bad_request',
+      `Conversation thread ${thread.id} has reached its limit of ${max} turns (MAX_CONVERSATION_TURNS). Start a new ` +
+        'conversation without continuation_id, summarising what matters from this one in the prompt.',
+      { retryable: false },
+    );
+  }
+  return thread;
+}
+
+/** The model of the thread's last answer: a continuation without a model keeps talking to the same one. */
+export function lastModel(thread: Thread | undefined): string | undefined {
+  if (!thread) return undefined;
+  for (let i = thread.turns.length - 1; i >= 0; i--) {
+    const turn = thread.turns[i];
+    if (turn?.role === 'assistant' && turn.modelName) return turn.modelName;
+  }
+  return undefined;
+}
+
+export function threadHistory(
+  deps: ToolDeps,
+  thread: Thread | undefined,
+  model: ModelSpec,
+): BuiltHistory | undefined {
+  if (!thread) return undefined;
+  const budget = tokenBudget(model.contextWindow);
+  return buildConversationHistory(thread, {
+    historyTokens: budget.history,
+    fileTokens: budget.files,
+    maxTurns: deps.config.maxConversationTurns,
+    readFile: path => deps.files.readText(path),
+  });
+}
+
+export interface Exchange {
+  thread: Thread | undefined;
+  toolName: string;
+  user: ConversationTurn;
+  assistant: ConversationTurn;
+  /** Stored with a new thread: the arguments that started it. */
+  initialContext: Record<string, unknown>;
+}
+
+/** Writes both turns (creating the thread on a first call) and returns the offer to continue, if room is left. */
+export async function recordExchange(
+  deps: ToolDeps,
+  exchange: Exchange,
+): Promise<ContinuationOffer | undefined> {
+  const { store } = deps;
+  let thread: Thread;
+  if (exchange.thread) {
+    await store.appendTurn(exchange.thread.id, exchange.user);
+    thread = await store.appendTurn(exchange.thread.id, exchange.assistant);
+  } else {
+    const created = await store.create({
+      toolName: exchange.toolName,
+      initialContext: exchange.initialContext,
+      firstTurn: exchange.user,
+    });
+    thread = await store.appendTurn(created.id, exchange.assistant);
+  }
+  return offerFor(thread, deps.config.maxConversationTurns);
+}
+
+export function offerFor(thread: Thread, maxTurns: number): ContinuationOffer | undefined {
+  const remaining = maxTurns - thread.turns.length;
+  if (remaining < TURNS_PER_EXCHANGE) return undefined;
+  return {
+    continuation_id: thread.id,
+    note:
+      `You can continue this conversation for ${remaining} more turns: pass continuation_id to chat or any ` +
+      'other exai tool, and the history and files of this thread come along.',
+    remaining_turns: remaining,
+  };
+}
+
+export function turn(
+  role: ConversationTurn['role'],
+  content: string,
+  extra: Omit<ConversationTurn, 'role' | 'content' | 'timestamp'> = {},
+): ConversationTurn {
+  return { role, content, timestamp: new Date().toISOString(), ...extra };
+}

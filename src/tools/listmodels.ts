@@ -1,0 +1,78 @@
+/**
+ * listmodels: providers, models, aliases and capabilities, and which models the configured keys can reach.
+ * No model call, so it works before any key is set.
+ */
+import type { McpServer } from '@modelcontextprotocol/server';
+import { z } from 'zod';
+import type { ModelSpec } from '../providers/models.js';
+import { autoModel, CHAT_AUTO } from './model-choice.js';
+import { successResult, toolOutputSchema } from './output.js';
+import { runTool } from './run.js';
+import type { ToolDeps } from './types.js';
+
+const DESCRIPTION =
+  'Lists the available model providers (GLM / Z.ai, Kimi / Moonshot), every model with its aliases, context ' +
+  'window and capabilities (thinking, vision, web search), and which models are usable with the API keys ' +
+  'this server has. Use it to pick a value for the model field of the other tools.';
+
+export function registerListModelsTool(server: McpServer, deps: ToolDeps): void {
+  server.registerTool(
+    'listmodels',
+    {
+      title: 'List models and providers',
+      description: DESCRIPTION,
+      inputSchema: z.object({}),
+      outputSchema: toolOutputSchema,
+      annotations: { readOnlyHint: true, openWorldHint: false },
+    },
+    (_args, ctx) =>
+      runTool(deps, 'listmodels', ctx, async () =>
+        successResult('listmodels', JSON.stringify(listing(deps), null, 2), { contentType: 'json' }),
+      ),
+  );
+}
+
+export function listing(deps: Pick<ToolDeps, 'gateway' | 'config'>): Record<string, unknown> {
+  const { gateway } = deps;
+  const providers = gateway.status();
+  const configured = (m: ModelSpec) => gateway.isConfigured(m.provider);
+  const models = gateway.registry.list();
+  return {
+    providers: providers.map(p => ({
+      name: p.provider,
+      label: p.label,
+      configured: p.configured,
+      key_variables: p.keyVariables,
+      base_url: p.baseUrl,
+      models: models.filter(m => m.provider === p.provider).length,
+    })),
+    default_model: deps.config.defaultModel,
+    auto: {
+      note: 'model "auto" (or no model when DEFAULT_MODEL=auto) picks per tool among configured providers',
+      chat: autoModel(gateway, CHAT_AUTO),
+    },
+    models: models.map(m => ({
+      name: m.name,
+      provider: m.provider,
+      aliases: m.aliases,
+      available: configured(m),
+      context_window: m.contextWindow,
+      max_output_tokens: m.maxOutputTokens,
+      thinking:
+        m.thinking === 'none'
+          ? false
+          : m.thinking === 'switch'
+            ? `via ${m.thinkingModel ?? deps.config.kimiThinkingModel}`
+            : m.thinking === 'param'
+              ? 'on request'
+              : 'always',
+      vision: m.vision,
+      web_search: m.webSearch,
+      ...(m.equivalent !== undefined && { fallback: m.equivalent }),
+      description: m.description,
+    })),
+    ...(!providers.some(p => p.configured) && {
+      next_steps: `No provider is configured: set ${providers.map(p => p.keyVariables[0]).join(' or ')} and restart the server.`,
+    }),
+  };
+}

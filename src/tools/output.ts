@@ -1,0 +1,131 @@
+/**
+ * The ToolOutput shape the Python system's agents were prompted against (reference §2.4): one text content
+ * holding the JSON, and the same object as `structuredContent` for clients that read the output schema.
+ * Failures use the same shape with status "error" and `isError: true`, and a message a person can act on.
+ */
+import type { CallToolResult } from '@modelcontextprotocol/server';
+import { z } from 'zod';
+import { type ExaiError, isExaiError } from '../errors.js';
+import type { Logger } from '../observability/logger.js';
+
+export const continuationOfferSchema = z.object({
+  continuation_id: z.string().describe('Pass as continuation_id to any exai tool to continue this thread.'),
+  note: z.string(),
+  remaining_turns: z.number().int(),
+});
+
+export const toolOutputSchema = z.object({
+  status: z
+    .string()
+    .describe(
+      'success | continuation_available | error, or a tool-specific status such as challenge_accepted',
+    ),
+  content: z.string().nullable().describe('The answer, or a JSON document when content_type is json'),
+  content_type: z.enum(['text', 'markdown', 'json']),
+  metadata: z
+    .looseObject({
+      tool_name: z.string(),
+      model_used: z.string().optional(),
+      provider_used: z.string().optional(),
+    })
+    .describe('tool_name, model_used, provider_used and call details'),
+  continuation_offer: continuationOfferSchema.nullable(),
+});
+
+export type ToolOutput = z.infer<typeof toolOutputSchema>;
+export type ContinuationOffer = z.infer<typeof continuationOfferSchema>;
+
+export function toolResult(output: ToolOutput, isError = false): CallToolResult {
+  // A JSON round trip drops undefined fields, so the text and structuredContent are the same document.
+  const text = JSON.stringify(output);
+  const structured = JSON.parse(text) as Record<string, unknown>;
+  return {
+    content: [{ type: 'text', text }],
+    structuredContent: structured,
+    ...(isError && { isError: true }),
+  };
+}
+
+export function successResult(
+  toolName: string,
+  content: string,
+  options: {
+    contentType?: ToolOutput['content_type'];
+    status?: string;
+    metadata?: Record<string, unknown>;
+    offer?: ContinuationOffer | undefined;
+  } = {},
+): CallToolResult {
+  return toolResult({
+    status: options.status ?? (options.offer ? 'continuation_available' : 'success'),
+    content,
+    content_type: options.contentType ?? 'text',
+    metadata: { tool_name: toolName, ...options.metadata },
+    continuation_offer: options.offer ?? null,
+  });
+}
+
+/** Turns anything thrown by a tool into an isError result: never a stack trace, never a secret. */
+export function errorResult(toolName: string, error: unknown, logger: Logger): CallToolResult {
+  if (!isExaiError(error)) {
+    logger.error({ event: 'tool_bug', tool: toolName, err: error }, `internal error in tool ${toolName}`);
+    const message = error instanceof Error ? error.message : String(error);
+    return toolResult(
+      {
+        status: 'error',
+        content: `exai-mcp hit an internal error in the ${toolName} tool: ${message}. This is a bug; the server log (stderr) has the details.`,
+        content_type: 'text',
+        metadata: { tool_name: toolName, error_kind: 'internal' },
+        continuation_offer: null,
+      },
+      true,
+    );
+  }
+  const hint = hintFor(error);
+  return toolResult(
+    {
+      status: 'error',
+      content: hint ? `${withStop(error.message)} ${hint}.` : error.message,
+      content_type: 'text',
+      metadata: {
+        tool_name: toolName,
+        error_kind: error.kind,
+        retryable: error.retryable,
+        ...(error.model !== undefined && { model_used: error.model }),
+        ...(error.provider !== undefined && { provider_used: error.provider }),
+        ...(error.status !== undefined && { http_status: error.status }),
+        ...(error.attempts !== undefined && { attempts: error.attempts }),
+        ...(error.elapsedMs !== undefined && { elapsed_ms: error.elapsedMs }),
+        ...(error.retryAt !== undefined && { retry_at: new Date(error.retryAt).toISOString() }),
+      },
+      continuation_offer: null,
+    },
+    true,
+  );
+}
+
+function withStop(message: string): string {
+  return /[.!?]$/.test(message) ? message : `${message}.`;
+}
+
+function hintFor(error: ExaiError): string | undefined {
+  switch (error.kind) {
+    case 'timeout':
+      return 'The model did not answer within the deadline: retry, send less context, or raise GLM_TIMEOUT_SECS / KIMI_TIMEOUT_SECS';
+    case 'stalled':
+      return 'The provider stopped sending mid-answer: retry';
+    case 'circuit_open':
+      return 'The provider failed repeatedly and is paused; use a model of the other provider meanwhile';
+    case 'rate_limited':
+    case 'overloaded':
+      return 'The provider is busy: retry in a little while';
+    case 'quota_exhausted':
+      return 'The account has no quota left: top it up, or use a model of the other provider';
+    case 'auth':
+      return 'Check the API key (GLM_API_KEY / KIMI_API_KEY) and restart the server';
+    case 'network':
+      return 'Check the network and the provider URL (GLM_API_URL / KIMI_API_URL)';
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * What every tool is given. The server layer builds it once per process (see server/app.ts) and adds the
+ * progress bridge, so tools never touch a transport: they see an MCP request context and these ports.
+ */
+import type { ServerContext } from '@modelcontextprotocol/server';
+import type { Config } from '../config/load.js';
+import type { ConversationStore } from '../memory/index.js';
+import type { Logger } from '../observability/logger.js';
+import type { ModelGateway } from '../providers/gateway.js';
+import type { CallEvent } from '../providers/types.js';
+import type { SingleFlight } from '../resilience/single-flight.js';
+import type { FilePolicy } from './files.js';
+
+/** Keeps the client informed while a model call runs; a no-op when the request carried no progress token. */
+export interface ProgressReporter {
+  /** Feed the gateway's call events (attempts, retries, deltas, fallbacks). */
+  onEvent(event: CallEvent): void;
+  /** Stops the heartbeat; nothing is sent afterwards. Idempotent. */
+  stop(): void;
+}
+
+export interface ProgressWork {
+  tool: string;
+  model: string;
+}
+
+export interface ToolCallObservation {
+  tool: string;
+  outcome: string;
+  ms: number;
+  model?: string;
+  provider?: string;
+}
+
+export interface ToolDeps {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly gateway: ModelGateway;
+  readonly store: ConversationStore;
+  readonly files: FilePolicy;
+  /** exai-mcp's own version (package.json). */
+  readonly version: string;
+  /** Epoch ms when the process started serving. */
+  readonly startedAt: number;
+  /** Aborts when the server shuts down; every model call listens to it as well as to its request's signal. */
+  readonly shutdownSignal: AbortSignal;
+  /**
+   * De-duplicates identical expensive calls in flight (workflow expert analysis) across every MCP server
+   * instance of the process; the App creates one. Without it each server instance de-duplicates on its own.
+   */
+  readonly singleFlight?: SingleFlight;
+  /** Told of every finished tool call (status page, metrics). */
+  readonly observeToolCall?: (call: ToolCallObservation) => void;
+  /** Starts progress reporting for one request: which tool, and the model it calls first. */
+  progress(ctx: ServerContext, work: ProgressWork): ProgressReporter;
+}

@@ -1,0 +1,61 @@
+/**
+ * version: exai-mcp's version, the runtime, and the configuration in force. Secrets (the settings table's
+ * `secret` flag) are shown only as set or not set.
+ */
+import type { McpServer } from '@modelcontextprotocol/server';
+import { z } from 'zod';
+import type { Config } from '../config/load.js';
+import { SETTINGS, type SettingKey } from '../config/settings.js';
+import { successResult, toolOutputSchema } from './output.js';
+import { runTool } from './run.js';
+import type { ToolDeps } from './types.js';
+
+const DESCRIPTION =
+  'Shows the exai-mcp version, the Node.js runtime, and every setting in force with where it came from ' +
+  '(environment, .env file or default). API keys and tokens are shown only as set or not set.';
+
+export function registerVersionTool(server: McpServer, deps: ToolDeps): void {
+  server.registerTool(
+    'version',
+    {
+      title: 'Version and configuration',
+      description: DESCRIPTION,
+      inputSchema: z.object({}),
+      outputSchema: toolOutputSchema,
+      annotations: { readOnlyHint: true, openWorldHint: false },
+    },
+    (_args, ctx) =>
+      runTool(deps, 'version', ctx, async () => {
+        const body = {
+          name: 'exai-mcp',
+          version: deps.version,
+          node: process.version,
+          platform: `${process.platform}-${process.arch}`,
+          uptime_secs: Math.round((Date.now() - deps.startedAt) / 1000),
+          store: deps.store.kind,
+          allowed_roots: deps.files.roots,
+          config: redactedConfig(deps.config),
+        };
+        return successResult('version', JSON.stringify(body, null, 2), { contentType: 'json' });
+      }),
+  );
+}
+
+export interface ConfigEntry {
+  env: string;
+  value: unknown;
+  source: string;
+}
+
+export function redactedConfig(config: Config): ConfigEntry[] {
+  return (Object.keys(SETTINGS) as SettingKey[]).map(key => {
+    const spec = SETTINGS[key];
+    const source = config.sources[key];
+    const value = config[key];
+    return {
+      env: source.from === 'default' ? (spec.env[0] ?? key) : source.name,
+      value: spec.secret ? (value === undefined ? 'not set' : 'set (redacted)') : (value ?? null),
+      source: source.from,
+    };
+  });
+}

@@ -1,0 +1,199 @@
+/**
+ * The workflow engine: one step of any workflow tool, from validated arguments to the JSON answer
+ * (reference §2.4). The whole call runs under WORKFLOW_TOOL_TIMEOUT_SECS; when it runs out the agent gets a
+ * timeout answer at once, whatever is still winding down behind it. State is read from and written to the
+ * thread named by continuation_id, never kept on the tool.
+ */
+import type { CallToolResult, McpServer, ServerContext } from '@modelcontextprotocol/server';
+import { secondsToMs } from '../config/load.js';
+import { toExaiError } from '../errors.js';
+import { Deadline } from '../resilience/deadline.js';
+import { type SingleFlight, untilAborted } from '../resilience/single-flight.js';
+import { runTool } from '../tools/run.js';
+import type { ToolDeps } from '../tools/types.js';
+import { complete } from './completion.js';
+import { type ExpertModel, type ExpertOutcome, expertModel } from './expert.js';
+import { referenceContext } from './files.js';
+import { baseResponse, pauseResponse, type Response } from './response.js';
+import { workflowOutputSchema, workflowResult } from './result.js';
+import { splitArgs, stepSchema } from './schema.js';
+import { consolidate, earlyTermination } from './state.js';
+import { appendStepTurn, openThread, saveData, saveStep } from './thread.js';
+import type { StepArgs, StepView, WorkflowTool } from './types.js';
+
+/** Reference: a step over this many characters must go through a file (MCP_PROMPT_SIZE_LIMIT). */
+export const MAX_STEP_CHARS = 100_000;
+
+export interface WorkflowRuntime {
+  readonly deps: ToolDeps;
+  /** Shared by every server instance of the process, so duplicates join across sessions. */
+  readonly flights: SingleFlight;
+}
+
+export function registerWorkflowTool(server: McpServer, runtime: WorkflowRuntime, tool: WorkflowTool): void {
+  server.registerTool(
+    tool.name,
+    {
+      title: tool.title,
+      description: tool.description,
+      inputSchema: stepSchema(tool),
+      outputSchema: workflowOutputSchema,
+      annotations: {
+        readOnlyHint: true,
+        openWorldHint: tool.expert !== undefined || tool.name === 'consensus',
+      },
+    },
+    (parsed, ctx) =>
+      runTool(runtime.deps, tool.name, ctx, signal =>
+        runStep(runtime, tool, parsed as Record<string, unknown>, ctx, signal),
+      ),
+  );
+}
+
+export async function runStep(
+  runtime: WorkflowRuntime,
+  tool: WorkflowTool,
+  parsed: Record<string, unknown>,
+  ctx: ServerContext,
+  signal: AbortSignal,
+): Promise<CallToolResult> {
+  const { args, extras } = splitArgs(tool, parsed);
+  if (args.step.length > MAX_STEP_CHARS) {
+    return workflowResult(
+      {
+        status: 'resend_prompt',
+        content:
+          `step is ${args.step.length} characters, over the limit of ${MAX_STEP_CHARS}. Keep the step short, put ` +
+          'the details in a file and list it in relevant_files.',
+        content_type: 'text',
+        metadata: { tool_name: tool.name, prompt_size: args.step.length, limit: MAX_STEP_CHARS },
+      },
+      true,
+    );
+  }
+  const early = tool.preflight?.(args, extras);
+  if (early) return workflowResult({ ...early, metadata: { tool_name: tool.name } });
+
+  const budgetMs = secondsToMs(runtime.deps.config.workflowTimeoutSecs);
+  const workflow = Deadline.start(budgetMs, {
+    parent: signal,
+    label: `${tool.name} workflow call (WORKFLOW_TOOL_TIMEOUT_SECS)`,
+  });
+  try {
+    return await untilAborted(step(runtime, tool, args, extras, ctx, workflow), workflow.signal);
+  } catch (thrown) {
+    const error = toExaiError(thrown);
+    if (error.kind !== 'timeout' || signal.aborted) throw error;
+    return workflowResult(
+      {
+        status: 'error',
+        content:
+          `${error.message}. The ${tool.name} step did not finish within its budget. Send the same step again ` +
+          '(a resent step number replaces the earlier one), with fewer files or use_assistant_model: false if the ' +
+          'expert is what takes long, or raise WORKFLOW_TOOL_TIMEOUT_SECS.',
+        content_type: 'text',
+        step_number: args.step_number,
+        ...(args.continuation_id !== undefined && { continuation_id: args.continuation_id }),
+        metadata: { tool_name: tool.name, error_kind: 'timeout', budget_ms: budgetMs },
+      },
+      true,
+    );
+  } finally {
+    workflow.dispose();
+  }
+}
+
+async function step(
+  runtime: WorkflowRuntime,
+  tool: WorkflowTool,
+  args: StepArgs,
+  extras: Record<string, unknown>,
+  ctx: ServerContext,
+  workflow: Deadline,
+): Promise<CallToolResult> {
+  const { deps } = runtime;
+  // Resolved before any work, so a model that cannot be called fails the first step, not the last.
+  const model =
+    tool.expert && args.use_assistant_model ? expertModel(deps, args, tool.expert.thinkingMode) : undefined;
+  const threadId = await openThread(deps, tool.name, args, extras);
+  let state = await saveStep(deps, threadId, tool.name, args, extras);
+  const earlyReason = earlyTermination(args);
+  let view: StepView = {
+    args,
+    extras,
+    state,
+    consolidated: consolidate(state.steps),
+    final: !args.next_step_required || earlyReason !== undefined,
+  };
+  const outcome = await tool.onStep?.({
+    deps,
+    ctx,
+    view,
+    threadId,
+    signal: workflow.signal,
+    remainingMs: () => workflow.remainingMs(),
+  });
+  if (outcome?.data) {
+    await saveData(deps, threadId, tool.name, outcome.data);
+    state = { ...state, data: outcome.data };
+    view = { ...view, state };
+  }
+  const base = baseResponse(tool, view, threadId, earlyReason);
+  let response: Response;
+  let isError = false;
+  let answered: { name: string; provider: string } | undefined;
+  if (!view.final || outcome?.continueReason !== undefined) {
+    response = pauseResponse(tool, { ...view, final: false }, base, threadId, outcome?.continueReason);
+  } else {
+    const done = await complete({
+      deps,
+      flights: runtime.flights,
+      ctx,
+      tool,
+      view,
+      threadId,
+      workflow,
+      base,
+      model,
+    });
+    ({ response, isError } = done);
+    const answer = done.outcome?.response;
+    if (answer) answered = { name: answer.model, provider: answer.provider };
+    response.metadata = expertMetadata(model, done.outcome);
+  }
+  response.file_context ??= referenceContext(view.consolidated.relevant_files);
+  response = {
+    ...response,
+    ...outcome?.fields,
+    metadata: { tool_name: tool.name, ...(response.metadata as Record<string, unknown> | undefined) },
+  };
+  const warning = await appendStepTurn(deps, threadId, tool.name, args, response, answered);
+  if (warning) response.memory_warning = warning;
+  return workflowResult(response, isError);
+}
+
+/** Which model the expert call went to and how it went; nothing when no expert was called. */
+function expertMetadata(
+  model: ExpertModel | undefined,
+  outcome: ExpertOutcome | undefined,
+): Record<string, unknown> {
+  if (!model || !outcome) return {};
+  const answer = outcome.response;
+  return {
+    model_used: answer?.model ?? model.spec.name,
+    provider_used: answer?.provider ?? model.spec.provider,
+    thinking: model.thinking,
+    ...(model.upgradedFrom && { model_upgraded_from: model.upgradedFrom }),
+    expert_elapsed_ms: outcome.elapsedMs,
+    ...(outcome.share && outcome.share !== 'started' && { expert_shared: outcome.share }),
+    ...(answer && {
+      attempts: answer.attempts,
+      usage: {
+        input_tokens: answer.usage.inputTokens,
+        output_tokens: answer.usage.outputTokens,
+        total_tokens: answer.usage.totalTokens,
+      },
+    }),
+    ...(answer?.fallbackFrom && { fallback_from: answer.fallbackFrom }),
+  };
+}

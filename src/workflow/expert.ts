@@ -1,0 +1,134 @@
+/**
+ * Expert analysis (reference §2.4 "Expert analysis call"): which model answers, and one call under its own
+ * budget. The budget is a child of the workflow's, so the workflow can still answer when the expert runs
+ * out; the call goes through the gateway (retries, breaker, stall detection, fallback within what is left),
+ * reports progress while it runs, and is shared with identical requests in flight.
+ */
+import { createHash } from 'node:crypto';
+import type { ServerContext } from '@modelcontextprotocol/server';
+import { secondsToMs } from '../config/load.js';
+import { toExaiError } from '../errors.js';
+import type { ModelSpec } from '../providers/models.js';
+import type { ChatMessage, ChatResponse } from '../providers/types.js';
+import { Deadline } from '../resilience/deadline.js';
+import type { FlightShare, SingleFlight } from '../resilience/single-flight.js';
+import { type AutoModels, chooseModel } from '../tools/model-choice.js';
+import { type ThinkingMode, thinkingFrom } from '../tools/schema.js';
+import type { ToolDeps } from '../tools/types.js';
+import { type ExpertAnalysis, failedAnalysis, parseExpertText } from './expert-result.js';
+import type { StepArgs } from './types.js';
+
+/** `auto` for workflow tools: each provider's strongest general model. */
+export const WORKFLOW_AUTO: AutoModels = { glm: 'glm-4.6', kimi: 'kimi-k2-0905-preview' };
+
+export interface ExpertModel {
+  spec: ModelSpec;
+  thinking: boolean;
+  /** The model asked for, when it could not think and was replaced by a thinking one. */
+  upgradedFrom?: string;
+}
+
+/**
+ * thinking_mode becomes the gateway's switch (GLM: the thinking parameter; Kimi: its thinking model). A
+ * model that cannot think at all is replaced by its provider's thinking model when EXPERT_ANALYSIS_AUTO_UPGRADE
+ * allows, rather than silently answering without thinking.
+ */
+export function expertModel(
+  deps: Pick<ToolDeps, 'config' | 'gateway'>,
+  args: Pick<StepArgs, 'model' | 'thinking_mode'>,
+  defaultMode: ThinkingMode | undefined,
+): ExpertModel {
+  const thinking = thinkingFrom(args.thinking_mode ?? defaultMode ?? deps.config.expertThinkingMode);
+  const spec = chooseModel(deps, args.model, WORKFLOW_AUTO, thinking);
+  if (!thinking || spec.thinking !== 'none' || !deps.config.expertAutoUpgrade) return { spec, thinking };
+  const target =
+    spec.provider === 'glm' ? deps.config.glmThinkingUpgradeModel : deps.config.kimiThinkingModel;
+  const upgraded = chooseModel(deps, target, WORKFLOW_AUTO, thinking);
+  if (upgraded.name === spec.name) return { spec, thinking };
+  return { spec: upgraded, thinking, upgradedFrom: spec.name };
+}
+
+export interface ExpertCall {
+  deps: ToolDeps;
+  flights: SingleFlight;
+  ctx: ServerContext;
+  tool: string;
+  threadId: string;
+  /** The workflow call's deadline: the expert budget is its child. */
+  workflow: Deadline;
+  model: ExpertModel;
+  messages: ChatMessage[];
+  temperature: number;
+  webSearch: boolean;
+}
+
+export interface ExpertOutcome {
+  analysis: ExpertAnalysis;
+  /** Absent when the call failed or timed out. */
+  response?: ChatResponse;
+  share?: FlightShare;
+  elapsedMs: number;
+}
+
+/** Never throws for a failed or slow expert (that becomes analysis_error / analysis_timeout); only when cancelled. */
+export async function callExpert(call: ExpertCall): Promise<ExpertOutcome> {
+  const { deps, model } = call;
+  const expert = call.workflow.child(
+    secondsToMs(deps.config.expertTimeoutSecs),
+    `${call.tool} expert analysis (EXPERT_ANALYSIS_TIMEOUT_SECS)`,
+  );
+  const progress = deps.progress(call.ctx, { tool: call.tool, model: model.spec.name });
+  const started = performance.now();
+  const elapsed = () => Math.round(performance.now() - started);
+  try {
+    const { value, share } = await call.flights.run(
+      flightKey(call),
+      async signal => {
+        // The shared call's own budget: it must not end when its first caller leaves, only when all have.
+        const budget = Deadline.start(expert.remainingMs(), { parent: signal, label: expert.label });
+        try {
+          return await deps.gateway.chat({
+            messages: call.messages,
+            model: model.spec.name,
+            temperature: call.temperature,
+            thinking: model.thinking,
+            webSearch: call.webSearch,
+            parent: budget,
+            onEvent: event => progress.onEvent(event),
+          });
+        } finally {
+          budget.dispose();
+        }
+      },
+      expert.signal,
+    );
+    return { analysis: parseExpertText(value.content), response: value, share, elapsedMs: elapsed() };
+  } catch (thrown) {
+    const error = toExaiError(thrown);
+    if (error.kind === 'cancelled') throw error;
+    deps.logger.warn(
+      { event: 'expert_failed', tool: call.tool, model: model.spec.name, kind: error.kind, ms: elapsed() },
+      `${call.tool} expert analysis failed: ${error.message}`,
+    );
+    return { analysis: failedAnalysis(error, expert.budgetMs), elapsedMs: elapsed() };
+  } finally {
+    progress.stop();
+    expert.dispose();
+  }
+}
+
+/** Same tool, thread, model settings and prompt (so the same findings and files): the same call. */
+function flightKey(call: ExpertCall): string {
+  const hash = createHash('sha256')
+    .update(
+      JSON.stringify({
+        model: call.model.spec.name,
+        thinking: call.model.thinking,
+        temperature: call.temperature,
+        webSearch: call.webSearch,
+        messages: call.messages,
+      }),
+    )
+    .digest('hex');
+  return `${call.tool}:${call.threadId}:${hash}`;
+}

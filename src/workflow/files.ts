@@ -1,0 +1,74 @@
+/**
+ * File context of a workflow (reference §2.4 step 6): intermediate steps only name the files, so the
+ * agent's context is not filled twice; the final step embeds them for the expert, newest evidence first,
+ * within the files share of the model's context window. A file that cannot be read or does not fit is
+ * skipped with the reason, not a failure of the whole step.
+ */
+import { isExaiError } from '../errors.js';
+import { estimateTokens } from '../memory/index.js';
+import type { FilePolicy } from '../tools/files.js';
+
+export interface EmbeddedFiles {
+  /** The file blocks, empty when nothing was embedded. */
+  text: string;
+  embedded: string[];
+  skipped: Array<{ path: string; reason: string }>;
+  tokens: number;
+}
+
+export function embedFiles(
+  policy: FilePolicy,
+  paths: readonly string[],
+  budgetTokens: number,
+): EmbeddedFiles {
+  const result: EmbeddedFiles = { text: '', embedded: [], skipped: [], tokens: 0 };
+  const blocks: string[] = [];
+  for (const path of paths) {
+    let content: string;
+    try {
+      // One file per call: the policy's checks apply, and one refused file does not sink the rest.
+      content = policy.readFiles([path])[0]?.content ?? '';
+    } catch (error) {
+      result.skipped.push({ path, reason: refusalReason(path, error) });
+      continue;
+    }
+    const block = `--- BEGIN FILE: ${path} ---\n${content}\n--- END FILE: ${path} ---`;
+    const cost = estimateTokens(block);
+    if (result.tokens + cost > budgetTokens) {
+      result.skipped.push({ path, reason: `does not fit the file budget of ${budgetTokens} tokens` });
+      continue;
+    }
+    result.tokens += cost;
+    blocks.push(block);
+    result.embedded.push(path);
+  }
+  result.text = blocks.join('\n\n');
+  return result;
+}
+
+/** The policy says "Cannot use this file:\n- <path>: <reason>"; keep the reason. */
+function refusalReason(path: string, error: unknown): string {
+  const message = isExaiError(error) || error instanceof Error ? error.message : String(error);
+  const line = message.split('\n').find(l => l.startsWith(`- ${path}: `));
+  return line ? line.slice(path.length + 4) : message;
+}
+
+export function referenceContext(paths: readonly string[]): Record<string, unknown> {
+  return {
+    type: 'reference_only',
+    note:
+      paths.length > 0
+        ? `${paths.length} relevant file(s) noted by path; their contents are read and sent to the expert at the final step.`
+        : 'No relevant files yet: list them in relevant_files as you find them.',
+    context_optimization: "Files referenced but not embedded to preserve the AI assistant's context window",
+  };
+}
+
+export function embeddedContext(files: EmbeddedFiles): Record<string, unknown> {
+  return {
+    type: 'fully_embedded',
+    files_embedded: files.embedded.length,
+    context_optimization: 'Full file content embedded for expert analysis',
+    ...(files.skipped.length > 0 && { files_skipped: files.skipped }),
+  };
+}

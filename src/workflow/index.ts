@@ -1,0 +1,46 @@
+/**
+ * The twelve workflow tools on one engine. The server factory calls registerWorkflowTools for every MCP
+ * server instance; what must be shared across instances (the expert de-duplication) comes in deps.
+ */
+import type { McpServer } from '@modelcontextprotocol/server';
+import { secondsToMs } from '../config/load.js';
+import { createSingleFlight } from '../resilience/single-flight.js';
+import type { ToolDeps } from '../tools/types.js';
+import { registerWorkflowTool } from './engine.js';
+import { analyzeTool } from './tools/analyze.js';
+import { codereviewTool } from './tools/codereview.js';
+import { consensusTool } from './tools/consensus.js';
+import { debugTool } from './tools/debug.js';
+import { docgenTool } from './tools/docgen.js';
+import { plannerTool } from './tools/planner.js';
+import { precommitTool } from './tools/precommit.js';
+import { refactorTool } from './tools/refactor.js';
+import { secauditTool } from './tools/secaudit.js';
+import { testgenTool } from './tools/testgen.js';
+import { thinkdeepTool } from './tools/thinkdeep.js';
+import { tracerTool } from './tools/tracer.js';
+import type { WorkflowTool } from './types.js';
+
+/** In the order tools/list reports them: the core set first, as in the reference's inventory. */
+export const WORKFLOW_TOOLS: readonly WorkflowTool[] = [
+  thinkdeepTool,
+  debugTool,
+  analyzeTool,
+  codereviewTool,
+  refactorTool,
+  testgenTool,
+  plannerTool,
+  precommitTool,
+  secauditTool,
+  docgenTool,
+  tracerTool,
+  consensusTool,
+];
+
+export function registerWorkflowTools(server: McpServer, deps: ToolDeps): void {
+  // Without a process-wide single flight (deps built outside the App), duplicates join within this server only.
+  const flights =
+    deps.singleFlight ?? createSingleFlight({ ttlMs: secondsToMs(deps.config.expertDedupTtlSecs) });
+  const runtime = { deps, flights };
+  for (const tool of WORKFLOW_TOOLS) registerWorkflowTool(server, runtime, tool);
+}

@@ -1,0 +1,172 @@
+/**
+ * consensus: several models, each with a stance (for, against, neutral), evaluate the same proposal; the
+ * agent synthesises their answers. Models named in a step are consulted in that step, concurrently; a
+ * later step may name failed or new ones again. Answers are kept in the thread, so the synthesis step (and a
+ * restarted server) sees them all.
+ */
+import { z } from 'zod';
+import { tokenBudget } from '../../memory/index.js';
+import { chooseModel } from '../../tools/model-choice.js';
+import { thinkingFrom } from '../../tools/schema.js';
+import { type Consultation, type ConsultResult, consultAll, type Stance } from '../consult.js';
+import { WORKFLOW_AUTO } from '../expert.js';
+import { embedFiles } from '../files.js';
+import type { OnStepContext, StepOutcome, WorkflowTool } from '../types.js';
+import { statusNames } from './common.js';
+
+const STANCES: Record<Stance, string> = {
+  for: `You argue FOR the proposal, in good faith: bring out its strengths, the best way to realise it, and how
+its risks can be handled. If it is fundamentally unsound (unsafe, infeasible, or clearly worse than an obvious
+alternative), say so plainly: an honest "no" beats an advocate's "yes".`,
+  against: `You argue AGAINST the proposal, in good faith: find its weaknesses, hidden costs, failure modes and
+better alternatives. If it is genuinely the right call, say so plainly: honesty beats opposition for its own sake.`,
+  neutral: `You are neutral: weigh benefits against costs and risks evenly, and come down where the evidence points.`,
+};
+
+function systemPrompt(stance: Stance, custom: string | undefined): string {
+  return `You are one of several senior engineers asked by an AI coding assistant (the agent) to evaluate a proposal
+or answer a technical question. The other engineers take other stances; the agent weighs all the answers.
+
+${custom?.trim() || STANCES[stance]}
+
+Judge on: technical feasibility, fit with the project as shown, implementation complexity and effort, user
+value, long-term maintenance, performance and security implications, and the alternatives. Use the files given;
+say "unknown" rather than guess.
+
+Answer in Markdown with these sections:
+## Verdict
+<one sentence>
+## Analysis
+<your reasoning, specific to this project>
+## Confidence Score
+<1-10, and what would change your mind>
+## Key Takeaways
+<3-5 bullets>`;
+}
+
+const modelEntry = z.object({
+  model: z.string().min(1, 'models[].model must name a model (see listmodels)'),
+  stance: z.enum(['for', 'against', 'neutral']).default('neutral'),
+  stance_prompt: z.string().optional().describe('Replaces the built-in instructions of this stance.'),
+});
+type ModelEntry = z.output<typeof modelEntry>;
+
+const entryKey = (m: { model: string; stance: Stance }) => `${m.model.toLowerCase()}:${m.stance}`;
+
+function responsesOf(data: Record<string, unknown>): ConsultResult[] {
+  return Array.isArray(data.responses) ? (data.responses as ConsultResult[]) : [];
+}
+
+async function consult({ view, deps, ctx, signal, remainingMs }: OnStepContext): Promise<StepOutcome> {
+  const previous = responsesOf(view.state.data);
+  const answered = new Set(previous.filter(r => r.status === 'success').map(entryKey));
+  const todo = ((view.extras.models as ModelEntry[] | undefined) ?? []).filter(
+    m => !answered.has(entryKey(m)),
+  );
+  let responses = previous;
+  let fresh: ConsultResult[] = [];
+  if (todo.length > 0) {
+    const thinking = thinkingFrom(view.args.thinking_mode);
+    // Every model is resolved before any is called: a typo fails the step at once, listing the models.
+    const specs = todo.map(m => chooseModel(deps, m.model, WORKFLOW_AUTO, thinking));
+    const fileBudget = Math.min(...specs.map(s => tokenBudget(s.contextWindow).files));
+    const files = embedFiles(deps.files, view.consolidated.relevant_files, fileBudget);
+    const proposal = [
+      `=== PROPOSAL ===\n${view.state.initial_request}\n=== END PROPOSAL ===`,
+      ...(view.consolidated.findings.length > 0
+        ? [`=== THE AGENT'S OWN ANALYSIS ===\n${view.consolidated.findings.join('\n')}\n=== END ANALYSIS ===`]
+        : []),
+      ...(files.text ? [`=== RELEVANT FILES ===\n${files.text}\n=== END RELEVANT FILES ===`] : []),
+      'Evaluate the proposal from your stance, following your instructions.',
+    ].join('\n\n');
+    const consultations: Consultation[] = todo.map((m, i) => ({
+      model: specs[i]!,
+      stance: m.stance,
+      messages: [
+        { role: 'system', content: systemPrompt(m.stance, m.stance_prompt) },
+        { role: 'user', content: proposal },
+      ],
+    }));
+    fresh = (
+      await consultAll(consultations, {
+        deps,
+        ctx,
+        signal,
+        remainingMs: remainingMs(),
+        temperature: view.args.temperature ?? 0.2,
+        thinking,
+        webSearch: view.args.use_websearch,
+      })
+    ).map((r, i) => ({ ...r, model: todo[i]!.model }));
+    const replaced = new Set(fresh.map(entryKey));
+    responses = [...previous.filter(r => !replaced.has(entryKey(r))), ...fresh];
+  }
+  const failed = responses.filter(r => r.status === 'error');
+  return {
+    data: { responses },
+    fields: {
+      ...(fresh.length > 0 && { model_responses: fresh }),
+      accumulated_responses: responses,
+      models_consulted: responses.filter(r => r.status === 'success').length,
+      ...(failed.length > 0 && {
+        models_failed: failed.map(r => `${r.model} (${r.stance}): ${r.error}`),
+        retry_hint: 'Name the failed models again in models on the next step to consult them once more.',
+      }),
+    },
+  };
+}
+
+export const consensusTool: WorkflowTool = {
+  name: 'consensus',
+  title: 'Consensus: several models, each with a stance, on one proposal',
+  description:
+    'Gets several models (GLM and/or Kimi) to evaluate a proposal or question, each with a stance (for, against, ' +
+    'neutral), so you can weigh real disagreement before deciding. Step 1: state the proposal in step, your own ' +
+    'analysis in findings, and the models with stances in models (each model+stance pair once); they are ' +
+    'consulted concurrently, each under its own time budget, and their answers come back in ' +
+    'accumulated_responses. Final step (next_step_required: false): give your synthesis in findings. Pass the ' +
+    'continuation_id from step 1 on later steps.',
+  fields: {
+    models: z
+      .array(modelEntry)
+      .min(1, 'models must list at least one model')
+      .max(10, 'models is limited to 10 entries')
+      .refine(list => new Set(list.map(entryKey)).size === list.length, {
+        error:
+          'each model+stance pair in models must be unique: give a model twice only with different stances',
+      })
+      .optional()
+      .describe(
+        'The models to consult: [{"model": "glm-4.6", "stance": "for"}, {"model": "kimi-k2", "stance": "against"}]. Required at step 1.',
+      ),
+  },
+  requiredAtStep1: ['models'],
+  findingsOptional: true,
+  hide: [
+    'issues_found',
+    'hypothesis',
+    'confidence',
+    'backtrack_from_step',
+    'use_assistant_model',
+    'model',
+    'images',
+  ],
+  names: statusNames('consensus', 'consensus_workflow_complete', {
+    inProgress: 'consulting_models',
+    pause: 'ready_for_synthesis',
+    complete: 'consensus_workflow_complete',
+  }),
+  defaultTemperature: 0.2,
+  onStep: consult,
+  requiredActions: () => [
+    'Read every answer in accumulated_responses, noting where the stances agree and where they conflict',
+    'Check the disputed points against the code yourself',
+    'Write your synthesis (recommendation, points of agreement, open disagreements, risks) as findings',
+  ],
+  pauseMessage: (view, actions) =>
+    `The models have answered. Before calling consensus step ${view.args.step_number + 1} (next_step_required: ` +
+    `false):\n${actions.map((a, i) => `${i + 1}. ${a}`).join('\n')}`,
+  completionMessage:
+    'CONSENSUS IS COMPLETE. Present to the user: the recommendation, where the models agreed, where they ' +
+    'disagreed and why, the main risks, and the concrete next steps.',
+};

@@ -1,0 +1,141 @@
+/**
+ * planner: builds a plan step by step, with revisions of earlier steps and branches to explore
+ * alternatives. No expert: the plan is the agent's; the tool keeps it and hands it back whole at the end.
+ */
+import { z } from 'zod';
+import type { StepRecord, StepView, WorkflowTool } from '../types.js';
+import { statusNames } from './common.js';
+
+/** From this many steps, the first steps ask for reflection before moving on (reference: deep-thinking pauses). */
+const COMPLEX_PLAN_STEPS = 5;
+
+interface PlanShape {
+  main: StepRecord[];
+  branches: Record<string, StepRecord[]>;
+  /** Revised step number → the step that revised it. */
+  revisions: Record<string, number>;
+}
+
+function shape(view: StepView): PlanShape {
+  const plan: PlanShape = { main: [], branches: {}, revisions: {} };
+  for (const step of view.state.steps) {
+    const branch = step.extras.branch_id;
+    if (typeof branch === 'string' && branch !== '') {
+      plan.branches[branch] = [...(plan.branches[branch] ?? []), step];
+      continue;
+    }
+    plan.main.push(step);
+    const revised = step.extras.revises_step_number;
+    if (step.extras.is_step_revision === true && typeof revised === 'number') {
+      plan.revisions[String(revised)] = step.step_number;
+    }
+  }
+  return plan;
+}
+
+function planSummary(view: StepView, plan: PlanShape): string {
+  const line = (s: StepRecord) => {
+    const revisedBy = plan.revisions[String(s.step_number)];
+    const note = revisedBy === undefined ? '' : ` (revised in step ${revisedBy})`;
+    return `${s.step_number}. ${s.step}${note}`;
+  };
+  const parts = [`PLAN: ${view.state.initial_request}`, '', ...plan.main.map(line)];
+  for (const [id, steps] of Object.entries(plan.branches)) {
+    const from = steps[0]?.extras.branch_from_step;
+    parts.push(
+      '',
+      `Branch "${id}"${typeof from === 'number' ? ` (from step ${from})` : ''}:`,
+      ...steps.map(line),
+    );
+  }
+  return parts.join('\n');
+}
+
+export const plannerTool: WorkflowTool = {
+  name: 'planner',
+  title: 'Planner: step-by-step planning with revisions and branches',
+  description:
+    'Builds a plan for a complex task one step at a time: each call adds a step (its text in step), may revise ' +
+    'an earlier step (is_step_revision, revises_step_number) or start a branch to explore an alternative ' +
+    '(is_branch_point, branch_from_step, branch_id). Complex plans get reflection pauses in the first steps. ' +
+    'When next_step_required is false the whole plan comes back, branches and revisions marked, ready to ' +
+    'present. No model is called. Pass the continuation_id from step 1 on later steps.',
+  fields: {
+    is_step_revision: z.boolean().default(false).describe('true when this step replaces an earlier one.'),
+    revises_step_number: z.number().int().min(1).optional().describe('The step this one revises.'),
+    is_branch_point: z.boolean().default(false).describe('true when this step starts an alternative path.'),
+    branch_from_step: z.number().int().min(1).optional().describe('The step the branch starts from.'),
+    branch_id: z
+      .string()
+      .optional()
+      .describe('A name for the branch, e.g. "approach-b"; steps with it belong to the branch.'),
+    more_steps_needed: z
+      .boolean()
+      .default(false)
+      .describe('true when the plan needs more steps than total_steps says.'),
+  },
+  findingsOptional: true,
+  hide: [
+    'files_checked',
+    'relevant_files',
+    'relevant_context',
+    'issues_found',
+    'confidence',
+    'hypothesis',
+    'backtrack_from_step',
+    'use_assistant_model',
+    'model',
+    'temperature',
+    'thinking_mode',
+    'use_websearch',
+    'images',
+  ],
+  names: statusNames('planning', 'planning_complete'),
+  defaultTemperature: 0.5,
+  onStep: ({ view }) => {
+    const plan = shape(view);
+    const fields: Record<string, unknown> = {
+      step_content: view.args.step,
+      plan_metadata: {
+        branches: Object.keys(plan.branches),
+        step_history_length: view.state.steps.length,
+        is_step_revision: view.extras.is_step_revision === true,
+        ...(view.extras.revises_step_number !== undefined && {
+          revises_step_number: view.extras.revises_step_number,
+        }),
+        is_branch_point: view.extras.is_branch_point === true,
+        ...(view.extras.branch_id !== undefined && { branch_id: view.extras.branch_id }),
+      },
+    };
+    if (view.final && view.extras.more_steps_needed === true) {
+      return {
+        fields,
+        continueReason: 'more_steps_needed is true: add the missing steps before finishing the plan.',
+      };
+    }
+    if (view.final) fields.plan_summary = planSummary(view, plan);
+    return { fields };
+  },
+  requiredActions: view => {
+    const { step_number: n, total_steps: total } = view.args;
+    if (total >= COMPLEX_PLAN_STEPS && n <= 3) {
+      return [
+        n === 1
+          ? 'Before step 2, think through the whole scope: goals, constraints, stakeholders, what done looks like'
+          : 'Before the next step, check this step against the goal: is it necessary, is it in the right order?',
+        'Consider alternative approaches and their trade-offs; branch if one deserves exploring',
+        'Identify dependencies between steps and the riskiest assumption',
+      ];
+    }
+    return [
+      'Write the next step: one concrete action with its outcome',
+      'Revise an earlier step if this one changes it (is_step_revision, revises_step_number)',
+    ];
+  },
+  pauseMessage: (view, actions) =>
+    `Continue the plan: call planner with step_number ${view.args.step_number + 1} after this:\n` +
+    actions.map((a, i) => `${i + 1}. ${a}`).join('\n'),
+  completionMessage:
+    'PLANNING IS COMPLETE. Present plan_summary to the user as a numbered list (branches as alternatives), with ' +
+    'the key decisions and risks, and ask before starting the work.',
+};

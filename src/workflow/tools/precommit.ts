@@ -1,0 +1,215 @@
+/**
+ * precommit: validates pending git changes before a commit. The repository's real state (staged, unstaged,
+ * or the commits since compare_to) is read with git at step 1 and again at the final step, where the diff
+ * goes to the expert.
+ */
+import { z } from 'zod';
+import { ExaiError } from '../../errors.js';
+import { allowedFolder, checkRef, type FileChange, parseNameStatus, runGit } from '../git.js';
+import { latestExtra } from '../state.js';
+import type { StepView, WorkflowTool } from '../types.js';
+import {
+  actionsByConfidence,
+  settingOf,
+  settingsSection,
+  severityFilterField,
+  statusNames,
+} from './common.js';
+
+/** About 100K tokens of diff at most. */
+const MAX_DIFF_BYTES = 400_000;
+
+const SYSTEM_PROMPT = `You are a senior engineer doing the last check before a commit. Another AI coding assistant (the
+agent) has examined the pending changes step by step; you get its findings, the git diff and the relevant files.
+
+What to check:
+- The change does what the agent says it is for, completely: no half-done edits, leftover debug code, commented-out
+  blocks, TODOs that matter, or unrelated changes mixed in.
+- Correctness of the changed lines and of the code that depends on them: edge cases, error handling, breaking
+  changes to public APIs, configuration or data formats, migrations.
+- Security: secrets or credentials in the diff, unsafe input handling, widened permissions.
+- Tests and docs: changed behaviour without tests, tests that no longer test anything, docs now wrong.
+Report only issues at or above the severity filter, each with a location and a fix.
+
+Answer with this JSON:
+{"status": "validation_complete",
+ "summary": "<is this ready to commit, and why>",
+ "commit_ready": true,
+ "issues": [{"severity": "critical|high|medium|low", "file": "path", "line": "<line or range>",
+   "description": "...", "fix": "..."}],
+ "missing": ["<tests, docs, migration, changelog … that the change needs>"],
+ "suggested_commit_message": "<imperative subject line, optional body>"}`;
+
+interface GitSettings {
+  path: string;
+  compareTo: string | undefined;
+  staged: boolean;
+  unstaged: boolean;
+}
+
+function gitSettings(view: StepView): GitSettings | undefined {
+  const path = latestExtra<string>(view.state, 'path');
+  if (path === undefined) return undefined;
+  const compareTo = latestExtra<string>(view.state, 'compare_to');
+  return {
+    path,
+    compareTo: compareTo === undefined ? undefined : checkRef(compareTo),
+    staged: settingOf(view, 'include_staged', true),
+    unstaged: settingOf(view, 'include_unstaged', true),
+  };
+}
+
+/** The diffs to read: commits since compare_to, else the staged and unstaged changes asked for. */
+function diffArgs(s: GitSettings, nameStatus: boolean): Array<[string, string[]]> {
+  const mode = nameStatus ? ['--name-status'] : ['--no-color', '--no-ext-diff'];
+  if (s.compareTo !== undefined)
+    return [[`committed since ${s.compareTo}`, ['diff', ...mode, `${s.compareTo}...HEAD`, '--', '.']]];
+  const diffs: Array<[string, string[]]> = [];
+  if (s.staged) diffs.push(['staged', ['diff', '--cached', ...mode, '--', '.']]);
+  if (s.unstaged) diffs.push(['unstaged', ['diff', ...mode, '--', '.']]);
+  return diffs;
+}
+
+async function changeSummary(
+  repo: string,
+  s: GitSettings,
+  signal: AbortSignal,
+): Promise<Record<string, unknown>> {
+  const top = (await runGit(repo, ['rev-parse', '--show-toplevel'], signal)).stdout.trim();
+  const branch = (await runGit(repo, ['branch', '--show-current'], signal)).stdout.trim();
+  if (s.compareTo !== undefined) {
+    await runGit(repo, ['rev-parse', '--verify', '--quiet', `${s.compareTo}^{commit}`], signal).catch(() => {
+      throw new ExaiError(
+        'bad_request',
+        `compare_to ${s.compareTo} is not a branch, tag or commit of ${top}`,
+        {
+          retryable: false,
+        },
+      );
+    });
+  }
+  const changes: Record<string, FileChange[] | string[]> = {};
+  for (const [label, args] of diffArgs(s, true))
+    changes[label] = parseNameStatus((await runGit(repo, args, signal)).stdout);
+  if (s.compareTo === undefined && s.unstaged) {
+    const untracked = await runGit(repo, ['ls-files', '--others', '--exclude-standard', '--', '.'], signal);
+    changes.untracked = untracked.stdout.split('\n').filter(Boolean);
+  }
+  const total = Object.values(changes).reduce((sum, list) => sum + list.length, 0);
+  return {
+    repository: top,
+    path: repo,
+    branch: branch || '(detached HEAD)',
+    ...(s.compareTo !== undefined && { compare_to: s.compareTo }),
+    ...changes,
+    ...(total === 0 && { note: 'No pending changes found in this folder for the options given.' }),
+  };
+}
+
+async function diffSections(
+  view: StepView,
+  roots: readonly string[],
+  signal: AbortSignal,
+): Promise<string[]> {
+  const s = gitSettings(view);
+  if (!s) return [];
+  const repo = allowedFolder(s.path, roots);
+  const sections: string[] = [];
+  let left = MAX_DIFF_BYTES;
+  for (const [label, args] of diffArgs(s, false)) {
+    if (left <= 0) break;
+    const { stdout, truncated } = await runGit(repo, args, signal, left);
+    left -= Buffer.byteLength(stdout);
+    const body =
+      stdout.trim() === ''
+        ? '(no changes)'
+        : `${stdout}${truncated ? '\n[… diff truncated to fit the budget]' : ''}`;
+    sections.push(`=== GIT DIFF (${label}) ===\n${body}\n=== END GIT DIFF (${label}) ===`);
+  }
+  return sections;
+}
+
+export const precommitTool: WorkflowTool = {
+  name: 'precommit',
+  title: 'PreCommit: validate pending git changes',
+  description:
+    'Validates pending git changes before a commit, in steps. Step 1 needs path: the absolute path of the ' +
+    'repository (or a folder in it) under the allowed roots; the tool reads the real state with git (staged and ' +
+    'unstaged changes, or the commits since compare_to) and lists the changed files. You examine the changes ' +
+    'between calls; at the final step (next_step_required: false) an expert model (GLM or Kimi) reviews the diff ' +
+    'and your findings for bugs, security problems, missing tests and incomplete work. Pass the continuation_id ' +
+    'from step 1 on later steps.',
+  fields: {
+    path: z
+      .string()
+      .optional()
+      .describe(
+        'Absolute path of the git repository, or of a folder in it to limit the check to. Required at step 1.',
+      ),
+    compare_to: z
+      .string()
+      .optional()
+      .describe(
+        'A branch, tag or commit: check the commits since it (ref...HEAD) instead of the pending changes.',
+      ),
+    include_staged: z
+      .boolean()
+      .optional()
+      .describe('Check staged changes (ignored with compare_to). Default: true.'),
+    include_unstaged: z
+      .boolean()
+      .optional()
+      .describe('Check unstaged and untracked changes (ignored with compare_to). Default: true.'),
+    focus_on: z
+      .string()
+      .optional()
+      .describe('Aspects to check closely, e.g. "the migration" or "error handling".'),
+    severity_filter: severityFilterField,
+  },
+  requiredAtStep1: ['path'],
+  hide: ['temperature', 'use_websearch'],
+  names: statusNames('validation', 'validation_complete_ready_for_commit'),
+  defaultTemperature: 0.2,
+  expert: {
+    systemPrompt: SYSTEM_PROMPT,
+    requestTitle: 'COMMIT TO VALIDATE',
+    sections: async (view, { deps, signal }) => [
+      ...settingsSection('VALIDATION SETTINGS', {
+        'Focus on': latestExtra(view.state, 'focus_on'),
+        'Severity filter': settingOf(view, 'severity_filter', 'all'),
+      }),
+      ...(await diffSections(view, deps.files.roots, signal)),
+    ],
+    guidance:
+      'IMPORTANT: Fix the critical and high issues above (after checking them against the code) before ' +
+      'committing, and tell the user about the rest.',
+  },
+  onStep: async ({ view, deps, signal }) => {
+    const settings = gitSettings(view);
+    if (!settings || (view.args.step_number !== 1 && !view.final)) return undefined;
+    const repo = allowedFolder(settings.path, deps.files.roots);
+    return { fields: { git_changes: await changeSummary(repo, settings, signal) } };
+  },
+  requiredActions: view =>
+    actionsByConfidence(view, {
+      first: [
+        'Read the diff of every changed file listed in git_changes',
+        'Check each change is complete and belongs in this commit',
+        'Look for secrets, debug code and unrelated edits',
+      ],
+      early: [
+        'Read the code that calls or depends on the changed lines',
+        'Check error handling and edge cases of the change',
+      ],
+      middle: [
+        'Check tests cover the changed behaviour and docs still match',
+        'Verify the issues found so far',
+      ],
+      late: ['Finalise issues_found; set next_step_required to false for the expert validation'],
+    }),
+  completionMessage:
+    'VALIDATION IS COMPLETE. Fix the critical and high issues before committing, tell the user about the rest, ' +
+    'and propose the commit message.',
+  certainMessage:
+    'Validation complete with CERTAIN confidence. Summarise the changes for the user and proceed to commit if they agree.',
+};

@@ -1,0 +1,109 @@
+/** secaudit: a security audit (OWASP Top 10, compliance, infrastructure, dependencies) with an expert review. */
+import { z } from 'zod';
+import { latestExtra } from '../state.js';
+import type { WorkflowTool } from '../types.js';
+import {
+  actionsByConfidence,
+  settingOf,
+  settingsSection,
+  severityFilterField,
+  statusNames,
+} from './common.js';
+
+const SYSTEM_PROMPT = `You are an application security engineer reviewing a security audit that another AI coding
+assistant (the agent) carried out step by step. You get its findings, the issues it found, the audit scope and
+the relevant files.
+
+What to check, weighted by the audit focus and threat level given:
+- OWASP Top 10: broken access control, cryptographic failures, injection (SQL, command, template, path),
+  insecure design, misconfiguration, vulnerable components, authentication failures, integrity failures
+  (deserialisation, unsigned updates), logging and monitoring gaps, SSRF.
+- Secrets in code or logs, unsafe defaults, trust boundaries, input validation and output encoding.
+- Infrastructure and dependencies when in scope: exposed services, permissions, outdated or risky packages.
+- Compliance requirements given: name the control and whether the code meets it.
+Confirm or reject the agent's findings and add what it missed. Rate by exploitability and impact in this
+system's context; report only findings at or above the severity filter. Every finding needs a location, an
+exploit scenario and a concrete remediation. Do not pad with generic advice.
+
+Answer with this JSON, most severe first:
+{"status": "security_analysis_complete",
+ "summary": "<overall security posture in three sentences>",
+ "risk_level": "critical|high|medium|low",
+ "findings": [{"id": "S1", "severity": "critical|high|medium|low", "category": "<OWASP id or area>",
+   "title": "...", "file": "path", "line": "<line or range>", "description": "...",
+   "exploit_scenario": "...", "remediation": "...", "agent_reported": true}],
+ "compliance": [{"requirement": "...", "status": "met|partial|not_met|unknown", "gap": "..."}],
+ "remediation_priorities": ["S1", "..."],
+ "positives": ["<security controls done well>"]}`;
+
+export const secauditTool: WorkflowTool = {
+  name: 'secaudit',
+  title: 'SecAudit: security audit with an expert review',
+  description:
+    'Security audit in steps: OWASP Top 10, authentication and authorisation, input handling, secrets, ' +
+    'dependencies, infrastructure and compliance requirements. You examine the code between calls and report ' +
+    'issues with severity; at the final step (next_step_required: false) an expert model (GLM or Kimi) reviews ' +
+    'your findings with the relevant files, confirms or rejects them and adds what you missed. Step 1: describe ' +
+    'the system and what to audit; set security_scope, threat_level, audit_focus and compliance_requirements as ' +
+    'needed. Pass the continuation_id from step 1 on later steps.',
+  fields: {
+    security_scope: z
+      .string()
+      .optional()
+      .describe('The system and its context: kind of application, exposure, data handled, tech stack.'),
+    threat_level: z
+      .enum(['low', 'medium', 'high', 'critical'])
+      .optional()
+      .describe(
+        'How hostile the environment is: internal tool (low) to public, high-value target (critical). Default: medium.',
+      ),
+    compliance_requirements: z
+      .array(z.string())
+      .optional()
+      .describe('Frameworks to check against, e.g. ["SOC2", "GDPR", "PCI DSS"].'),
+    audit_focus: z
+      .enum(['owasp', 'compliance', 'infrastructure', 'dependencies', 'comprehensive'])
+      .optional()
+      .describe('Where to concentrate. Default: comprehensive.'),
+    severity_filter: severityFilterField,
+  },
+  names: statusNames('security_audit', 'security_analysis_complete'),
+  defaultTemperature: 0.2,
+  expert: {
+    systemPrompt: SYSTEM_PROMPT,
+    requestTitle: 'SECURITY AUDIT REQUEST',
+    sections: view =>
+      settingsSection('AUDIT SETTINGS', {
+        Scope: latestExtra(view.state, 'security_scope'),
+        'Threat level': settingOf(view, 'threat_level', 'medium'),
+        'Audit focus': settingOf(view, 'audit_focus', 'comprehensive'),
+        'Compliance requirements': latestExtra(view.state, 'compliance_requirements'),
+        'Severity filter': settingOf(view, 'severity_filter', 'all'),
+      }),
+    guidance:
+      'IMPORTANT: Verify each security finding above against the code before reporting it, and keep the ' +
+      'severity tied to real exploitability here. Never paste secrets into your answer.',
+  },
+  requiredActions: view =>
+    actionsByConfidence(view, {
+      first: [
+        'Map the attack surface: entry points, trust boundaries, data stores and secrets',
+        'Read the authentication and authorisation code',
+        'Note how input is validated and output encoded',
+      ],
+      early: [
+        'Trace untrusted input to the places it is used (queries, commands, paths, templates)',
+        'Check secrets handling, configuration defaults and error messages',
+      ],
+      middle: [
+        'Verify each issue is exploitable here and rate it',
+        'Check dependencies and infrastructure configuration in scope',
+      ],
+      late: ['Finalise issues_found with severities; set next_step_required to false for the expert review'],
+    }),
+  completionMessage:
+    'SECURITY AUDIT IS COMPLETE. Present the findings to the user by severity with exploit scenarios and ' +
+    'remediations, the compliance status, and the order in which to fix them.',
+  certainMessage:
+    'Security audit complete with CERTAIN confidence. Present the findings by severity with their remediations.',
+};

@@ -1,0 +1,107 @@
+/**
+ * tracer: guidance for tracing how code executes (precision: the call flow of one function) or how it is
+ * wired (dependencies: what a class or module uses and is used by). No model is called.
+ */
+import { z } from 'zod';
+import type { StepView, WorkflowTool } from '../types.js';
+import { actionsByConfidence, statusNames } from './common.js';
+
+const MODES = {
+  precision:
+    'Execution flow of one function or method: who calls it, what it calls in order, the branches taken, side ' +
+    'effects and state changes. For "how does X work" and "what happens when Y is called".',
+  dependencies:
+    'Structure around a class or module: what it depends on, what depends on it, its interfaces, and how data ' +
+    'moves across them. For "what uses X" and "what breaks if X changes".',
+};
+
+/** The mode chosen: a later step that leaves trace_mode out keeps it. */
+function mode(view: StepView): 'precision' | 'dependencies' {
+  const chosen = view.state.steps
+    .map(s => s.extras.trace_mode)
+    .filter(m => m === 'precision' || m === 'dependencies');
+  return chosen.at(-1) === 'dependencies' ? 'dependencies' : 'precision';
+}
+
+export const tracerTool: WorkflowTool = {
+  name: 'tracer',
+  title: 'Tracer: call-flow and dependency tracing guidance',
+  description:
+    'Guides a systematic trace of code, in steps: precision mode follows the execution flow of one function ' +
+    '(callers, callees in order, branches, side effects); dependencies mode maps what a class or module uses ' +
+    'and is used by. You read the code between calls; the tool tells you what to trace next and, when done, ' +
+    'how to present the call graph or dependency map. No model is called. Step 1: name the target in ' +
+    'target_description and pick trace_mode ("ask" returns the choice). Pass the continuation_id from step 1 on later steps.',
+  fields: {
+    trace_mode: z
+      .enum(['precision', 'dependencies', 'ask'])
+      .optional()
+      .describe(
+        'precision: execution flow; dependencies: structural relationships; ask: explain the choice first. Default: ask.',
+      ),
+    target_description: z
+      .string()
+      .optional()
+      .describe('What to trace and why, e.g. "BookingManager.finalize and everything it calls".'),
+  },
+  hide: [
+    'images',
+    'issues_found',
+    'hypothesis',
+    'use_assistant_model',
+    'model',
+    'temperature',
+    'thinking_mode',
+    'use_websearch',
+  ],
+  names: statusNames('tracing', 'tracing_complete'),
+  defaultTemperature: 0.2,
+  preflight: (args, extras) => {
+    if (args.step_number !== 1 || (extras.trace_mode !== undefined && extras.trace_mode !== 'ask'))
+      return undefined;
+    return {
+      status: 'mode_selection_required',
+      mode_options: MODES,
+      next_steps:
+        'Choose the trace mode that answers the question (ask the user if it is unclear), then call tracer again ' +
+        'with step_number 1 and trace_mode set to precision or dependencies.',
+      next_call: {
+        tool: 'tracer',
+        arguments: {
+          step: args.step,
+          step_number: 1,
+          total_steps: args.total_steps,
+          next_step_required: args.next_step_required,
+          findings: args.findings,
+          trace_mode: '<precision|dependencies>',
+          ...(extras.target_description !== undefined && { target_description: extras.target_description }),
+        },
+      },
+    };
+  },
+  onStep: ({ view }) => ({ fields: { trace_mode: mode(view) } }),
+  requiredActions: view =>
+    mode(view) === 'precision'
+      ? actionsByConfidence(view, {
+          first: [
+            'Find the target function and read it in full',
+            'List its direct callers and the calls it makes, in execution order',
+          ],
+          early: ['Follow each call one level deeper; note branches and the conditions that select them'],
+          middle: ['Record side effects: state changes, I/O, errors raised and where they are handled'],
+          late: ['Check the trace is complete for the paths that matter; set next_step_required to false'],
+        })
+      : actionsByConfidence(view, {
+          first: [
+            'Find the target class or module and its public interface',
+            'List what it imports or calls (outgoing) and who imports or calls it (incoming)',
+          ],
+          early: ['Follow the dependencies one level further in both directions'],
+          middle: ['Note the data passed across each dependency and any cycles'],
+          late: ['Check the map is complete; set next_step_required to false'],
+        }),
+  completionMessage:
+    'TRACING IS COMPLETE. Present the result to the user: for precision mode a call-flow diagram (indented ' +
+    'calls with file:line, branch conditions and side effects); for dependencies mode a dependency map ' +
+    '(incoming and outgoing, with the interfaces used). Mark anything you could not resolve.',
+};

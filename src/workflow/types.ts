@@ -1,0 +1,203 @@
+/**
+ * The shapes of the workflow step protocol (reference §2.3–2.4): what one step carries, what a thread
+ * remembers between steps, and what a workflow tool definition supplies to the shared engine.
+ */
+import type { ServerContext } from '@modelcontextprotocol/server';
+import type { z } from 'zod';
+import type { ThinkingMode } from '../tools/schema.js';
+import type { ToolDeps } from '../tools/types.js';
+
+export const CONFIDENCE_LEVELS = [
+  'exploring',
+  'low',
+  'medium',
+  'high',
+  'very_high',
+  'almost_certain',
+  'certain',
+] as const;
+export type Confidence = (typeof CONFIDENCE_LEVELS)[number];
+
+/** `{severity, description, …}`; anything else the agent adds is kept. */
+export interface Issue {
+  severity?: string;
+  description?: string;
+  [key: string]: unknown;
+}
+
+/** One step's protocol and common fields after validation; hidden fields get their defaults. */
+export interface StepArgs {
+  step: string;
+  step_number: number;
+  total_steps: number;
+  next_step_required: boolean;
+  findings: string;
+  files_checked: string[];
+  relevant_files: string[];
+  relevant_context: string[];
+  issues_found: Issue[];
+  confidence: Confidence;
+  hypothesis: string | undefined;
+  backtrack_from_step: number | undefined;
+  use_assistant_model: boolean;
+  model: string | undefined;
+  temperature: number | undefined;
+  thinking_mode: ThinkingMode | undefined;
+  use_websearch: boolean;
+  continuation_id: string | undefined;
+  images: string[];
+}
+
+/** What the thread remembers of one step (JSON). `extras` holds the tool's own fields of that step. */
+export interface StepRecord {
+  step_number: number;
+  step: string;
+  findings: string;
+  files_checked: string[];
+  relevant_files: string[];
+  relevant_context: string[];
+  issues_found: Issue[];
+  confidence: Confidence;
+  hypothesis?: string;
+  images: string[];
+  extras: Record<string, unknown>;
+}
+
+/** A workflow's memory, stored in its thread's state under `workflow:<tool>`: never on a tool object. */
+export interface WorkflowState {
+  version: 1;
+  tool: string;
+  /** The step text of step 1: the problem as the agent first stated it. */
+  initial_request: string;
+  /** Oldest first, one per step number. */
+  steps: StepRecord[];
+  /** Tool-specific memory (consensus answers, precommit repository, …). */
+  data: Record<string, unknown>;
+}
+
+/** Everything the steps so far add up to (derived from `steps`, never stored). */
+export interface Consolidated {
+  files_checked: string[];
+  relevant_files: string[];
+  relevant_context: string[];
+  /** `Step N: …` */
+  findings: string[];
+  hypotheses: Array<{ step: number; hypothesis: string; confidence: Confidence }>;
+  issues_found: Issue[];
+  images: string[];
+  confidence: Confidence;
+}
+
+/** What tool hooks see of the current call. */
+export interface StepView {
+  readonly args: StepArgs;
+  readonly extras: Record<string, unknown>;
+  readonly state: WorkflowState;
+  readonly consolidated: Consolidated;
+  /** The step is the last one (asked for, or ended early). */
+  readonly final: boolean;
+}
+
+/** Status strings and key names per tool (reference §2.4 "Status names after customization"). */
+export interface StatusNames {
+  inProgress: string;
+  pause: string;
+  /** Key set to true on a pause, e.g. investigation_required. */
+  required: string;
+  /** Key set to true on completion, and the status of a self-contained tool's completion. */
+  complete: string;
+  /** Key of the counts object, e.g. investigation_status. */
+  statusKey: string;
+  /** Key of the work summary, e.g. complete_investigation. */
+  completeKey: string;
+  /** Status when the agent was certain and the expert was skipped. */
+  certain: string;
+  /** expert_analysis.status in that case. */
+  skipped: string;
+}
+
+export interface ExpertSpec {
+  /** The expert's role, what it must check, and the JSON it must answer with. */
+  systemPrompt: string;
+  /** Heading of the problem statement in the expert prompt, e.g. "ISSUE DESCRIPTION". */
+  requestTitle: string;
+  /** Prompt sections from the tool's own fields (analysis type, review focus, the git diff, …). */
+  sections?(view: StepView, context: { deps: ToolDeps; signal: AbortSignal }): string[] | Promise<string[]>;
+  /** Files to send besides relevant_files (style examples). */
+  extraFiles?(view: StepView): string[];
+  /** When the call gives no thinking_mode (else EXPERT_ANALYSIS_THINKING_MODE). */
+  thinkingMode?: ThinkingMode;
+  /** Whether there is something to analyse; default: relevant files, two findings, or an issue. */
+  worthCalling?(consolidated: Consolidated): boolean;
+  /** analyze always asks the expert; the others skip it when the agent is certain. Default true. */
+  skipWhenCertain?: boolean;
+  /** Added as important_considerations after the expert answered. */
+  guidance: string;
+}
+
+/** What a tool's onStep hook may add to the engine's handling of a step. */
+export interface StepOutcome {
+  /** Merged into the response last (may override status). */
+  fields?: Record<string, unknown>;
+  /** Turns a final step into a pause, with this as the reason (docgen with files left). */
+  continueReason?: string;
+  /** Replaces the tool-specific memory of the workflow. */
+  data?: Record<string, unknown>;
+}
+
+export interface OnStepContext {
+  readonly deps: ToolDeps;
+  readonly ctx: ServerContext;
+  readonly view: StepView;
+  readonly threadId: string;
+  readonly signal: AbortSignal;
+  /** Budget left in the workflow call, in ms. */
+  remainingMs(): number;
+}
+
+/** Fields of the common set a tool may leave out of its schema. */
+export type OptionalField =
+  | 'files_checked'
+  | 'relevant_files'
+  | 'relevant_context'
+  | 'issues_found'
+  | 'confidence'
+  | 'hypothesis'
+  | 'backtrack_from_step'
+  | 'use_assistant_model'
+  | 'model'
+  | 'temperature'
+  | 'thinking_mode'
+  | 'use_websearch'
+  | 'images';
+
+export interface WorkflowTool {
+  readonly name: string;
+  readonly title: string;
+  /** What an agent reads in tools/list. */
+  readonly description: string;
+  /** The tool's own input fields. */
+  readonly fields: z.ZodRawShape;
+  /** Common fields this tool does not take. */
+  readonly hide?: readonly OptionalField[];
+  /** Own fields required at step 1. */
+  readonly requiredAtStep1?: readonly string[];
+  /** findings may be left out (planner: the step is the plan). */
+  readonly findingsOptional?: boolean;
+  readonly names: StatusNames;
+  /** Absent for the tools that never call an expert (planner, tracer, docgen, consensus). */
+  readonly expert?: ExpertSpec;
+  readonly defaultTemperature: number;
+  /** What the agent must do before the next step. */
+  requiredActions(view: StepView): string[];
+  /** next_steps of a pause; the default tells the agent to do the actions first. */
+  pauseMessage?(view: StepView, actions: readonly string[]): string;
+  /** next_steps when the work is complete (expert or not). */
+  readonly completionMessage: string;
+  /** next_steps when the expert was skipped because the agent was certain. */
+  readonly certainMessage?: string;
+  /** Answers a call before any state is touched (tracer asking for a mode). */
+  preflight?(args: StepArgs, extras: Record<string, unknown>): Record<string, unknown> | undefined;
+  /** Runs after the step is recorded: tool work (git, consulting models) and response additions. */
+  onStep?(context: OnStepContext): Promise<StepOutcome | undefined> | StepOutcome | undefined;
+}
