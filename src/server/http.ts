@@ -252,15 +252,24 @@ export async function startHttpServer(app: App, options: HttpServerOptions): Pro
  * Ready when the store answers and at least one configured provider's breaker is not open: a load balancer
  * then sends work only where some model can answer it.
  */
-async function readiness(
-  app: App,
-): Promise<{ ready: boolean; store: string; providers: Record<string, string> }> {
+async function readiness(app: App): Promise<{
+  ready: boolean;
+  degraded: boolean;
+  store: string;
+  providers: Record<string, string>;
+  sharedHealth: ReturnType<App['gateway']['sharedHealth']>;
+}> {
   const providers = Object.fromEntries(
     app.gateway.status().map(p => [p.provider, p.configured ? p.breaker.state : 'not_configured']),
   );
   const store = await storeState(app);
+  const sharedHealth = app.gateway.sharedHealth();
   const usable = Object.values(providers).some(state => state === 'closed' || state === 'half_open');
-  return { ready: store === 'open' && usable, store, providers };
+  // A shared (Redis) store that is unreachable degrades this replica but must not take every replica out of
+  // the balancer at once: calls still answer, without memory. A local store that fails means a broken replica.
+  const storeUsable = store === 'open' || app.store.kind === 'redis';
+  const degraded = store !== 'open' || (sharedHealth.enabled && sharedHealth.degraded);
+  return { ready: storeUsable && usable, degraded, store, providers, sharedHealth };
 }
 
 /** A read of a thread that cannot exist: "not found" proves the store answers; anything else says why not. */

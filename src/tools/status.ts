@@ -49,7 +49,9 @@ export function statusReport(
       max_retries: config.maxRetries,
       progress_interval_secs: config.progressIntervalSecs,
     },
-    store: deps.store.kind,
+    store: deps.store.health ? { kind: deps.store.kind, ...deps.store.health() } : { kind: deps.store.kind },
+    // Replicas sharing provider health through Redis: whether this one is connected or running degraded.
+    shared_health: deps.gateway.sharedHealth(),
     uptime_secs: Math.round((Date.now() - deps.startedAt) / 1000),
     next_steps: nextSteps(providers),
   };

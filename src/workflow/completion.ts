@@ -13,7 +13,7 @@ import { callExpert, type ExpertModel, type ExpertOutcome } from './expert.js';
 import { FAILED_STATUSES, filesNeeded, PROMOTED_STATUSES, statusOf } from './expert-result.js';
 import { embeddedContext, embedFiles } from './files.js';
 import { expertSystemPrompt, expertUserContent } from './prompt.js';
-import { type Response, workSummary } from './response.js';
+import { type WorkflowResponse, workSummary } from './response.js';
 import type { Consolidated, StepView, WorkflowTool } from './types.js';
 
 export interface CompletionInput {
@@ -24,12 +24,12 @@ export interface CompletionInput {
   view: StepView;
   threadId: string;
   workflow: Deadline;
-  base: Response;
+  base: WorkflowResponse;
   model: ExpertModel | undefined;
 }
 
 export interface Completion {
-  response: Response;
+  response: WorkflowResponse;
   isError: boolean;
   /** Set when the expert answered. */
   outcome?: ExpertOutcome;
@@ -43,7 +43,11 @@ function worthCallingByDefault(c: Consolidated): boolean {
 export async function complete(input: CompletionInput): Promise<Completion> {
   const { tool, view } = input;
   const { names, expert } = tool;
-  const done: Response = { ...input.base, [names.complete]: true, [names.completeKey]: workSummary(view) };
+  const done: WorkflowResponse = {
+    ...input.base,
+    [names.complete]: true,
+    [names.completeKey]: workSummary(view),
+  };
   if (!expert) {
     return {
       response: { ...done, status: names.complete, next_steps: tool.completionMessage },
@@ -88,7 +92,7 @@ export async function complete(input: CompletionInput): Promise<Completion> {
 async function consultExpert(
   input: CompletionInput,
   model: ExpertModel,
-  done: Response,
+  done: WorkflowResponse,
 ): Promise<Completion> {
   const { deps, tool, view } = input;
   const expert = tool.expert!;
@@ -132,7 +136,7 @@ async function consultExpert(
     temperature: view.args.temperature ?? tool.defaultTemperature,
     webSearch: view.args.use_websearch,
   });
-  const response: Response = {
+  const response: WorkflowResponse = {
     ...done,
     status: 'calling_expert_analysis',
     file_context: embeddedContext(files),
@@ -144,7 +148,7 @@ function promote(
   tool: WorkflowTool,
   view: StepView,
   threadId: string,
-  response: Response,
+  response: WorkflowResponse,
   outcome: ExpertOutcome,
 ): Completion {
   const { analysis } = outcome;

@@ -14,7 +14,7 @@ import type { ToolDeps } from '../tools/types.js';
 import { complete } from './completion.js';
 import { type ExpertModel, type ExpertOutcome, expertModel } from './expert.js';
 import { referenceContext } from './files.js';
-import { baseResponse, pauseResponse, type Response } from './response.js';
+import { baseResponse, pauseResponse, type WorkflowResponse } from './response.js';
 import { workflowOutputSchema, workflowResult } from './result.js';
 import { splitArgs, stepSchema } from './schema.js';
 import { consolidate, earlyTermination } from './state.js';
@@ -139,7 +139,7 @@ async function step(
     view = { ...view, state };
   }
   const base = baseResponse(tool, view, threadId, earlyReason);
-  let response: Response;
+  let response: WorkflowResponse;
   let isError = false;
   let answered: { name: string; provider: string } | undefined;
   if (!view.final || outcome?.continueReason !== undefined) {

@@ -5,14 +5,14 @@
  */
 import type { StepView, WorkflowTool } from './types.js';
 
-export type Response = Record<string, unknown>;
+export type WorkflowResponse = Record<string, unknown>;
 
 export function baseResponse(
   tool: WorkflowTool,
   view: StepView,
   continuationId: string,
   earlyReason: string | undefined,
-): Response {
+): WorkflowResponse {
   const c = view.consolidated;
   return {
     status: tool.names.inProgress,
@@ -68,10 +68,10 @@ function defaultPauseMessage(tool: WorkflowTool, view: StepView, actions: readon
 export function pauseResponse(
   tool: WorkflowTool,
   view: StepView,
-  base: Response,
+  base: WorkflowResponse,
   continuationId: string,
   reason?: string,
-): Response {
+): WorkflowResponse {
   const actions = tool.requiredActions(view);
   const next = view.args.step_number + 1;
   const message = tool.pauseMessage?.(view, actions) ?? defaultPauseMessage(tool, view, actions);
