@@ -16,9 +16,11 @@ import { progressFactory } from './progress.js';
 
 const INSTRUCTIONS =
   'exai gives you second-opinion models (GLM from Z.ai, Kimi from Moonshot). Use chat to think a problem ' +
-  'through with another model, challenge when the user pushes back on something you said, listmodels to ' +
-  'see which models are usable, and status when calls fail. Answers carry a continuation_id: pass it back ' +
-  'to continue the same thread.';
+  'through with another model and challenge when the user pushes back on something you said. For multi-step ' +
+  'work use the workflow tools (debug, thinkdeep, analyze, codereview, precommit, refactor, testgen, secaudit, ' +
+  'docgen, tracer, planner, consensus): do the investigation yourself step by step, and the expert model ' +
+  'validates your findings at the end. listmodels shows the usable models; status explains failures. Answers ' +
+  'carry a continuation_id: pass it back to continue the same thread.';
 
 /** The tools in the order tools/list reports them. */
 const TOOLS: ReadonlyArray<(server: McpServer, deps: ToolDeps) => void> = [
