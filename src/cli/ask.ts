@@ -8,6 +8,7 @@ import { isExaiError, toExaiError } from '../errors.js';
 import { createLogger } from '../observability/logger.js';
 import { createGateway } from '../providers/gateway.js';
 import type { CallEvent, ChatResponse } from '../providers/types.js';
+import { type Spinner, startSpinner } from './spinner.js';
 
 export const ASK_USAGE = `Usage: exai-mcp ask "<prompt>" [options]
 
@@ -57,6 +58,7 @@ export async function runAsk(argv: string[]): Promise<number> {
   const logger = createLogger({ level });
   const gateway = createGateway(config, { logger });
   const interrupt = new AbortController();
+  let spinner: Spinner | undefined;
   const onSigint = () => interrupt.abort(new Error('interrupted (Ctrl-C)'));
   process.once('SIGINT', onSigint);
 
@@ -70,19 +72,23 @@ export async function runAsk(argv: string[]): Promise<number> {
       thinking: values.thinking ?? false,
       webSearch: values.websearch ?? false,
       signal: interrupt.signal,
-      onEvent: reportProgress,
+      onEvent: (event: CallEvent) => reportProgress(event, spinner),
     };
     const model = gateway.resolveModel(request.model, { thinking: request.thinking });
     process.stderr.write(`→ ${model.name} (${model.provider})\n`);
+    spinner = startSpinner(model.name);
 
     let response: ChatResponse | undefined;
     if (values.json) {
       response = await gateway.chat(request);
+      spinner.stop();
       process.stdout.write(`${JSON.stringify(response, null, 2)}\n`);
     } else {
       for await (const chunk of gateway.stream(request)) {
-        if (chunk.type === 'content') process.stdout.write(chunk.text);
-        else if (chunk.type === 'done') response = chunk.response;
+        if (chunk.type === 'content') {
+          spinner.stop();
+          process.stdout.write(chunk.text);
+        } else if (chunk.type === 'done') response = chunk.response;
       }
       process.stdout.write('\n');
     }
@@ -96,11 +102,13 @@ export async function runAsk(argv: string[]): Promise<number> {
     }
     return 0;
   } catch (thrown) {
+    spinner?.stop();
     const error = toExaiError(thrown);
     process.stderr.write(`✗ ${error.kind}: ${error.message}\n`);
     if (isExaiError(thrown) && thrown.kind === 'cancelled' && interrupt.signal.aborted) return 130;
     return 1;
   } finally {
+    spinner?.stop();
     process.off('SIGINT', onSigint);
     gateway.close();
     logger.flush();
@@ -123,16 +131,17 @@ function parse(argv: string[]) {
   });
 }
 
-function reportProgress(event: CallEvent): void {
-  if (event.type === 'retry') {
-    process.stderr.write(
-      `… ${event.model}: attempt ${event.attempt} ${event.reason}; retrying in ${(event.delayMs / 1000).toFixed(1)} s\n`,
+function reportProgress(event: CallEvent, spinner: Spinner | undefined): void {
+  const print = (line: string) => (spinner ? spinner.print(line) : process.stderr.write(`${line}\n`));
+  if (event.type === 'attempt_start') spinner?.note(`attempt ${event.attempt}`);
+  else if (event.type === 'delta' && event.channel === 'reasoning') spinner?.note('thinking');
+  else if (event.type === 'retry') {
+    print(
+      `… ${event.model}: attempt ${event.attempt} ${event.reason}; retrying in ${(event.delayMs / 1000).toFixed(1)} s`,
     );
   } else if (event.type === 'fallback') {
-    process.stderr.write(
-      `… ${event.from.model} unavailable (${event.reason}); falling back to ${event.to.model}\n`,
-    );
+    print(`… ${event.from.model} unavailable (${event.reason}); falling back to ${event.to.model}`);
   } else if (event.type === 'web_search') {
-    process.stderr.write(`… web search round ${event.iteration}\n`);
+    print(`… web search round ${event.iteration}`);
   }
 }
