@@ -69,9 +69,11 @@ export async function runDoctor(argv: string[]): Promise<number> {
     return 2;
   }
 
+  let settings: Config;
   let config: Config;
   try {
     // The probe must test each provider on its own: no fallback, no retries hiding a failure.
+    settings = loadConfig();
     config = loadConfig({ overrides: { fallbackOnFailure: false, maxRetries: 0 } });
   } catch (error) {
     if (error instanceof ConfigError) {
@@ -131,7 +133,7 @@ export async function runDoctor(argv: string[]): Promise<number> {
     await app.close();
   }
 
-  const report = { version: app?.version, node: process.version, settings: settingsReport(config), checks };
+  const report = { version: app?.version, node: process.version, settings: settingsReport(settings), checks };
   if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   else process.stdout.write(render(report.settings, checks));
   return checks.some(c => c.status === 'fail') ? 1 : 0;
