@@ -1,7 +1,9 @@
 import { Writable } from 'node:stream';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { createGateway, type ModelGateway } from '../../src/providers/gateway.js';
+import { type FakeProvider, startFakeProvider } from '../fakes/fake-provider.js';
 
 export interface TestGateway {
   gateway: ModelGateway;
@@ -76,4 +78,45 @@ export function liveHandles(): string[] {
   return process
     .getActiveResourcesInfo()
     .filter(name => name === 'TCPSocketWrap' || name === 'TCPServerWrap' || name === 'Timeout');
+}
+
+/**
+ * One fake provider per test file and the gateway of the current test: `suite.gateway(env)` builds it, and
+ * after each test it is closed, the fake's in-flight requests are awaited and its counters reset.
+ */
+export interface FakeSuite {
+  readonly fake: FakeProvider;
+  /** The gateway built by the running test. */
+  readonly t: TestGateway;
+  gateway(env: Record<string, string>, options?: { stream?: boolean }): TestGateway;
+}
+
+export function fakeProviderSuite(): FakeSuite {
+  let fake: FakeProvider | undefined;
+  let current: TestGateway | undefined;
+  beforeAll(async () => {
+    fake = await startFakeProvider();
+  });
+  afterEach(async () => {
+    current?.close();
+    current = undefined;
+    await fake?.waitForActive(0, 2_000);
+    fake?.reset();
+  });
+  afterAll(() => fake?.close());
+  return {
+    get fake() {
+      if (!fake) throw new Error('the fake provider starts in beforeAll');
+      return fake;
+    },
+    get t() {
+      if (!current) throw new Error('no gateway yet: call suite.gateway(env) first');
+      return current;
+    },
+    gateway(env, options = {}) {
+      current?.close();
+      current = testGateway(env, options);
+      return current;
+    },
+  };
 }

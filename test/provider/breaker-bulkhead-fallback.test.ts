@@ -1,28 +1,16 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type FakeProvider, startFakeProvider } from '../fakes/fake-provider.js';
-import { rejection, TEST_KEY, type TestGateway, testGateway, user } from '../helpers/gateway.js';
+import { describe, expect, it } from 'vitest';
+import { fakeProviderSuite, rejection, TEST_KEY, user } from '../helpers/gateway.js';
 
-let fake: FakeProvider;
-let t: TestGateway | undefined;
-beforeAll(async () => {
-  fake = await startFakeProvider();
-});
-afterEach(async () => {
-  t?.close();
-  t = undefined;
-  await fake.waitForActive(0, 2_000);
-  fake.reset();
-});
-afterAll(() => fake.close());
+const suite = fakeProviderSuite();
 
 const ask = (model = 'glm-4.6', extra: Record<string, unknown> = {}) =>
-  t!.gateway.chat({ model, messages: user('hello'), ...extra });
-const glmBreaker = () => t!.gateway.status().find(s => s.provider === 'glm')!.breaker;
+  suite.t.gateway.chat({ model, messages: user('hello'), ...extra });
+const glmBreaker = () => suite.t.gateway.status().find(s => s.provider === 'glm')!.breaker;
 
 describe('circuit breaker per provider', () => {
   it('opens after consecutive failures, fails fast saying until when, then a probe closes it', async () => {
-    t = testGateway({
-      GLM_API_URL: `${fake.url}/mode/flaky,fail=3,code=500/v1`,
+    suite.gateway({
+      GLM_API_URL: `${suite.fake.url}/mode/flaky,fail=3,code=500/v1`,
       PROVIDER_MAX_RETRIES: '0',
       BREAKER_FAILURE_THRESHOLD: '3',
       BREAKER_RESET_SECS: '0.3',
@@ -37,7 +25,7 @@ describe('circuit breaker per provider', () => {
     expect(fast.kind).toBe('circuit_open');
     expect(fast.message).toMatch(/GLM circuit breaker is open until \d\d:\d\d:\d\d/);
     expect(fast.retryAt).toBeGreaterThan(Date.now());
-    expect(fake.requests).toHaveLength(3);
+    expect(suite.fake.requests).toHaveLength(3);
 
     await new Promise(r => setTimeout(r, 350));
     expect((await ask()).content).toBe('echo: hello');
@@ -50,19 +38,22 @@ describe('circuit breaker per provider', () => {
     ['auth', 'status,code=401'],
     ['balance', 'status,code=429,flavor=glm,errcode=1113'],
   ])('an %s failure opens it at once', async (_name, mode) => {
-    t = testGateway({
-      GLM_API_URL: `${fake.url}/mode/${mode}/v1`,
+    suite.gateway({
+      GLM_API_URL: `${suite.fake.url}/mode/${mode}/v1`,
       BREAKER_FAILURE_THRESHOLD: '5',
       FALLBACK_ON_FAILURE: 'false',
     });
     await rejection(ask());
     expect(glmBreaker().state).toBe('open');
     expect((await rejection(ask())).kind).toBe('circuit_open');
-    expect(fake.requests).toHaveLength(1);
+    expect(suite.fake.requests).toHaveLength(1);
   });
 
   it('bad requests do not count against the provider', async () => {
-    t = testGateway({ GLM_API_URL: `${fake.url}/mode/status,code=400/v1`, BREAKER_FAILURE_THRESHOLD: '2' });
+    suite.gateway({
+      GLM_API_URL: `${suite.fake.url}/mode/status,code=400/v1`,
+      BREAKER_FAILURE_THRESHOLD: '2',
+    });
     for (let i = 0; i < 4; i++) await rejection(ask());
     expect(glmBreaker().state).toBe('closed');
   });
@@ -70,10 +61,10 @@ describe('circuit breaker per provider', () => {
 
 describe('bulkhead per provider', () => {
   it('never has more calls in flight upstream than GLM_MAX_CONCURRENCY', async () => {
-    t = testGateway({ GLM_API_URL: `${fake.url}/mode/delay,ms=100/v1`, GLM_MAX_CONCURRENCY: '3' });
+    suite.gateway({ GLM_API_URL: `${suite.fake.url}/mode/delay,ms=100/v1`, GLM_MAX_CONCURRENCY: '3' });
     let peak = 0;
     const sampler = setInterval(() => {
-      peak = Math.max(peak, fake.stats().activeRequests);
+      peak = Math.max(peak, suite.fake.stats().activeRequests);
     }, 2);
     try {
       const responses = await Promise.all(Array.from({ length: 12 }, () => ask()));
@@ -86,8 +77,8 @@ describe('bulkhead per provider', () => {
   });
 
   it('time waiting in the queue counts against the deadline', async () => {
-    t = testGateway({
-      GLM_API_URL: `${fake.url}/mode/hang/v1`,
+    suite.gateway({
+      GLM_API_URL: `${suite.fake.url}/mode/hang/v1`,
       GLM_MAX_CONCURRENCY: '1',
       GLM_TIMEOUT_SECS: '0.4',
       FALLBACK_ON_FAILURE: 'false',
@@ -99,15 +90,15 @@ describe('bulkhead per provider', () => {
     expect(a.kind).toBe('timeout');
     expect(b.kind).toBe('timeout');
     expect(performance.now() - started).toBeLessThan(1_500);
-    expect(fake.requests).toHaveLength(1);
+    expect(suite.fake.requests).toHaveLength(1);
   });
 });
 
 describe('fallback to the other provider', () => {
   it('falls back to the equivalent model when the provider is overloaded, and says so', async () => {
-    t = testGateway({
-      GLM_API_URL: `${fake.url}/mode/status,code=429,flavor=glm,errcode=1305/v1`,
-      KIMI_API_URL: `${fake.url}/v1`,
+    suite.gateway({
+      GLM_API_URL: `${suite.fake.url}/mode/status,code=429,flavor=glm,errcode=1305/v1`,
+      KIMI_API_URL: `${suite.fake.url}/v1`,
       FALLBACK_ON_FAILURE: 'true',
       PROVIDER_MAX_RETRIES: '1',
     });
@@ -120,9 +111,9 @@ describe('fallback to the other provider', () => {
   });
 
   it('falls back after a provider timeout when the caller budget remains', async () => {
-    t = testGateway({
-      GLM_API_URL: `${fake.url}/mode/hang/v1`,
-      KIMI_API_URL: `${fake.url}/v1`,
+    suite.gateway({
+      GLM_API_URL: `${suite.fake.url}/mode/hang/v1`,
+      KIMI_API_URL: `${suite.fake.url}/v1`,
       GLM_TIMEOUT_SECS: '0.3',
       FALLBACK_ON_FAILURE: 'true',
     });
@@ -132,33 +123,33 @@ describe('fallback to the other provider', () => {
   });
 
   it('falls back when the primary provider has no key', async () => {
-    t = testGateway({ GLM_API_KEY: '', KIMI_API_URL: `${fake.url}/v1`, FALLBACK_ON_FAILURE: 'true' });
+    suite.gateway({ GLM_API_KEY: '', KIMI_API_URL: `${suite.fake.url}/v1`, FALLBACK_ON_FAILURE: 'true' });
     const response = await ask('glm-4.6');
     expect(response.fallbackFrom?.reason).toBe('not_configured');
   });
 
   it('does not fall back when FALLBACK_ON_FAILURE is off, or for a bad request', async () => {
-    t = testGateway({
-      GLM_API_URL: `${fake.url}/mode/status,code=503/v1`,
-      KIMI_API_URL: `${fake.url}/v1`,
+    suite.gateway({
+      GLM_API_URL: `${suite.fake.url}/mode/status,code=503/v1`,
+      KIMI_API_URL: `${suite.fake.url}/v1`,
       FALLBACK_ON_FAILURE: 'false',
       PROVIDER_MAX_RETRIES: '0',
     });
     expect((await rejection(ask())).kind).toBe('overloaded');
-    t.close();
-    t = testGateway({
-      GLM_API_URL: `${fake.url}/mode/status,code=400/v1`,
-      KIMI_API_URL: `${fake.url}/v1`,
+    suite.t.close();
+    suite.gateway({
+      GLM_API_URL: `${suite.fake.url}/mode/status,code=400/v1`,
+      KIMI_API_URL: `${suite.fake.url}/v1`,
       FALLBACK_ON_FAILURE: 'true',
     });
     expect((await rejection(ask())).kind).toBe('bad_request');
-    expect(fake.requests.every(r => r.mode !== 'ok')).toBe(true);
+    expect(suite.fake.requests.every(r => r.mode !== 'ok')).toBe(true);
   });
 
   it('reports both failures when the fallback fails too', async () => {
-    t = testGateway({
-      GLM_API_URL: `${fake.url}/mode/status,code=503/v1`,
-      KIMI_API_URL: `${fake.url}/mode/status,code=503/v1`,
+    suite.gateway({
+      GLM_API_URL: `${suite.fake.url}/mode/status,code=503/v1`,
+      KIMI_API_URL: `${suite.fake.url}/mode/status,code=503/v1`,
       PROVIDER_MAX_RETRIES: '0',
       FALLBACK_ON_FAILURE: 'true',
     });
@@ -169,13 +160,13 @@ describe('fallback to the other provider', () => {
 
 describe('observability and secrecy', () => {
   it('logs one event per attempt with duration and outcome, and rolls latency stats', async () => {
-    t = testGateway({ GLM_API_URL: `${fake.url}/mode/flaky,fail=1,code=503/v1` });
+    suite.gateway({ GLM_API_URL: `${suite.fake.url}/mode/flaky,fail=1,code=503/v1` });
     await ask();
-    const attempts = t.logs.filter(l => l.event === 'attempt_end');
+    const attempts = suite.t.logs.filter(l => l.event === 'attempt_end');
     expect(attempts.map(a => a.outcome)).toEqual(['overloaded', 'ok']);
     expect(attempts.every(a => typeof a.ms === 'number')).toBe(true);
-    expect(t.logs.filter(l => l.event === 'attempt_start')).toHaveLength(2);
-    const stats = t.gateway.status().find(s => s.provider === 'glm')!.stats;
+    expect(suite.t.logs.filter(l => l.event === 'attempt_start')).toHaveLength(2);
+    const stats = suite.t.gateway.status().find(s => s.provider === 'glm')!.stats;
     expect(stats.calls).toBe(1);
     expect(stats.retries).toBe(1);
     expect(stats.latencyMs.p50).toBeGreaterThan(0);
@@ -183,16 +174,16 @@ describe('observability and secrecy', () => {
   });
 
   it('never writes the API key into errors, logs or responses', async () => {
-    t = testGateway({
-      GLM_API_URL: `${fake.url}/mode/status,code=401/v1`,
-      KIMI_API_URL: `${fake.url}/mode/status,code=401/v1`,
+    suite.gateway({
+      GLM_API_URL: `${suite.fake.url}/mode/status,code=401/v1`,
+      KIMI_API_URL: `${suite.fake.url}/mode/status,code=401/v1`,
       FALLBACK_ON_FAILURE: 'true',
     });
     const error = await rejection(ask());
-    expect(fake.requests[0]?.headers.authorization).toBe(`Bearer ${TEST_KEY}`);
+    expect(suite.fake.requests[0]?.headers.authorization).toBe(`Bearer ${TEST_KEY}`);
     expect(JSON.stringify(error)).not.toContain(TEST_KEY);
     expect(error.message).not.toContain(TEST_KEY);
-    expect(t.logText()).not.toContain(TEST_KEY);
-    expect(JSON.stringify(t.gateway.status())).not.toContain(TEST_KEY);
+    expect(suite.t.logText()).not.toContain(TEST_KEY);
+    expect(JSON.stringify(suite.t.gateway.status())).not.toContain(TEST_KEY);
   });
 });

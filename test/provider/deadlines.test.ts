@@ -1,21 +1,9 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config/load.js';
 import { Deadline } from '../../src/resilience/deadline.js';
-import { type FakeProvider, startFakeProvider } from '../fakes/fake-provider.js';
-import { rejection, type TestGateway, testGateway, user } from '../helpers/gateway.js';
+import { fakeProviderSuite, rejection, user } from '../helpers/gateway.js';
 
-let fake: FakeProvider;
-let t: TestGateway | undefined;
-beforeAll(async () => {
-  fake = await startFakeProvider();
-});
-afterEach(async () => {
-  t?.close();
-  t = undefined;
-  await fake.waitForActive(0, 2_000);
-  fake.reset();
-});
-afterAll(() => fake.close());
+const suite = fakeProviderSuite();
 
 const gc = () => (globalThis as { gc?: () => void }).gc?.();
 
@@ -23,22 +11,22 @@ describe('deadline hierarchy', () => {
   it.each([true, false])(
     'a hanging provider times out at its deadline and its socket closes (stream=%s)',
     async stream => {
-      t = testGateway({ GLM_API_URL: `${fake.url}/mode/hang/v1`, GLM_TIMEOUT_SECS: '0.5' }, { stream });
+      suite.gateway({ GLM_API_URL: `${suite.fake.url}/mode/hang/v1`, GLM_TIMEOUT_SECS: '0.5' }, { stream });
       const started = performance.now();
-      const error = await rejection(t.gateway.chat({ model: 'glm-4.6', messages: user('hi') }));
+      const error = await rejection(suite.t.gateway.chat({ model: 'glm-4.6', messages: user('hi') }));
       const elapsed = performance.now() - started;
       expect(error.kind).toBe('timeout');
       expect(error.message).toMatch(/GLM glm-4\.6 call timed out after 0\.5 s/);
       expect(elapsed).toBeGreaterThanOrEqual(450);
       expect(elapsed).toBeLessThan(2_000);
-      await fake.waitForActive(0, 2_000);
+      await suite.fake.waitForActive(0, 2_000);
     },
   );
 
   it('deadlines fire under forced garbage collection while calls are pending', async () => {
-    t = testGateway({ GLM_API_URL: `${fake.url}/mode/hang/v1`, GLM_TIMEOUT_SECS: '0.4' });
+    suite.gateway({ GLM_API_URL: `${suite.fake.url}/mode/hang/v1`, GLM_TIMEOUT_SECS: '0.4' });
     const calls = Array.from({ length: 20 }, () =>
-      rejection(t!.gateway.chat({ model: 'glm-4.6', messages: user('x') })),
+      rejection(suite.t.gateway.chat({ model: 'glm-4.6', messages: user('x') })),
     );
     const collector = setInterval(gc, 20);
     try {
@@ -49,16 +37,16 @@ describe('deadline hierarchy', () => {
     } finally {
       clearInterval(collector);
     }
-    await fake.waitForActive(0, 2_000);
+    await suite.fake.waitForActive(0, 2_000);
   });
 
   it('a child call gets min(its own budget, the parent remaining) and reports the parent running out', async () => {
-    t = testGateway({ GLM_API_URL: `${fake.url}/mode/hang/v1`, GLM_TIMEOUT_SECS: '5' });
+    suite.gateway({ GLM_API_URL: `${suite.fake.url}/mode/hang/v1`, GLM_TIMEOUT_SECS: '5' });
     const expert = Deadline.start(300, { label: 'expert analysis' });
     try {
       const started = performance.now();
       const error = await rejection(
-        t.gateway.chat({ model: 'glm-4.6', messages: user('hi'), parent: expert }),
+        suite.t.gateway.chat({ model: 'glm-4.6', messages: user('hi'), parent: expert }),
       );
       expect(error.kind).toBe('timeout');
       expect(error.message).toMatch(/expert analysis timed out/);
@@ -71,17 +59,20 @@ describe('deadline hierarchy', () => {
   it('a call longer than 300 s completes when its budget allows (no hidden transport timeout)', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance', 'Date'] });
     try {
-      t = testGateway({
-        GLM_API_URL: `${fake.url}/mode/delay,ms=310000/v1`,
+      suite.gateway({
+        GLM_API_URL: `${suite.fake.url}/mode/delay,ms=310000/v1`,
         GLM_TIMEOUT_SECS: '400',
         EXPERT_ANALYSIS_TIMEOUT_SECS: '450',
         WORKFLOW_TOOL_TIMEOUT_SECS: '500',
         PROVIDER_FIRST_TOKEN_TIMEOUT_SECS: '400',
       });
-      const call = t.gateway.chat({ model: 'glm-4.6', messages: user('slow thinker') });
-      await vi.waitFor(() => expect(fake.stats().activeRequests).toBe(1), { timeout: 2_000, interval: 10 });
+      const call = suite.t.gateway.chat({ model: 'glm-4.6', messages: user('slow thinker') });
+      await vi.waitFor(() => expect(suite.fake.stats().activeRequests).toBe(1), {
+        timeout: 2_000,
+        interval: 10,
+      });
       await vi.advanceTimersByTimeAsync(305_000);
-      expect(fake.stats().activeRequests).toBe(1);
+      expect(suite.fake.stats().activeRequests).toBe(1);
       await vi.advanceTimersByTimeAsync(6_000);
       const response = await call;
       expect(response.content).toBe('echo: slow thinker');
@@ -111,23 +102,26 @@ describe('deadline hierarchy', () => {
 describe('sockets after timeouts and cancels', () => {
   it('aborting many requests waiting for headers on a multi-connection pool closes every one of their sockets', async () => {
     // Both providers share one pool and one origin; only the path picks the fake's behaviour.
-    t = testGateway({ GLM_API_URL: `${fake.url}/v1`, KIMI_API_URL: `${fake.url}/mode/hang/v1` });
+    suite.gateway({ GLM_API_URL: `${suite.fake.url}/v1`, KIMI_API_URL: `${suite.fake.url}/mode/hang/v1` });
     // Warm the pool so it holds several idle keep-alive connections to the same origin.
     await Promise.all(
-      Array.from({ length: 4 }, () => t!.gateway.chat({ model: 'glm-4.6', messages: user('warm') })),
+      Array.from({ length: 4 }, () => suite.t.gateway.chat({ model: 'glm-4.6', messages: user('warm') })),
     );
-    const idle = fake.stats().openSockets;
+    const idle = suite.fake.stats().openSockets;
     expect(idle).toBeGreaterThanOrEqual(1);
 
     const controller = new AbortController();
     const hung = Array.from({ length: 8 }, () =>
-      rejection(t!.gateway.chat({ model: 'kimi-k2', messages: user('x'), signal: controller.signal })),
+      rejection(suite.t.gateway.chat({ model: 'kimi-k2', messages: user('x'), signal: controller.signal })),
     );
-    await vi.waitFor(() => expect(fake.stats().activeRequests).toBe(8), { timeout: 3_000, interval: 10 });
+    await vi.waitFor(() => expect(suite.fake.stats().activeRequests).toBe(8), {
+      timeout: 3_000,
+      interval: 10,
+    });
     controller.abort(new Error('user pressed stop'));
     const errors = await Promise.all(hung);
     expect(errors.every(e => e.kind === 'cancelled')).toBe(true);
-    await fake.waitForActive(0, 2_000);
-    await fake.waitForOpenSockets(idle, 2_000);
+    await suite.fake.waitForActive(0, 2_000);
+    await suite.fake.waitForOpenSockets(idle, 2_000);
   });
 });

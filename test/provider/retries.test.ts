@@ -1,29 +1,21 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type FakeProvider, startFakeProvider } from '../fakes/fake-provider.js';
-import { rejection, type TestGateway, testGateway, user } from '../helpers/gateway.js';
+import { describe, expect, it } from 'vitest';
+import { startFakeProvider } from '../fakes/fake-provider.js';
+import { fakeProviderSuite, rejection, user } from '../helpers/gateway.js';
 
-let fake: FakeProvider;
-let t: TestGateway | undefined;
-beforeAll(async () => {
-  fake = await startFakeProvider();
-});
-afterEach(async () => {
-  t?.close();
-  t = undefined;
-  await fake.waitForActive(0, 2_000);
-  fake.reset();
-});
-afterAll(() => fake.close());
+const suite = fakeProviderSuite();
 
 const glm = (mode: string, env: Record<string, string> = {}, stream?: boolean) =>
-  testGateway({ GLM_API_URL: `${fake.url}/mode/${mode}/v1`, ...env }, stream === undefined ? {} : { stream });
-const ask = (model = 'glm-4.6') => t!.gateway.chat({ model, messages: user('hello') });
+  suite.gateway(
+    { GLM_API_URL: `${suite.fake.url}/mode/${mode}/v1`, ...env },
+    stream === undefined ? {} : { stream },
+  );
+const ask = (model = 'glm-4.6') => suite.t.gateway.chat({ model, messages: user('hello') });
 
 describe('stall detection', () => {
   it.each(['comment', 'whitespace', 'empty'])(
     'a stream that drips %s but never content is stalled, retried, and ends by its idle budget',
     async kind => {
-      t = glm(`drip,every=30,kind=${kind}`, {
+      glm(`drip,every=30,kind=${kind}`, {
         PROVIDER_FIRST_TOKEN_TIMEOUT_SECS: '0.3',
         PROVIDER_MAX_RETRIES: '1',
       });
@@ -31,45 +23,45 @@ describe('stall detection', () => {
       const error = await rejection(ask());
       expect(error.kind).toBe('stalled');
       expect(error.attempts).toBe(2);
-      expect(fake.stats().requestsByMode.drip).toBe(2);
+      expect(suite.fake.stats().requestsByMode.drip).toBe(2);
       expect(performance.now() - started).toBeLessThan(3_000);
     },
   );
 
   it('a stream that goes quiet after content is stalled by the idle timeout and retried if nothing was forwarded', async () => {
-    t = glm('slow,chunks=5,every=1000', { PROVIDER_IDLE_TIMEOUT_SECS: '0.2', PROVIDER_MAX_RETRIES: '1' });
+    glm('slow,chunks=5,every=1000', { PROVIDER_IDLE_TIMEOUT_SECS: '0.2', PROVIDER_MAX_RETRIES: '1' });
     const error = await rejection(ask());
     expect(error.kind).toBe('stalled');
     expect(error.message).toMatch(/no new content for 0\.2 s/);
-    expect(fake.stats().requestsByMode.slow).toBe(2);
+    expect(suite.fake.stats().requestsByMode.slow).toBe(2);
   });
 
   it('a stall after content reached the caller is not retried', async () => {
-    t = glm('slow,chunks=5,every=1000', { PROVIDER_IDLE_TIMEOUT_SECS: '0.2', PROVIDER_MAX_RETRIES: '3' });
+    glm('slow,chunks=5,every=1000', { PROVIDER_IDLE_TIMEOUT_SECS: '0.2', PROVIDER_MAX_RETRIES: '3' });
     const seen: string[] = [];
     const error = await rejection(
       (async () => {
-        for await (const chunk of t!.gateway.stream({ model: 'glm-4.6', messages: user('hello') })) {
+        for await (const chunk of suite.t.gateway.stream({ model: 'glm-4.6', messages: user('hello') })) {
           if (chunk.type === 'content') seen.push(chunk.text);
         }
       })(),
     );
     expect(error.kind).toBe('stalled');
     expect(seen.length).toBeGreaterThan(0);
-    expect(fake.stats().requestsByMode.slow).toBe(1);
+    expect(suite.fake.stats().requestsByMode.slow).toBe(1);
   });
 });
 
 describe('retries', () => {
   it.each([true, false])('retries 5xx with backoff and succeeds (stream=%s)', async stream => {
-    t = glm('flaky,fail=2,code=503', {}, stream);
+    glm('flaky,fail=2,code=503', {}, stream);
     const response = await ask();
     expect(response.content).toBe('echo: hello');
     expect(response.attempts).toBe(3);
   });
 
   it('honours retry-after-ms within the remaining budget', async () => {
-    t = glm('ratelimit,ms=300');
+    glm('ratelimit,ms=300');
     const started = performance.now();
     const response = await ask();
     expect(response.attempts).toBe(2);
@@ -77,7 +69,7 @@ describe('retries', () => {
   });
 
   it('honours retry-after in seconds', async () => {
-    t = glm('ratelimit,secs=1');
+    glm('ratelimit,secs=1');
     const started = performance.now();
     const response = await ask();
     expect(response.attempts).toBe(2);
@@ -85,7 +77,7 @@ describe('retries', () => {
   });
 
   it('fails at once when the server asks to wait longer than the budget left', async () => {
-    t = glm('ratelimit,secs=30', { GLM_TIMEOUT_SECS: '2' });
+    glm('ratelimit,secs=30', { GLM_TIMEOUT_SECS: '2' });
     const started = performance.now();
     const error = await rejection(ask());
     expect(error.kind).toBe('rate_limited');
@@ -102,7 +94,7 @@ describe('retries', () => {
     ['408', 'flaky,fail=1,code=408'],
   ])('retries %s', async (name, mode) => {
     const kimi = name.startsWith('Kimi');
-    t = testGateway({ [kimi ? 'KIMI_API_URL' : 'GLM_API_URL']: `${fake.url}/mode/${mode}/v1` });
+    suite.gateway({ [kimi ? 'KIMI_API_URL' : 'GLM_API_URL']: `${suite.fake.url}/mode/${mode}/v1` });
     expect((await ask(kimi ? 'kimi-k2' : 'glm-4.6')).attempts).toBe(2);
   });
 
@@ -121,63 +113,63 @@ describe('retries', () => {
     ['Kimi content filter', 'status,code=400,flavor=kimi,type=content_filter', 'content_filtered'],
   ])('never retries %s', async (name, mode, kind) => {
     const kimi = name.startsWith('Kimi');
-    t = testGateway({ [kimi ? 'KIMI_API_URL' : 'GLM_API_URL']: `${fake.url}/mode/${mode}/v1` });
+    suite.gateway({ [kimi ? 'KIMI_API_URL' : 'GLM_API_URL']: `${suite.fake.url}/mode/${mode}/v1` });
     const error = await rejection(ask(kimi ? 'kimi-k2' : 'glm-4.6'));
     expect(error.kind).toBe(kind);
     expect(error.retryable).toBe(false);
     expect(error.attempts).toBe(1);
-    expect(fake.requests).toHaveLength(1);
+    expect(suite.fake.requests).toHaveLength(1);
   });
 
   it('retries refused connections as network errors, up to PROVIDER_MAX_RETRIES', async () => {
     const closed = await startFakeProvider();
     const url = closed.url;
     await closed.close();
-    t = testGateway({ GLM_API_URL: `${url}/v1`, PROVIDER_MAX_RETRIES: '2' });
+    suite.gateway({ GLM_API_URL: `${url}/v1`, PROVIDER_MAX_RETRIES: '2' });
     const error = await rejection(ask());
     expect(error.kind).toBe('network');
     expect(error.attempts).toBe(3);
   });
 
   it('an error object inside a stream is an error, not content', async () => {
-    t = glm('streamerror,flavor=glm,errcode=1234', { PROVIDER_MAX_RETRIES: '0' });
+    glm('streamerror,flavor=glm,errcode=1234', { PROVIDER_MAX_RETRIES: '0' });
     const error = await rejection(ask());
     expect(error.kind).toBe('network');
     expect(error.message).toMatch(/error in stream \[1234\]/);
   });
 
   it('malformed JSON is a protocol error', async () => {
-    t = glm('malformed', { PROVIDER_MAX_RETRIES: '0' }, false);
+    glm('malformed', { PROVIDER_MAX_RETRIES: '0' }, false);
     expect((await rejection(ask())).kind).toBe('protocol');
   });
 
   it('a stream cut mid-body after forwarding content is not retried', async () => {
-    t = glm('reset,after=2', { PROVIDER_MAX_RETRIES: '3' });
+    glm('reset,after=2', { PROVIDER_MAX_RETRIES: '3' });
     const error = await rejection(
       (async () => {
-        for await (const _ of t!.gateway.stream({ model: 'glm-4.6', messages: user('hello') })) {
+        for await (const _ of suite.t.gateway.stream({ model: 'glm-4.6', messages: user('hello') })) {
           // consume
         }
       })(),
     );
     expect(['network', 'protocol']).toContain(error.kind);
-    expect(fake.stats().requestsByMode.reset).toBe(1);
+    expect(suite.fake.stats().requestsByMode.reset).toBe(1);
   });
 
   it('caller abort is final: no retry, no fallback, socket closed', async () => {
-    t = testGateway({ GLM_API_URL: `${fake.url}/mode/hang/v1`, KIMI_API_URL: `${fake.url}/v1` });
+    suite.gateway({ GLM_API_URL: `${suite.fake.url}/mode/hang/v1`, KIMI_API_URL: `${suite.fake.url}/v1` });
     const controller = new AbortController();
     const call = rejection(
-      t.gateway.chat({ model: 'glm-4.6', messages: user('x'), signal: controller.signal }),
+      suite.t.gateway.chat({ model: 'glm-4.6', messages: user('x'), signal: controller.signal }),
     );
-    await fake.waitForActive(1, 2_000).catch(() => undefined);
-    while (fake.stats().activeRequests < 1) await new Promise(r => setTimeout(r, 5));
+    await suite.fake.waitForActive(1, 2_000).catch(() => undefined);
+    while (suite.fake.stats().activeRequests < 1) await new Promise(r => setTimeout(r, 5));
     const started = performance.now();
     controller.abort('stop');
     const error = await call;
     expect(error.kind).toBe('cancelled');
     expect(performance.now() - started).toBeLessThan(200);
-    await fake.waitForActive(0, 1_000);
-    expect(fake.requests).toHaveLength(1);
+    await suite.fake.waitForActive(0, 1_000);
+    expect(suite.fake.requests).toHaveLength(1);
   });
 });
