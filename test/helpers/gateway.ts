@@ -94,7 +94,9 @@ export interface FakeSuite {
 export function fakeProviderSuite(): FakeSuite {
   let fake: FakeProvider | undefined;
   let current: TestGateway | undefined;
+  let before: string[] = [];
   beforeAll(async () => {
+    before = liveHandles();
     fake = await startFakeProvider();
   });
   afterEach(async () => {
@@ -103,7 +105,20 @@ export function fakeProviderSuite(): FakeSuite {
     await fake?.waitForActive(0, 2_000);
     fake?.reset();
   });
-  afterAll(() => fake?.close());
+  afterAll(async () => {
+    await fake?.close();
+    // Every gateway closed and the fake gone: no socket, server or timer of ours may be left running.
+    // (libuv releases a closed handle a few ticks after its close callback, so allow it a moment.)
+    const leftOver = () =>
+      [...before].reduce((list, handle) => {
+        const i = list.indexOf(handle);
+        return i < 0 ? list : [...list.slice(0, i), ...list.slice(i + 1)];
+      }, liveHandles());
+    for (let i = 0; i < 50 && leftOver().length > 0; i++)
+      await new Promise(resolve => setTimeout(resolve, 10));
+    const left = leftOver();
+    if (left.length > 0) throw new Error(`open handles after the suite: ${left.join(', ')}`);
+  });
   return {
     get fake() {
       if (!fake) throw new Error('the fake provider starts in beforeAll');
