@@ -160,6 +160,11 @@ export function createGateway(config: Config, deps: GatewayDeps): ModelGateway {
   async function chat(request: GatewayRequest): Promise<ChatResponse> {
     const primary = resolveModel(request.model, { thinking: request.thinking ?? false });
     const runtime = providers[primary.provider];
+    // A call that can neither fall back nor has a budget of its own needs no deadline above the provider's:
+    // one timer and one signal fewer on the hot path.
+    if (request.timeoutMs === undefined && !canFallBack(primary)) {
+      return callOn(primary, request, request.parent ?? request.signal);
+    }
     const budget = Deadline.start(
       request.timeoutMs ?? request.parent?.remainingMs() ?? runtime.settings.timeoutMs,
       {
@@ -220,13 +225,17 @@ export function createGateway(config: Config, deps: GatewayDeps): ModelGateway {
     }
   }
 
-  function callOn(model: ModelSpec, request: GatewayRequest, budget: Deadline): Promise<ChatResponse> {
+  function callOn(
+    model: ModelSpec,
+    request: GatewayRequest,
+    budget: Deadline | AbortSignal | undefined,
+  ): Promise<ChatResponse> {
     return providers[model.provider].call({
       messages: request.messages,
       model,
       thinking: request.thinking ?? false,
       webSearch: request.webSearch ?? false,
-      parent: budget,
+      ...(budget !== undefined && { parent: budget }),
       ...(request.temperature !== undefined && { temperature: request.temperature }),
       ...(request.maxOutputTokens !== undefined && { maxOutputTokens: request.maxOutputTokens }),
       ...(request.forwardsDeltas !== undefined && { forwardsDeltas: request.forwardsDeltas }),
@@ -234,17 +243,22 @@ export function createGateway(config: Config, deps: GatewayDeps): ModelGateway {
     });
   }
 
-  function fallbackFor(model: ModelSpec, error: ExaiError, budget: Deadline): ModelSpec | undefined {
-    if (!config.fallbackOnFailure || error.forwarded || !FALLBACK_KINDS.has(error.kind)) return undefined;
-    if (budget.remainingMs() < MIN_ATTEMPT_BUDGET_MS || !model.equivalent) return undefined;
+  /** The equivalent model on the other provider, when fallback is on and that provider has a key. */
+  function alternativeFor(model: ModelSpec): ModelSpec | undefined {
+    if (!config.fallbackOnFailure || !model.equivalent) return undefined;
     const alternative = registry.find(model.equivalent);
-    if (
-      !alternative ||
-      alternative.provider === model.provider ||
-      !providers[alternative.provider].configured
-    )
-      return undefined;
-    return alternative;
+    if (!alternative || alternative.provider === model.provider) return undefined;
+    return providers[alternative.provider].configured ? alternative : undefined;
+  }
+
+  function canFallBack(model: ModelSpec): boolean {
+    return alternativeFor(model) !== undefined;
+  }
+
+  function fallbackFor(model: ModelSpec, error: ExaiError, budget: Deadline): ModelSpec | undefined {
+    if (error.forwarded || !FALLBACK_KINDS.has(error.kind)) return undefined;
+    if (budget.remainingMs() < MIN_ATTEMPT_BUDGET_MS) return undefined;
+    return alternativeFor(model);
   }
 
   return {
