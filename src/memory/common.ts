@@ -3,7 +3,7 @@
  * whichever backend is configured.
  */
 import { ExaiError } from '../errors.js';
-import type { ConversationTurn, StoreOptions } from './types.js';
+import type { ConversationTurn, CreateThreadInput, StoreOptions } from './types.js';
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 const RESTART_HINT = 'Start a new conversation by calling the tool again without continuation_id.';
@@ -64,11 +64,23 @@ export function threadNotFound(id: string, ttlMs: number): ExaiError {
   );
 }
 
-export function tooManyTurns(id: string, maxTurns: number): ExaiError {
+/** `adding`: the size of the refused batch (a store does not say how full the thread is, only that it is). */
+export function tooManyTurns(id: string, maxTurns: number, adding = 1): ExaiError {
+  const why =
+    adding === 1
+      ? `has reached its limit of ${maxTurns} turns`
+      : `has no room for ${adding} more turns within its limit of ${maxTurns} turns`;
   return new ExaiError(
     'bad_request',
-    `Conversation thread ${quoteId(id)} has reached its limit of ${maxTurns} turns. Start a new conversation ` +
-      'without continuation_id, summarising what matters from this one in the prompt.',
+    `Conversation thread ${quoteId(id)} ${why}. Start a new conversation without continuation_id, ` +
+      'summarising what matters from this one in the prompt.',
+  );
+}
+
+export function tooManyTurnsToStart(count: number, maxTurns: number): ExaiError {
+  return new ExaiError(
+    'bad_request',
+    `A conversation thread cannot start with ${count} turns: its limit is ${maxTurns} turns.`,
   );
 }
 
@@ -77,7 +89,7 @@ export function storeClosed(kind: string): ExaiError {
 }
 
 /** TypeScript guards callers, but turns also arrive from JSON over the wire; refuse what a store cannot hold. */
-export function checkTurn(turn: ConversationTurn): void {
+function checkTurn(turn: ConversationTurn): void {
   if (turn === null || typeof turn !== 'object')
     throw new ExaiError('bad_request', 'A conversation turn must be an object.');
   if (turn.role !== 'user' && turn.role !== 'assistant') {
@@ -88,6 +100,29 @@ export function checkTurn(turn: ConversationTurn): void {
   }
   if (typeof turn.content !== 'string')
     throw new ExaiError('bad_request', "A conversation turn's content must be a string.");
+}
+
+/**
+ * A batch is written whole or not at all, so every turn is checked before anything is stored. An append
+ * needs at least one turn; a new thread may start with none.
+ */
+export function checkTurns(turns: readonly ConversationTurn[], allowEmpty: boolean): void {
+  if (!Array.isArray(turns)) throw new ExaiError('bad_request', 'Conversation turns must be an array.');
+  if (turns.length === 0 && !allowEmpty) {
+    throw new ExaiError('bad_request', 'appendTurns needs at least one turn.');
+  }
+  for (const turn of turns) checkTurn(turn);
+}
+
+/** Validates create()'s input before anything is written; returns the turns the new thread starts with. */
+export function checkCreate(input: CreateThreadInput, maxTurns: number): ConversationTurn[] {
+  if (input.parentId !== undefined && !isThreadId(input.parentId)) {
+    throw new ExaiError('bad_request', 'parentId must be a thread id (UUID).');
+  }
+  const turns = input.turns ?? [];
+  checkTurns(turns, true);
+  if (turns.length > maxTurns) throw tooManyTurnsToStart(turns.length, maxTurns);
+  return turns;
 }
 
 /** The updater runs inside a lock/transaction, so a promise would escape it and its result would be lost. */

@@ -5,13 +5,12 @@
  * matches the SQLite store exactly. Expiry is checked on read; expired threads stay until sweep().
  */
 import { randomUUID } from 'node:crypto';
-import { ExaiError } from '../errors.js';
 import {
   cancelledBeforeStart,
   canonicalId,
+  checkCreate,
   checkNewState,
-  checkTurn,
-  isThreadId,
+  checkTurns,
   jsonCopy,
   resolveOptions,
   storeClosed,
@@ -52,6 +51,17 @@ export function createMemoryStore(options: StoreOptions): ConversationStore {
     entry.expiresAt = at + ttlMs;
   }
 
+  function append(id: string, turns: ConversationTurn[]): Thread {
+    const entry = live(id);
+    checkTurns(turns, false);
+    if (entry.thread.turns.length + turns.length > maxTurns) {
+      throw tooManyTurns(entry.thread.id, maxTurns, turns.length);
+    }
+    entry.thread.turns.push(...jsonCopy(turns));
+    touch(entry);
+    return jsonCopy(entry.thread);
+  }
+
   function sweepNow(): number {
     const at = now();
     lastSweep = at;
@@ -71,10 +81,7 @@ export function createMemoryStore(options: StoreOptions): ConversationStore {
     async create(input: CreateThreadInput, signal?: AbortSignal): Promise<Thread> {
       if (closed) throw storeClosed('memory');
       cancelledBeforeStart(signal);
-      if (input.parentId !== undefined && !isThreadId(input.parentId)) {
-        throw new ExaiError('bad_request', 'parentId must be a thread id (UUID).');
-      }
-      if (input.firstTurn !== undefined) checkTurn(input.firstTurn);
+      const turns = checkCreate(input, maxTurns);
       if (now() - lastSweep >= sweepIntervalMs(ttlMs)) sweepNow();
       const at = now();
       const iso = new Date(at).toISOString();
@@ -83,7 +90,7 @@ export function createMemoryStore(options: StoreOptions): ConversationStore {
         toolName: input.toolName,
         createdAt: iso,
         updatedAt: iso,
-        turns: input.firstTurn === undefined ? [] : [jsonCopy(input.firstTurn)],
+        turns: jsonCopy(turns),
         initialContext: jsonCopy(input.initialContext ?? {}),
         state: {},
       };
@@ -96,13 +103,12 @@ export function createMemoryStore(options: StoreOptions): ConversationStore {
       return jsonCopy(live(id).thread);
     },
 
+    async appendTurns(id: string, turns: ConversationTurn[]): Promise<Thread> {
+      return append(id, turns);
+    },
+
     async appendTurn(id: string, turn: ConversationTurn): Promise<Thread> {
-      const entry = live(id);
-      checkTurn(turn);
-      if (entry.thread.turns.length >= maxTurns) throw tooManyTurns(entry.thread.id, maxTurns);
-      entry.thread.turns.push(jsonCopy(turn));
-      touch(entry);
-      return jsonCopy(entry.thread);
+      return append(id, [turn]);
     },
 
     async updateState(id, update): Promise<Thread> {

@@ -33,14 +33,18 @@ local function touch(id, iso, expiresAt, pexpire)
   redis.call('PEXPIRE', KEYS[2], pexpire)
   redis.call('ZADD', KEYS[3], expiresAt, id)
   if redis.call('PTTL', KEYS[3]) < tonumber(pexpire) then redis.call('PEXPIRE', KEYS[3], pexpire) end
+end
+-- One RPUSH per turn rather than unpack(): unpack has a stack limit, and the script is atomic either way.
+local function push(from)
+  for i = from, #ARGV do redis.call('RPUSH', KEYS[2], ARGV[i]) end
 end`;
 
-/** ARGV: id, iso, expiresAt, pexpireMs, head JSON [, first turn JSON]. */
+/** ARGV: id, iso, expiresAt, pexpireMs, head JSON, then the first turns' JSON, oldest first (maybe none). */
 export const CREATE = script(
   'create',
   `
 redis.call('HSET', KEYS[1], 'head', ARGV[5], 'state', '{}', 'version', '0')
-if ARGV[6] then redis.call('RPUSH', KEYS[2], ARGV[6]) end
+push(6)
 touch(ARGV[1], ARGV[2], ARGV[3], ARGV[4])
 return snapshot()`,
 );
@@ -53,13 +57,16 @@ if not live(tonumber(ARGV[1])) then return {'not_found'} end
 return snapshot()`,
 );
 
-/** ARGV: now, id, iso, expiresAt, pexpireMs, maxTurns, turn JSON. */
+/**
+ * ARGV: now, id, iso, expiresAt, pexpireMs, maxTurns, then one or more turns' JSON, oldest first. The batch
+ * lands whole or not at all ('full' when the thread cannot hold every turn of it).
+ */
 export const APPEND = script(
   'append',
   `
 if not live(tonumber(ARGV[1])) then return {'not_found'} end
-if redis.call('LLEN', KEYS[2]) >= tonumber(ARGV[6]) then return {'full'} end
-redis.call('RPUSH', KEYS[2], ARGV[7])
+if redis.call('LLEN', KEYS[2]) + #ARGV - 6 > tonumber(ARGV[6]) then return {'full'} end
+push(7)
 touch(ARGV[2], ARGV[3], ARGV[4], ARGV[5])
 return snapshot()`,
 );

@@ -2,8 +2,9 @@
  * The conversation store for several server replicas: threads live in one Redis, so a thread started on one
  * replica continues on any other. Same guarantees as the SQLite store:
  *
- * - create, get and appendTurn are single Lua scripts (redis-scripts.ts): the expiry check, the turn limit and
- *   the write are one atomic step, so two replicas appending to one thread at once both land.
+ * - create, get and appendTurns are single Lua scripts (redis-scripts.ts): the expiry check, the turn limit and
+ *   the write are one atomic step, so two replicas appending to one thread at once both land, each batch of
+ *   turns whole and contiguous.
  * - updateState takes a synchronous JS updater, which cannot run inside Redis. It is an optimistic
  *   compare-and-set on the state's version: read state + version, run the updater, write only if the version
  *   is unchanged (one script), else re-read and run the updater again — up to MAX_STATE_ATTEMPTS times, then
@@ -25,9 +26,9 @@ import { DEFAULT_CONNECT_TIMEOUT_MS, openRedisLink } from '../redis/link.js';
 import {
   cancelledBeforeStart,
   canonicalId,
+  checkCreate,
   checkNewState,
-  checkTurn,
-  isThreadId,
+  checkTurns,
   resolveOptions,
   storeClosed,
   sweepIntervalMs,
@@ -136,6 +137,17 @@ export function createRedisStore(options: RedisStoreOptions): ConversationStore 
     }
   }
 
+  async function append(id: string, turns: ConversationTurn[]): Promise<Thread> {
+    const key = canonicalId(id);
+    checkTurns(turns, false);
+    const { at, iso, expiresAt } = clock();
+    const args = [at, key, iso, expiresAt, pexpire, String(maxTurns), ...turns.map(t => JSON.stringify(t))];
+    const appended = await call(APPEND, key, args);
+    if (appended === 'full') throw tooManyTurns(key, maxTurns, turns.length);
+    if (appended === 'conflict') throw new ExaiError('protocol', 'unexpected conflict from append');
+    return appended.thread;
+  }
+
   async function setState(
     id: string,
     update: (state: Record<string, unknown>) => Record<string, unknown>,
@@ -173,10 +185,7 @@ export function createRedisStore(options: RedisStoreOptions): ConversationStore 
     create(input: CreateThreadInput, signal?: AbortSignal): Promise<Thread> {
       return run('create', async () => {
         cancelledBeforeStart(signal);
-        if (input.parentId !== undefined && !isThreadId(input.parentId)) {
-          throw new ExaiError('bad_request', 'parentId must be a thread id (UUID).');
-        }
-        if (input.firstTurn !== undefined) checkTurn(input.firstTurn);
+        const turns = checkCreate(input, maxTurns);
         if (now() - lastSweep >= sweepIntervalMs(ttlMs)) await sweepNow();
         const id = randomUUID();
         const { iso, expiresAt } = clock();
@@ -187,8 +196,14 @@ export function createRedisStore(options: RedisStoreOptions): ConversationStore 
           createdAt: iso,
           initialContext: input.initialContext ?? {},
         };
-        const args = [id, iso, expiresAt, pexpire, JSON.stringify(head)];
-        if (input.firstTurn !== undefined) args.push(JSON.stringify(input.firstTurn));
+        const args = [
+          id,
+          iso,
+          expiresAt,
+          pexpire,
+          JSON.stringify(head),
+          ...turns.map(t => JSON.stringify(t)),
+        ];
         const created = await call(CREATE, id, args);
         if (typeof created === 'string') throw new ExaiError('protocol', `unexpected ${created} from create`);
         return created.thread;
@@ -203,17 +218,12 @@ export function createRedisStore(options: RedisStoreOptions): ConversationStore 
       });
     },
 
+    appendTurns(id: string, turns: ConversationTurn[]): Promise<Thread> {
+      return run('appendTurns', () => append(id, turns));
+    },
+
     appendTurn(id: string, turn: ConversationTurn): Promise<Thread> {
-      return run('appendTurn', async () => {
-        const key = canonicalId(id);
-        checkTurn(turn);
-        const { at, iso, expiresAt } = clock();
-        const args = [at, key, iso, expiresAt, pexpire, String(maxTurns), JSON.stringify(turn)];
-        const appended = await call(APPEND, key, args);
-        if (appended === 'full') throw tooManyTurns(key, maxTurns);
-        if (appended === 'conflict') throw new ExaiError('protocol', 'unexpected conflict from append');
-        return appended.thread;
-      });
+      return run('appendTurn', () => append(id, [turn]));
     },
 
     updateState(id, update): Promise<Thread> {

@@ -8,13 +8,12 @@
  * busy timeout while another process holds the write lock). The async signatures are for the port's sake.
  */
 import { randomUUID } from 'node:crypto';
-import { ExaiError } from '../errors.js';
 import {
   cancelledBeforeStart,
   canonicalId,
+  checkCreate,
   checkNewState,
-  checkTurn,
-  isThreadId,
+  checkTurns,
   resolveOptions,
   storeClosed,
   sweepIntervalMs,
@@ -144,6 +143,11 @@ export function createSqliteStore(options: SqliteStoreOptions): ConversationStor
     return row;
   }
 
+  /** Turns get seq after, after + 1, …: contiguous, since the caller's transaction holds the write lock. */
+  function insertTurns(id: string, after: number, turns: ConversationTurn[]): void {
+    for (const [i, turn] of turns.entries()) sql.insertTurn.run(toTurnParams(id, after + i + 1, turn));
+  }
+
   function sweepNow(): number {
     const at = now();
     lastSweep = at;
@@ -161,7 +165,7 @@ export function createSqliteStore(options: SqliteStoreOptions): ConversationStor
     }
   }
 
-  const createTx = db.transaction((input: CreateThreadInput): Thread => {
+  const createTx = db.transaction((input: CreateThreadInput, turns: ConversationTurn[]): Thread => {
     const at = now();
     const id = randomUUID();
     const iso = new Date(at).toISOString();
@@ -172,20 +176,23 @@ export function createSqliteStore(options: SqliteStoreOptions): ConversationStor
       created_at: iso,
       updated_at: iso,
       expires_at: at + ttlMs,
-      turn_count: input.firstTurn === undefined ? 0 : 1,
+      turn_count: turns.length,
       initial_context: JSON.stringify(input.initialContext ?? {}),
     });
-    if (input.firstTurn !== undefined) sql.insertTurn.run(toTurnParams(id, 1, input.firstTurn));
+    insertTurns(id, 0, turns);
     return readThread(liveRow(id, at));
   });
 
-  const appendTx = db.transaction((id: string, turn: ConversationTurn): Thread => {
+  // The count check and every insert share one transaction, so a batch lands whole and contiguous: another
+  // process's batch waits for the lock and reads the new turn_count.
+  const appendTx = db.transaction((id: string, turns: ConversationTurn[]): Thread => {
     // The clock is read after the lock is held: a wait for another process must not shorten the TTL.
     const at = now();
     const row = liveRow(id, at);
-    if (row.turn_count >= maxTurns) throw tooManyTurns(id, maxTurns);
-    sql.insertTurn.run(toTurnParams(id, row.turn_count + 1, turn));
-    sql.bumpTurns.run(row.turn_count + 1, new Date(at).toISOString(), at + ttlMs, id);
+    const count = row.turn_count + turns.length;
+    if (count > maxTurns) throw tooManyTurns(id, maxTurns, turns.length);
+    insertTurns(id, row.turn_count, turns);
+    sql.bumpTurns.run(count, new Date(at).toISOString(), at + ttlMs, id);
     return readThread(liveRow(id, at));
   });
 
@@ -199,6 +206,12 @@ export function createSqliteStore(options: SqliteStoreOptions): ConversationStor
     },
   );
 
+  function append(id: string, turns: ConversationTurn[]): Thread {
+    const key = canonicalId(id);
+    checkTurns(turns, false);
+    return appendTx.immediate(key, turns);
+  }
+
   // A deferred (read) transaction gives get() one consistent snapshot of the thread row and its turns.
   const getTx = db.transaction((id: string): Thread => readThread(liveRow(id, now())));
 
@@ -208,12 +221,9 @@ export function createSqliteStore(options: SqliteStoreOptions): ConversationStor
     create(input: CreateThreadInput, signal?: AbortSignal): Promise<Thread> {
       return run('create', () => {
         cancelledBeforeStart(signal);
-        if (input.parentId !== undefined && !isThreadId(input.parentId)) {
-          throw new ExaiError('bad_request', 'parentId must be a thread id (UUID).');
-        }
-        if (input.firstTurn !== undefined) checkTurn(input.firstTurn);
+        const turns = checkCreate(input, maxTurns);
         if (now() - lastSweep >= sweepIntervalMs(ttlMs)) sweepNow();
-        return createTx.immediate(input);
+        return createTx.immediate(input, turns);
       });
     },
 
@@ -221,12 +231,12 @@ export function createSqliteStore(options: SqliteStoreOptions): ConversationStor
       return run('get', () => getTx.deferred(canonicalId(id)));
     },
 
+    appendTurns(id: string, turns: ConversationTurn[]): Promise<Thread> {
+      return run('appendTurns', () => append(id, turns));
+    },
+
     appendTurn(id: string, turn: ConversationTurn): Promise<Thread> {
-      return run('appendTurn', () => {
-        const key = canonicalId(id);
-        checkTurn(turn);
-        return appendTx.immediate(key, turn);
-      });
+      return run('appendTurn', () => append(id, [turn]));
     },
 
     updateState(id, update): Promise<Thread> {

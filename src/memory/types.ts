@@ -1,8 +1,8 @@
 /**
  * The conversation store port. SQLite (default, shared by every server process on one machine), in-memory
  * (tests, EXAI_STORE=memory) and Redis (several replicas, EXAI_STORE=redis) implement it with the same
- * guarantees: appends and state updates are atomic per thread, expiry is `ttlMs` after the last write, and
- * every failure is an ExaiError (`not_found` for unknown/malformed/expired ids, `bad_request` past `maxTurns`).
+ * guarantees: appends and state updates are atomic per thread (a batch of turns lands whole, contiguous and in
+ * order, or not at all), expiry is `ttlMs` after the last write, and every failure is an ExaiError (`not_found` for unknown/malformed/expired ids, `bad_request` past `maxTurns`).
  */
 
 export interface ConversationTurn {
@@ -39,14 +39,21 @@ export interface CreateThreadInput {
   toolName: string;
   initialContext?: Record<string, unknown>;
   parentId?: string;
-  firstTurn?: ConversationTurn;
+  /** Stored with the thread in the same write, in order (a first exchange: the user's turn and the answer). */
+  turns?: ConversationTurn[];
 }
 
 export interface ConversationStore {
   create(input: CreateThreadInput, signal?: AbortSignal): Promise<Thread>;
   /** Throws ExaiError not_found (unknown, malformed UUID, or expired) with a message telling the agent what to do. */
   get(id: string): Promise<Thread>;
-  /** Appends atomically (two concurrent appenders both land, in some order); refuses beyond maxTurns with ExaiError bad_request; refreshes the TTL. Returns the updated thread. */
+  /**
+   * Appends the turns in one atomic write: they land contiguously and in order (two concurrent batches both
+   * land, one after the other, never interleaved), or — when the thread cannot hold them all within maxTurns,
+   * or a turn is invalid — none does (ExaiError bad_request). Refreshes the TTL. Returns the updated thread.
+   */
+  appendTurns(id: string, turns: ConversationTurn[]): Promise<Thread>;
+  /** appendTurns(id, [turn]). */
   appendTurn(id: string, turn: ConversationTurn): Promise<Thread>;
   /**
    * Atomic read-modify-write of thread.state (the updater runs inside the store's transaction/lock; it must be

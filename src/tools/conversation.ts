@@ -71,24 +71,20 @@ export interface Exchange {
   initialContext: Record<string, unknown>;
 }
 
-/** Writes both turns (creating the thread on a first call) and returns the offer to continue, if room is left. */
+/**
+ * Writes both turns in one store call (creating the thread on a first call) and returns the offer to continue,
+ * if room is left. One atomic write: another replica continuing the thread at once cannot slip its turns
+ * between this question and its answer, and the turn limit never keeps the question but refuses the answer.
+ */
 export async function recordExchange(
   deps: ToolDeps,
   exchange: Exchange,
 ): Promise<ContinuationOffer | undefined> {
   const { store } = deps;
-  let thread: Thread;
-  if (exchange.thread) {
-    await store.appendTurn(exchange.thread.id, exchange.user);
-    thread = await store.appendTurn(exchange.thread.id, exchange.assistant);
-  } else {
-    const created = await store.create({
-      toolName: exchange.toolName,
-      initialContext: exchange.initialContext,
-      firstTurn: exchange.user,
-    });
-    thread = await store.appendTurn(created.id, exchange.assistant);
-  }
+  const turns = [exchange.user, exchange.assistant];
+  const thread = exchange.thread
+    ? await store.appendTurns(exchange.thread.id, turns)
+    : await store.create({ toolName: exchange.toolName, initialContext: exchange.initialContext, turns });
   return offerFor(thread, deps.config.maxConversationTurns);
 }
 

@@ -6,7 +6,14 @@ const HOUR = 3_600_000;
 const MAX_TURNS = 5;
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
-export type Opened = { store: ConversationStore; cleanup: () => void | Promise<void> };
+export type Opened = {
+  store: ConversationStore;
+  /** Opens another instance on the same backend (the same SQLite file, the same Redis and key prefix), as a
+   * second server process or replica would; left out by stores that share nothing (memory). */
+  twin?: () => ConversationStore | Promise<ConversationStore>;
+  /** Runs after every instance is closed. */
+  cleanup: () => void | Promise<void>;
+};
 
 export function turn(content: string, extra: Partial<ConversationTurn> = {}): ConversationTurn {
   return { role: 'user', content, timestamp: '2025-01-01T00:00:00.000Z', ...extra };
@@ -49,7 +56,7 @@ export function storeSuite(name: string, open: (options: StoreOptions) => Opened
         toolName: 'debug',
         initialContext: { prompt: 'why?', files: ['/a.ts'] },
         parentId,
-        firstTurn: turn('hello', { files: ['/a.ts'], toolName: 'debug' }),
+        turns: [turn('hello', { files: ['/a.ts'], toolName: 'debug' })],
       });
       expect(created.id).toMatch(UUID_V4);
       expect(created).toMatchObject({
@@ -66,7 +73,7 @@ export function storeSuite(name: string, open: (options: StoreOptions) => Opened
     });
 
     it('appends turns in order, keeps every optional field and bumps updatedAt', async () => {
-      const { id } = await store.create({ toolName: 'chat', firstTurn: turn('q1') });
+      const { id } = await store.create({ toolName: 'chat', turns: [turn('q1')] });
       clock += 1000;
       const answer = turn('a1', {
         role: 'assistant',
@@ -83,8 +90,97 @@ export function storeSuite(name: string, open: (options: StoreOptions) => Opened
       expect(await store.get(id)).toEqual(updated);
     });
 
+    it('appends a batch of turns in order in one write, bumping updatedAt', async () => {
+      const { id } = await store.create({ toolName: 'chat', turns: [turn('q1')] });
+      clock += 1000;
+      const batch = [
+        turn('a1', { role: 'assistant', modelProvider: 'glm', modelName: 'glm-4.6' }),
+        turn('q2', { files: ['/b.ts'] }),
+        turn('a2', { role: 'assistant', metadata: { usage: { input: 7 } } }),
+      ];
+      const updated = await store.appendTurns(id, batch);
+      expect(updated.turns).toEqual([turn('q1'), ...batch]);
+      expect(updated.updatedAt).toBe('2025-01-01T00:00:01.000Z');
+      expect(await store.get(id)).toEqual(updated);
+    });
+
+    it('refuses a whole batch that would pass maxTurns with bad_request, storing none of it', async () => {
+      const { id } = await store.create({
+        toolName: 'chat',
+        turns: ['t1', 't2', 't3', 't4'].map(c => turn(c)),
+      });
+      const error = await failure(store.appendTurns(id, [turn('q5'), turn('a5', { role: 'assistant' })]));
+      expect(error.kind).toBe('bad_request');
+      expect(error.message).toMatch(
+        /no room for 2 more turns within its limit of 5 turns.*without continuation_id/,
+      );
+      expect((await store.get(id)).turns.map(t => t.content)).toEqual(['t1', 't2', 't3', 't4']);
+      expect((await store.appendTurns(id, [turn('t5')])).turns).toHaveLength(MAX_TURNS);
+    });
+
+    it('refuses a batch holding an invalid turn, or no turn at all, storing none of it', async () => {
+      const { id } = await store.create({ toolName: 'chat' });
+      const bad = { ...turn('x'), role: 'system' } as unknown as ConversationTurn;
+      expect((await failure(store.appendTurns(id, [turn('fine'), bad]))).kind).toBe('bad_request');
+      expect((await failure(store.appendTurns(id, []))).kind).toBe('bad_request');
+      expect((await failure(store.create({ toolName: 'chat', turns: [turn('fine'), bad] }))).kind).toBe(
+        'bad_request',
+      );
+      expect((await store.get(id)).turns).toEqual([]);
+    });
+
+    it('creates a thread with its first exchange in one write, and refuses more turns than maxTurns', async () => {
+      const exchange = [turn('q1'), turn('a1', { role: 'assistant', modelName: 'kimi-k2' })];
+      const created = await store.create({ toolName: 'chat', turns: exchange });
+      expect(created.turns).toEqual(exchange);
+      expect(await store.get(created.id)).toEqual(created);
+      const next = await store.appendTurns(created.id, [turn('q2'), turn('a2', { role: 'assistant' })]);
+      expect(next.turns.map(t => t.content)).toEqual(['q1', 'a1', 'q2', 'a2']);
+
+      const tooMany = Array.from({ length: MAX_TURNS + 1 }, (_, i) => turn(`t${i}`));
+      const error = await failure(store.create({ toolName: 'chat', turns: tooMany }));
+      expect(error.kind).toBe('bad_request');
+      expect(error.message).toMatch(/cannot start with 6 turns.*limit is 5 turns/);
+    });
+
+    it('never interleaves concurrent exchanges from two instances on one backend', async () => {
+      const wide = await open({ ttlMs: HOUR, maxTurns: 100, now: () => clock });
+      const a = wide.store;
+      const b = (await wide.twin?.()) ?? a;
+      try {
+        const { id } = await a.create({ toolName: 'chat' });
+        const exchange = (who: string, i: number) => [
+          turn(`${who}${i}?`),
+          turn(`${who}${i}!`, { role: 'assistant' }),
+        ];
+        await Promise.all(
+          Array.from({ length: 20 }, (_, i) => [
+            a.appendTurns(id, exchange('a', i)),
+            b.appendTurns(id, exchange('b', i)),
+          ]).flat(),
+        );
+        const turns = (await b.get(id)).turns;
+        expect(turns).toHaveLength(80);
+        const pairs = Array.from({ length: 40 }, (_, i) => turns.slice(2 * i, 2 * i + 2));
+        // Every question is followed at once by its own answer.
+        const broken = pairs.filter(
+          ([q, r]) => r?.role !== 'assistant' || r.content !== q?.content.replace('?', '!'),
+        );
+        expect(broken).toEqual([]);
+        // And each instance's exchanges land in the order it sent them.
+        for (const who of ['a', 'b']) {
+          const mine = pairs.map(([q]) => q?.content).filter(c => c?.startsWith(who));
+          expect(mine).toEqual(Array.from({ length: 20 }, (_, i) => `${who}${i}?`));
+        }
+      } finally {
+        if (b !== a) await b.close();
+        await a.close();
+        await wide.cleanup();
+      }
+    });
+
     it('hands out copies: mutating a returned thread does not change the store', async () => {
-      const thread = await store.create({ toolName: 'chat', firstTurn: turn('q1') });
+      const thread = await store.create({ toolName: 'chat', turns: [turn('q1')] });
       thread.turns.push(turn('injected'));
       thread.state.x = 1;
       expect(await store.get(thread.id)).toMatchObject({ turns: [turn('q1')], state: {} });
@@ -115,7 +211,7 @@ export function storeSuite(name: string, open: (options: StoreOptions) => Opened
     });
 
     it('treats a thread past its TTL as not_found for every operation', async () => {
-      const { id } = await store.create({ toolName: 'chat', firstTurn: turn('q1') });
+      const { id } = await store.create({ toolName: 'chat', turns: [turn('q1')] });
       clock += HOUR;
       for (const attempt of [
         store.get(id),
@@ -141,7 +237,7 @@ export function storeSuite(name: string, open: (options: StoreOptions) => Opened
     });
 
     it('refuses a turn beyond maxTurns with bad_request and keeps every stored turn', async () => {
-      const { id } = await store.create({ toolName: 'chat', firstTurn: turn('t1') });
+      const { id } = await store.create({ toolName: 'chat', turns: [turn('t1')] });
       for (let n = 2; n <= MAX_TURNS; n++) await store.appendTurn(id, turn(`t${n}`));
       const error = await failure(store.appendTurn(id, turn('one too many')));
       expect(error.kind).toBe('bad_request');
@@ -188,7 +284,7 @@ export function storeSuite(name: string, open: (options: StoreOptions) => Opened
 
     it('sweeps only expired threads and returns how many it removed', async () => {
       const old1 = await store.create({ toolName: 'chat' });
-      const old2 = await store.create({ toolName: 'chat', firstTurn: turn('q') });
+      const old2 = await store.create({ toolName: 'chat', turns: [turn('q')] });
       clock += 0.5 * HOUR;
       const fresh = await store.create({ toolName: 'chat' });
       clock += 0.6 * HOUR;

@@ -36,8 +36,9 @@ async function openStore(
 }
 
 storeSuite('redis', async options => {
-  const store = await openStore(options);
-  return { store, cleanup: () => {} };
+  const keyPrefix = `test:${randomUUID()}:`;
+  const store = await openStore({ ...options, keyPrefix });
+  return { store, twin: () => openStore({ ...options, keyPrefix }), cleanup: () => {} };
 });
 
 /** Another writer's state update, done synchronously (redis-cli) so it lands inside a running updater. */
@@ -68,7 +69,7 @@ describe('redis conversation store across replicas', () => {
 
   it('continues on one instance a thread another created, state included', async () => {
     const [a, b] = await pair();
-    const { id } = await a.create({ toolName: 'debug', firstTurn: turn('q1'), initialContext: { a: 1 } });
+    const { id } = await a.create({ toolName: 'debug', turns: [turn('q1')], initialContext: { a: 1 } });
     await a.updateState(id, () => ({ steps: [1] }));
     const continued = await b.appendTurn(id, turn('q2'));
     expect(continued.turns.map(t => t.content)).toEqual(['q1', 'q2']);
@@ -165,7 +166,7 @@ describe('redis conversation store across replicas', () => {
     const client = createClient({ url: redis.url });
     await client.connect();
     try {
-      const { id } = await store.create({ toolName: 'chat', firstTurn: turn('q') });
+      const { id } = await store.create({ toolName: 'chat', turns: [turn('q')] });
       await client.pExpire(`${keyPrefix}thread:${id}`, 1_000);
       await store.appendTurn(id, turn('q2'));
       for (const key of [`${keyPrefix}thread:${id}`, `${keyPrefix}thread:${id}:turns`]) {
@@ -214,7 +215,7 @@ describe('redis conversation store during an outage', () => {
   it('fails fast with a retryable network error while Redis is down, and works again once it is back', async () => {
     const store = await openStore();
     try {
-      const { id } = await store.create({ toolName: 'chat', firstTurn: turn('before') });
+      const { id } = await store.create({ toolName: 'chat', turns: [turn('before')] });
       await redis.kill();
       const started = Date.now();
       const error = await failure(store.appendTurn(id, turn('during')));
@@ -229,7 +230,7 @@ describe('redis conversation store during an outage', () => {
       await expect.poll(() => store.health?.().connected, { timeout: 10_000 }).toBe(true);
       // Persistence is off, so the old thread is gone: the store says so the usual way.
       expect((await failure(store.get(id))).kind).toBe('not_found');
-      const fresh = await store.create({ toolName: 'chat', firstTurn: turn('after') });
+      const fresh = await store.create({ toolName: 'chat', turns: [turn('after')] });
       expect((await store.get(fresh.id)).turns.map(t => t.content)).toEqual(['after']);
     } finally {
       await store.close();

@@ -10,6 +10,10 @@ storeSuite('memory', options => ({ store: createMemoryStore(options), cleanup: (
 
 storeSuite('sqlite', options => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'exai-store-'));
-  const store = createSqliteStore({ ...options, path: path.join(dir, 'conversations.db') });
-  return { store, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
+  const file = path.join(dir, 'conversations.db');
+  return {
+    store: createSqliteStore({ ...options, path: file }),
+    twin: () => createSqliteStore({ ...options, path: file }),
+    cleanup: () => fs.rmSync(dir, { recursive: true, force: true }),
+  };
 });

@@ -46,7 +46,7 @@ describe('sqlite conversation store', () => {
 
   it('continues a thread after the store is closed and reopened on the same file', async () => {
     const first = open();
-    const { id } = await first.create({ toolName: 'debug', firstTurn: turn('q1'), initialContext: { a: 1 } });
+    const { id } = await first.create({ toolName: 'debug', turns: [turn('q1')], initialContext: { a: 1 } });
     await first.updateState(id, () => ({ steps: [1] }));
     await first.close();
 
@@ -88,19 +88,14 @@ describe('sqlite conversation store', () => {
     expect((await a.get(id)).turns).toHaveLength(10);
   });
 
-  it('loses no turn when two server processes append to one thread at the same time', async () => {
-    const store = open();
-    const { id } = await store.create({ toolName: 'chat' });
-    const perChild = 40;
+  /** Two child processes on the shared file, released at once; resolves when both exited cleanly. */
+  async function appendFromTwoProcesses(id: string, count: number, mode?: 'exchanges'): Promise<void> {
     const runs = ['p1', 'p2'].map(label => {
-      const child = spawn(
-        process.execPath,
-        ['--import', 'tsx', FIXTURE, dbPath, id, String(perChild), label],
-        {
-          cwd: ROOT,
-          stdio: ['pipe', 'pipe', 'pipe'],
-        },
-      );
+      const args = [FIXTURE, dbPath, id, String(count), label, ...(mode ? [mode] : [])];
+      const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+        cwd: ROOT,
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
       children.push(child);
       let stdout = '';
       let stderr = '';
@@ -124,11 +119,35 @@ describe('sqlite conversation store', () => {
       expect(await r.exited, r.output().stderr).toBe(0);
       expect(r.output().stdout).toContain('done');
     }
+  }
 
+  it('loses no turn when two server processes append to one thread at the same time', async () => {
+    const store = open();
+    const { id } = await store.create({ toolName: 'chat' });
+    const perChild = 40;
+    await appendFromTwoProcesses(id, perChild);
     const turns = (await store.get(id)).turns;
     expect(turns).toHaveLength(2 * perChild);
     for (const label of ['p1', 'p2']) {
       expect(contentsBy(turns, label)).toEqual(Array.from({ length: perChild }, (_, i) => `${label}-${i}`));
+    }
+  });
+
+  it('keeps each exchange whole when two server processes continue one thread at the same time', async () => {
+    const store = open();
+    const { id } = await store.create({ toolName: 'chat' });
+    const perChild = 20;
+    await appendFromTwoProcesses(id, perChild, 'exchanges');
+    const turns = (await store.get(id)).turns;
+    expect(turns).toHaveLength(4 * perChild);
+    const pairs = Array.from({ length: 2 * perChild }, (_, i) => turns.slice(2 * i, 2 * i + 2));
+    const broken = pairs.filter(
+      ([q, r]) => r?.role !== 'assistant' || r.content !== q?.content.replace('?', '!'),
+    );
+    expect(broken).toEqual([]);
+    for (const label of ['p1', 'p2']) {
+      const questions = pairs.map(([q]) => q?.content ?? '').filter(c => c.startsWith(`${label}-`));
+      expect(questions).toEqual(Array.from({ length: perChild }, (_, i) => `${label}-${i}?`));
     }
   });
 
@@ -175,7 +194,7 @@ describe('sqlite conversation store', () => {
   it('deletes the turns of swept threads with their thread', async () => {
     let clock = Date.UTC(2025, 0, 1);
     const store = open({ now: () => clock });
-    const { id } = await store.create({ toolName: 'chat', firstTurn: turn('q1') });
+    const { id } = await store.create({ toolName: 'chat', turns: [turn('q1')] });
     await store.appendTurn(id, turn('q2'));
     clock += HOUR;
     expect(await store.sweep()).toBe(1);
@@ -187,7 +206,7 @@ describe('sqlite conversation store', () => {
   it('works on an in-memory database', async () => {
     dbPath = ':memory:';
     const store = open();
-    const { id } = await store.create({ toolName: 'chat', firstTurn: turn('q1') });
+    const { id } = await store.create({ toolName: 'chat', turns: [turn('q1')] });
     expect((await store.get(id)).turns).toHaveLength(1);
   });
 
