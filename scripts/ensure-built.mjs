@@ -1,4 +1,4 @@
-// `npm start` straight after a clone without `npm ci`'s prepare step still finds a built server.
+// `npm start` and `npm test` straight after a clone: install the dependencies and build when nobody has yet.
 import { execSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
