@@ -9,7 +9,7 @@ Profiles taken on the machine of the sections below (2 shared cores; other work 
 section's load average). Reproduce with \`node --import tsx --cpu-prof --cpu-prof-dir=/tmp/prof bench/profile.ts\`
 (the client side of scenario 1) or \`BENCH_CPU_PROF_DIR=/tmp/prof npm run bench -- --only mcp\` (the MCP server).
 
-**Fixed while benchmarking (src/providers/wire.ts):**
+**Fixed while benchmarking:**
 
 1. *Every streamed call opened a new TCP connection.* The SSE reader left its \`for await\` loop on \`[DONE]\`, which
    destroys the response stream and with it the keep-alive socket (the end of the chunked body had not been read
@@ -24,6 +24,21 @@ section's load average). Reproduce with \`node --import tsx --cpu-prof --cpu-pro
    cancelled calls in a row opened the provider's breaker for everyone for BREAKER_RESET_SECS. Now such a reason
    becomes \`cancelled\`. Found by scenario 5; guarded by test/load/recovery.test.ts.
 
+3. *Cheaper hot path (src/providers/gateway.ts, src/http/request.ts, src/observability/logger.ts).* A call that
+   can neither fall back nor has a budget of its own now runs under the provider's deadline alone (one
+   AbortController, timer and listener fewer); the request body is written as a string, so node:http sends
+   headers and body in one write; the logger no longer runs pino's redaction paths (no key ever enters a
+   record, and tests read the logs for them). \`bench/profile.ts ours 64 5\`, three runs each: ~143 → ~120 µs of
+   client CPU per call, ~7,400 → ~8,600 calls/s.
+4. *One store write per exchange (src/memory).* A chat exchange's user and assistant turns are now one atomic
+   \`appendTurns\` (or \`create\` with both turns): one SQLite transaction instead of two per call, and no
+   interleaving of two replicas' exchanges.
+5. *Queued calls re-check the breaker (src/providers/provider.ts).* Calls admitted while the breaker was closed
+   and then queued behind the bulkhead used to reach the provider after it opened; now a call checks again
+   when it gets its slot (200 concurrent calls, bulkhead 10, threshold 5: at most 40 requests reach the
+   failing provider, guarded by test/load/recovery.test.ts). The shutdown signal's listener limit is lifted,
+   so \`MaxListenersExceededWarning\` no longer appears with many calls in flight.
+
 **Overhead per call (scenario 1).** Client CPU per call, measured separately at concurrency 64 (the table's
 figures, at 256, are higher: more garbage per second, more GC): raw undici ~52 µs; the exai wire alone ~100 µs
 (node:http's ClientRequest/Agent/IncomingMessage path: the transport, not our code, is most of the gap); the full
@@ -34,23 +49,18 @@ closures). 0.8× raw would need ≤ ~75 µs per call, below what node:http alone
 undici is *not* the answer as things stand: scenario 3 counts the sockets raw undici 7 leaves open on the hung
 provider after aborting 1,000 requests still waiting for headers (over as many connections to one origin), and
 they stay open — exactly the reason pool.ts gives for node:http, and a breach of "no sockets left upstream".
-What remains, in order of gain: (a) one Deadline per call when there is no parent budget and no fallback (the
-gateway's and the provider's are then the same budget), and the wire's linked controller folded into it;
-(b) drop pino's \`redact\` paths from the hot logger (the code never logs keys; redaction walks every record);
-(c) a leaner request path on node:http (precomputed request options instead of a URL per call, one listener set
-per request). A string request body instead of a Buffer (one write instead of a writev) was tried and measured
-no difference, so it was not kept.
+What remains: the deadline when a fallback is possible (both keys set) is still one above the provider's, and
+the wire's linked controller could fold into the provider's deadline; a leaner request path on node:http
+(precomputed request options instead of a URL per call, one listener set per request).
 
 **MCP end to end (scenario 2).** The server is CPU-bound on its one thread (~100 % of a core) at roughly 650–950 µs
 of CPU per \`chat\` call depending on how busy the machine is, against ~150–170 µs per echo call (the load
 generator and the fake are far from their limits): the SDK's per-request work (Streamable HTTP on hono's
 Request/Response adapters, zod validation) is common to both; \`chat\` adds the SQLite store (~100–300 µs: a thread
-create and a turn append, each its own transaction that reads the thread back — one transaction per exchange should cut most of it; compare
+create with both turns, or one append of both turns, in one transaction since fix 4; compare
 the EXAI_STORE=memory row), the provider call (~150 µs plus its socket writes; write syscalls are ~15 % of the
 profile) and the tool's own work. ≥ 2,000 calls/s on one thread needs < 500 µs per call; the other route is a
-second worker process, which on 2 cores competes with the load generator and the fake. Also seen: with more than
-10 calls in flight Node warns \`MaxListenersExceededWarning\` on the App's shutdown signal (one listener per call,
-removed afterwards: not a leak; \`setMaxListeners(0, signal)\` in app.ts silences it).
+second worker process, which on 2 cores competes with the load generator and the fake.
 
 **Hang storm and burst (scenarios 3, 4).** Both are bounded by the client's CPU, not by the hung calls or the
 bulkheads: 2,000 (or 10,000) requests are issued from one event loop in one tick, so the first answers can only
@@ -59,16 +69,11 @@ cold connections each call also pays a TCP connect. The hung calls' lateness is 
 same millisecond and handled one after another (abort, socket destroy, error, log line). Memory: a heap snapshot
 of 2,000 calls in flight shows ~13 KB of JS heap per call in our stack — ~35 closures, ~19 contexts, 8 suspended
 async frames and 2–3 AbortSignals (each an EventTarget with its own Map) — against ~1–3 KB for raw undici and for
-our wire alone; the same fewer-controllers change as (b) above is the main lever.
+our wire alone; fewer AbortControllers per call (see "what remains" above) is the main lever.
 
 **Soak (scenario 7).** No leak shows: the JS heap is flat after the warm-up, every handle and timer is gone once
 the traffic drains, no socket is left upstream. RSS still creeps up slowly (about 1 MB a minute at 40 calls/s)
 while the heap does not, which points off-heap; the likeliest candidate is SQLite's page cache as the store grows
 by ~40 threads a second (capped at 16 MB by SQLITE_DEFAULT_CACHE_SIZE). Not verified: a soak of an hour, or one
 with EXAI_STORE=memory, would show whether it levels off.
-
-**Breaker under load (test/load/recovery.test.ts).** The bulkhead sits inside the breaker, so calls admitted while
-it was closed and then queued behind the bulkhead still reach the provider after it opened (200 concurrent calls
-against a failing provider made 200 first attempts; only their retries failed fast). Proposed: check the breaker
-again when a queued call gets its slot (or put the bulkhead outside the breaker).
 `;

@@ -128,27 +128,28 @@ export function createProvider(
         log.debug({ event: 'attempt_start', model: model.name, attempt: attempts }, 'attempt start');
         let result: AttemptResult;
         try {
+          const admitted = breaker.generation();
           result = await breaker.execute(
             signal =>
-              bulkhead.run(
-                () =>
-                  runAttempt({
-                    provider: dialect.name,
-                    model: model.name,
-                    url,
-                    apiKey,
-                    payload: dialect.buildPayload({ ...request, messages }),
-                    stream: settings.stream,
-                    pool: deps.pool,
-                    connectTimeoutMs: settings.connectTimeoutMs,
-                    firstTokenMs: settings.firstTokenMs,
-                    idleMs: settings.idleMs,
-                    signal,
-                    forwards: request.forwardsDeltas ?? false,
-                    onDelta: (channel, text) => request.onEvent?.({ type: 'delta', channel, text }),
-                  }),
-                signal,
-              ),
+              bulkhead.run(async () => {
+                // The breaker may have opened while this call waited for a slot.
+                breaker.ensureNotOpen(admitted);
+                return runAttempt({
+                  provider: dialect.name,
+                  model: model.name,
+                  url,
+                  apiKey,
+                  payload: dialect.buildPayload({ ...request, messages }),
+                  stream: settings.stream,
+                  pool: deps.pool,
+                  connectTimeoutMs: settings.connectTimeoutMs,
+                  firstTokenMs: settings.firstTokenMs,
+                  idleMs: settings.idleMs,
+                  signal,
+                  forwards: request.forwardsDeltas ?? false,
+                  onDelta: (channel, text) => request.onEvent?.({ type: 'delta', channel, text }),
+                });
+              }, signal),
             deadline.signal,
           );
         } catch (thrown) {

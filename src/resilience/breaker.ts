@@ -43,6 +43,14 @@ export interface BreakerSnapshot {
 
 export interface ProviderBreaker {
   execute<T>(fn: (signal: AbortSignal) => Promise<T>, signal: AbortSignal): Promise<T>;
+  /** How many times the circuit has opened: taken when a call is admitted, for ensureNotOpen. */
+  generation(): number;
+  /**
+   * Throws the fail-fast error when the circuit opened since `generation` and is not closed again: a call
+   * that waited in the concurrency queue checks before it sends, so an open breaker stops queued calls too.
+   * (A half-open probe was admitted after the opening, so it passes.)
+   */
+  ensureNotOpen(generation: number): void;
   snapshot(): BreakerSnapshot;
   onTransition(listener: (from: BreakerStateName, to: BreakerStateName) => void): () => void;
   dispose(): void;
@@ -112,6 +120,7 @@ export function createBreaker(options: {
   const listeners = new Set<(from: BreakerStateName, to: BreakerStateName) => void>();
   let current: BreakerStateName = 'closed';
   let openedAt: number | undefined;
+  let opens = 0;
   // Taken when it opens: a slow call that started earlier may still succeed and reset the live count.
   let failuresWhenOpened = 0;
   let lastError: { kind: string; message: string; at: number } | undefined;
@@ -123,6 +132,7 @@ export function createBreaker(options: {
       probeStarting = true;
     }),
     policy.onBreak(() => {
+      opens++;
       openedAt = now();
       failuresWhenOpened = breaker.consecutive.state;
     }),
@@ -195,6 +205,12 @@ export function createBreaker(options: {
         if (isBrokenCircuitError(error)) throw openError();
         throw error;
       }
+    },
+
+    generation: () => opens,
+
+    ensureNotOpen(generation: number): void {
+      if (opens > generation && policy.state !== CircuitState.Closed) throw openError();
     },
 
     snapshot(): BreakerSnapshot {

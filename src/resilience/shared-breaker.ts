@@ -90,6 +90,11 @@ export function shareBreaker(
         throw error;
       }
     },
+    generation: () => breaker.generation(),
+    ensureNotOpen(generation) {
+      gate();
+      breaker.ensureNotOpen(generation);
+    },
     snapshot: () => breaker.snapshot(),
     onTransition: listener => breaker.onTransition(listener),
     dispose() {

@@ -3,6 +3,7 @@
  * breakers and stats live as long as the process), the conversation store, the file policy and the logger.
  * Every MCP server instance (one per stdio connection, HTTP session or stateless HTTP request) gets these.
  */
+import { setMaxListeners } from 'node:events';
 import { join, parse } from 'node:path';
 import { type Config, secondsToMs } from '../config/load.js';
 import { ExaiError } from '../errors.js';
@@ -117,6 +118,8 @@ export function createApp(config: Config, options: AppOptions): App {
     );
   }
   const shutdown = new AbortController();
+  // Every call in flight listens to it (and removes its listener when done): many at once is not a leak.
+  setMaxListeners(0, shutdown.signal);
   const stopCalls = () => {
     if (!shutdown.signal.aborted) {
       shutdown.abort(new ExaiError('cancelled', 'The server is shutting down; retry once it is back'));

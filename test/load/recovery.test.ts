@@ -49,7 +49,8 @@ describe('recovery from failures', () => {
     expect(glmOf(t).breaker.transitions.map(x => x.to)).toContain('open');
     // Retries after the breaker opened failed fast instead of reaching the provider.
     expect(glmOf(t).breaker.counts.rejected).toBeGreaterThan(0);
-    expect(fake.stats().requestsByMode.flaky ?? 0).toBeLessThan(400);
+    // Calls queued behind the bulkhead when it opened check it again before sending: few reach the provider.
+    expect(fake.stats().requestsByMode.flaky ?? 0).toBeLessThanOrEqual(40);
     expect(glmOf(t)).toMatchObject({ inFlight: 0, queued: 0 });
 
     // Recovery: keep calling until one is the probe that closes the breaker (bounded in count and time).

@@ -33,6 +33,22 @@ describe('provider circuit breaker', () => {
     expect(breaker.snapshot()).toMatchObject({ state: 'open', consecutiveFailures: 3 });
   });
 
+  test('a call admitted before the breaker opened fails fast when it gets to send; the probe does not', async () => {
+    const admittedWhileClosed = breaker.generation();
+    await failTimes(breaker, 3);
+    expect(() => breaker.ensureNotOpen(admittedWhileClosed)).toThrow(/circuit breaker is open until/);
+    vi.advanceTimersByTime(30_000);
+    const probe = breaker.generation();
+    await expect(
+      breaker.execute(async () => {
+        breaker.ensureNotOpen(probe);
+        return 'probed';
+      }, never()),
+    ).resolves.toBe('probed');
+    expect(breaker.snapshot().state).toBe('closed');
+    expect(() => breaker.ensureNotOpen(admittedWhileClosed)).not.toThrow();
+  });
+
   test('a success resets the consecutive count', async () => {
     await failTimes(breaker, 2);
     await expect(breaker.execute(ok, never())).resolves.toBe('ok');
