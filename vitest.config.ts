@@ -3,8 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    // Needs redis-server: `npm run test:redis` (vitest.redis.config.ts).
-    exclude: ['test/redis/**', '**/node_modules/**'],
+    // Need redis-server or Chromium: `npm run test:redis`, `npm run test:browser` (their own vitest configs).
+    exclude: ['test/redis/**', 'test/browser/**', '**/node_modules/**'],
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 30_000,
