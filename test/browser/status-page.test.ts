@@ -3,52 +3,12 @@
  * server, calls happen against the fake provider, and the numbers on the page move.
  */
 import { existsSync } from 'node:fs';
-import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { chromium } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  assertBuilt,
-  type HttpProcess,
-  serverEnv,
-  startHttpProcess,
-  type WorkDir,
-  workDir,
-} from '../e2e/harness.js';
-import { type FakeProvider, startFakeProvider } from '../fakes/fake-provider.js';
+import { describe, expect, it } from 'vitest';
+import { observedServer } from '../e2e/observed-server.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-let fake: FakeProvider;
-let dir: WorkDir;
-let server: HttpProcess;
-let client: Client;
-
-beforeAll(async () => {
-  assertBuilt();
-  fake = await startFakeProvider();
-  dir = await workDir('exai-obs-');
-  server = await startHttpProcess(
-    dir,
-    serverEnv(dir, {
-      fakeUrl: fake.url,
-      extra: {
-        KIMI_API_URL: `${fake.url}/mode/status,code=503/v1`,
-        PROVIDER_MAX_RETRIES: '0',
-        FALLBACK_ON_FAILURE: 'false',
-      },
-    }),
-  );
-  client = new Client({ name: 'obs', version: '0' });
-  await client.connect(new StreamableHTTPClientTransport(new URL(server.url)));
-});
-afterAll(async () => {
-  await client?.close();
-  await server?.stop();
-  await fake?.close();
-  await dir?.cleanup();
-});
-
-const chat = (model: string, prompt = 'hi') =>
-  client.callTool({ name: 'chat', arguments: { prompt, model, use_websearch: false } });
+const obs = observedServer();
 
 describe('live status page', () => {
   it('shows provider state and recent calls, and the numbers move as calls happen', async () => {
@@ -70,12 +30,12 @@ describe('live status page', () => {
     });
     try {
       const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
-      await page.goto(`${server.origin}/`);
+      await page.goto(`${obs.origin}/`);
       const calls = page.locator('section[data-provider="glm"] [data-field="calls"]');
       await calls.waitFor();
       const before = Number(await calls.textContent());
-      await chat('glm-4.6', 'first');
-      await chat('glm-4.6', 'second');
+      await obs.chat('glm-4.6', 'first');
+      await obs.chat('glm-4.6', 'second');
       await expect
         .poll(async () => Number(await calls.textContent()), { timeout: 10_000, interval: 200 })
         .toBeGreaterThanOrEqual(before + 2);
