@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CallToolResult } from '@modelcontextprotocol/client';
-import type { FakeProvider } from '../fakes/fake-provider.js';
+import { afterAll, beforeAll } from 'vitest';
+import { type FakeProvider, startFakeProvider } from '../fakes/fake-provider.js';
 
 export const BIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
@@ -195,5 +196,37 @@ export async function startHttpProcess(
     origin: url.replace(/\/mcp$/, ''),
     stderr: () => stderr,
     stop: signal => stopChild(child, signal),
+  };
+}
+
+/** A fake provider and a work folder for one describe block, both gone after it. */
+export interface FakeAndWorkDir {
+  readonly fake: FakeProvider;
+  readonly dir: WorkDir;
+}
+
+export function fakeAndWorkDir(): FakeAndWorkDir {
+  let fake: FakeProvider | undefined;
+  let dir: WorkDir | undefined;
+  beforeAll(async () => {
+    assertBuilt();
+    fake = await startFakeProvider();
+    dir = await workDir();
+  });
+  afterAll(async () => {
+    await fake?.close();
+    await dir?.cleanup();
+  });
+  const ready = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('the fake provider and work folder start in beforeAll');
+    return value;
+  };
+  return {
+    get fake() {
+      return ready(fake);
+    },
+    get dir() {
+      return ready(dir);
+    },
   };
 }

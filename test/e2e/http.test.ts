@@ -13,6 +13,7 @@ import {
   BIN,
   exited,
   FAKE,
+  fakeAndWorkDir,
   type HttpProcess,
   outputOf,
   serverEnv,
@@ -282,24 +283,12 @@ describe('HTTP server with EXAI_HTTP_TOKEN', () => {
 });
 
 describe('HTTP server startup and shutdown', () => {
-  let fake: FakeProvider;
-  let dir: WorkDir;
-
-  beforeAll(async () => {
-    assertBuilt();
-    fake = await startFakeProvider();
-    dir = await workDir();
-  });
-
-  afterAll(async () => {
-    await fake?.close();
-    await dir?.cleanup();
-  });
+  const ctx = fakeAndWorkDir();
 
   it('refuses to bind beyond loopback without a token', async () => {
     const child = spawn(process.execPath, [BIN, 'http', '--host', '0.0.0.0', '--port', '0'], {
-      cwd: dir.path,
-      env: serverEnv(dir),
+      cwd: ctx.dir.path,
+      env: serverEnv(ctx.dir),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';
@@ -315,8 +304,8 @@ describe('HTTP server startup and shutdown', () => {
 
   it('rejects bad flags with exit code 2', async () => {
     const child = spawn(process.execPath, [BIN, 'http', '--port', 'eighty'], {
-      cwd: dir.path,
-      env: serverEnv(dir),
+      cwd: ctx.dir.path,
+      env: serverEnv(ctx.dir),
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';
@@ -328,17 +317,20 @@ describe('HTTP server startup and shutdown', () => {
   });
 
   it('on SIGTERM answers the calls in flight with a clear error, closes the upstream sockets and exits within seconds', async () => {
-    const server = await startHttpProcess(dir, serverEnv(dir, { fakeUrl: fake.url, store: 'sqlite' }));
+    const server = await startHttpProcess(
+      ctx.dir,
+      serverEnv(ctx.dir, { fakeUrl: ctx.fake.url, store: 'sqlite' }),
+    );
     const client = await connect(server.url, 'legacy');
     try {
       const call = client.callTool({ name: 'chat', arguments: { prompt: 'hang', model: FAKE.hang } });
       call.catch(() => {});
-      await upstreamActive(fake);
+      await upstreamActive(ctx.fake);
       const started = performance.now();
       const code = await stopChild(server.child, 'SIGTERM', 8_000);
       expect(performance.now() - started).toBeLessThan(6_000);
       expect(code).toBe(0);
-      await fake.waitForActive(0, 5_000);
+      await ctx.fake.waitForActive(0, 5_000);
       const result = await within(5_000, call);
       expect(result.isError).toBe(true);
       expect(outputOf(result).content).toMatch(/shutting down/);

@@ -5,29 +5,16 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FakeProvider, startFakeProvider } from '../fakes/fake-provider.js';
-import { assertBuilt, outputOf, serverEnv, type WorkDir, workDir } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { fakeAndWorkDir, outputOf, serverEnv } from './harness.js';
 import { RecordingStdioTransport } from './stdio-transport.js';
 
 describe('conversation threads across a restart', () => {
-  let fake: FakeProvider;
-  let dir: WorkDir;
-
-  beforeAll(async () => {
-    assertBuilt();
-    fake = await startFakeProvider();
-    dir = await workDir();
-  });
-
-  afterAll(async () => {
-    await fake?.close();
-    await dir?.cleanup();
-  });
+  const ctx = fakeAndWorkDir();
 
   async function session<T>(use: (client: Client) => Promise<T>): Promise<T> {
-    const env = serverEnv(dir, { fakeUrl: fake.url, store: 'sqlite' });
-    const transport = new RecordingStdioTransport({ env, cwd: dir.path });
+    const env = serverEnv(ctx.dir, { fakeUrl: ctx.fake.url, store: 'sqlite' });
+    const transport = new RecordingStdioTransport({ env, cwd: ctx.dir.path });
     const client = new Client({ name: 'e2e-restart', version: '0' });
     await client.connect(transport);
     try {
@@ -46,7 +33,7 @@ describe('conversation threads across a restart', () => {
       return output.continuation_offer?.continuation_id;
     });
     expect(id).toBeDefined();
-    expect(existsSync(join(dir.path, 'data', 'conversations.db'))).toBe(true);
+    expect(existsSync(join(ctx.dir.path, 'data', 'conversations.db'))).toBe(true);
 
     const after = await session(async client =>
       outputOf(

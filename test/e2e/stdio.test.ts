@@ -10,6 +10,7 @@ import { type FakeProvider, startFakeProvider } from '../fakes/fake-provider.js'
 import {
   assertBuilt,
   FAKE,
+  fakeAndWorkDir,
   outputOf,
   serverEnv,
   stopChild,
@@ -313,28 +314,19 @@ describe('stdio server without API keys', () => {
 });
 
 describe('stdio server shutdown', () => {
-  let fake: FakeProvider;
-  let dir: WorkDir;
-
-  beforeAll(async () => {
-    assertBuilt();
-    fake = await startFakeProvider();
-    dir = await workDir();
-  });
-
-  afterAll(async () => {
-    await fake?.close();
-    await dir?.cleanup();
-  });
+  const ctx = fakeAndWorkDir();
 
   async function hangingCall() {
-    const { client, transport } = await connect(dir, serverEnv(dir, { fakeUrl: fake.url, store: 'sqlite' }));
+    const { client, transport } = await connect(
+      ctx.dir,
+      serverEnv(ctx.dir, { fakeUrl: ctx.fake.url, store: 'sqlite' }),
+    );
     const call = client.callTool({ name: 'chat', arguments: { prompt: 'hang', model: FAKE.hang } });
     const settled = call.then(
       result => result,
       (error: Error) => error,
     );
-    await upstreamActive(fake);
+    await upstreamActive(ctx.fake);
     return { client, transport, settled };
   }
 
@@ -344,7 +336,7 @@ describe('stdio server shutdown', () => {
     await client.close();
     expect(transport.child.exitCode).toBe(0);
     expect(performance.now() - started).toBeLessThan(5_000);
-    await fake.waitForActive(0, 5_000);
+    await ctx.fake.waitForActive(0, 5_000);
   });
 
   it('SIGTERM answers the call in flight with a clear error, closes upstream and exits within seconds', async () => {
@@ -353,7 +345,7 @@ describe('stdio server shutdown', () => {
     const code = await stopChild(transport.child, 'SIGTERM', 8_000);
     expect(code).toBe(0);
     expect(performance.now() - started).toBeLessThan(6_000);
-    await fake.waitForActive(0, 5_000);
+    await ctx.fake.waitForActive(0, 5_000);
     const result = await settled;
     if (result instanceof Error) throw result;
     expect(result.isError).toBe(true);
