@@ -13,6 +13,12 @@ import { ExaiError, isExaiError } from '../errors.js';
  */
 export interface DeadlineOptions {
   parent?: Deadline | AbortSignal | undefined;
+  /**
+   * A deadline whose *time*, not its cancellation, bounds this one: a call shared by several callers must end
+   * when its first caller's budget does, but must not be cancelled when that caller leaves. Like a parent, a
+   * bound that leaves no more time than our own budget is the one reported on expiry.
+   */
+  bound?: Deadline | undefined;
   /** Names the layer in the timeout message, e.g. "GLM glm-4.6 call". */
   label?: string;
   /** Runs once when this deadline's signal aborts because a budget ran out (its own or an ancestor's). */
@@ -45,11 +51,20 @@ export class Deadline {
     }
     const { parent } = options;
     const parentDeadline = parent instanceof Deadline ? parent : undefined;
-    const parentRemaining = parentDeadline ? parentDeadline.remainingMs() : Number.POSITIVE_INFINITY;
     const own = Math.max(0, ms);
     // A tie goes to the parent: its reason is the truer story ("the workflow ran out", not "the call did").
-    this.#cappedBy = parentDeadline && parentRemaining <= own ? parentDeadline : undefined;
-    this.budgetMs = Math.min(own, parentRemaining);
+    // Decided here, once, from the remaining times, so which of two coinciding timers fires first never
+    // changes the reason reported.
+    let budget = own;
+    for (const bound of [parentDeadline, options.bound]) {
+      if (!bound) continue;
+      const remaining = bound.remainingMs();
+      if (remaining <= budget) {
+        budget = remaining;
+        this.#cappedBy = bound;
+      }
+    }
+    this.budgetMs = budget;
     this.expiresAt = performance.now() + this.budgetMs;
     this.label = options.label ?? 'operation';
     this.signal = this.#controller.signal;
@@ -91,7 +106,6 @@ export class Deadline {
     this.#timer = undefined;
     this.#parentSignal?.removeEventListener('abort', this.#onParentAbort);
     this.#parentSignal = undefined;
-    this.#cappedBy = undefined;
     this.#onExpire = undefined;
   }
 
@@ -102,7 +116,9 @@ export class Deadline {
   /** The reason this layer ends with when time runs out: the binding layer's label, found up the chain. */
   #expireReason(): unknown {
     if (this.signal.aborted) return this.signal.reason;
-    if (this.#cappedBy) return this.#cappedBy.#expireReason();
+    // A bound that was cancelled (its caller left) no longer explains why time ran out here.
+    const binding = this.#cappedBy?.#expireReason();
+    if (binding !== undefined && isTimeout(binding)) return binding;
     return new ExaiError('timeout', `${this.label} timed out after ${formatSeconds(this.budgetMs)}`, {
       elapsedMs: this.budgetMs,
     });

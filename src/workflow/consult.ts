@@ -8,7 +8,7 @@ import { secondsToMs } from '../config/load.js';
 import { toExaiError } from '../errors.js';
 import type { ModelSpec } from '../providers/models.js';
 import type { ChatMessage } from '../providers/types.js';
-import { Deadline } from '../resilience/deadline.js';
+import type { Deadline } from '../resilience/deadline.js';
 import type { ToolDeps } from '../tools/types.js';
 
 export type Stance = 'for' | 'against' | 'neutral';
@@ -34,9 +34,8 @@ export interface ConsultResult {
 export interface ConsultOptions {
   deps: ToolDeps;
   ctx: ServerContext;
-  signal: AbortSignal;
-  /** What is left of the workflow budget. */
-  remainingMs: number;
+  /** The workflow call's deadline: each model's budget is its child. */
+  workflow: Deadline;
   temperature: number;
   thinking: boolean;
   webSearch: boolean;
@@ -47,7 +46,7 @@ export async function consultAll(
   options: ConsultOptions,
 ): Promise<ConsultResult[]> {
   const { deps } = options;
-  const budgetMs = Math.min(secondsToMs(deps.config.expertTimeoutSecs), options.remainingMs);
+  const budgetMs = secondsToMs(deps.config.expertTimeoutSecs);
   const progress = deps.progress(options.ctx, {
     tool: 'consensus',
     model: consultations.map(c => c.model.name).join(', '),
@@ -55,10 +54,10 @@ export async function consultAll(
   try {
     return await Promise.all(
       consultations.map(async ({ model, stance, messages }): Promise<ConsultResult> => {
-        const deadline = Deadline.start(budgetMs, {
-          parent: options.signal,
-          label: `consensus: ${model.name} (EXPERT_ANALYSIS_TIMEOUT_SECS)`,
-        });
+        const deadline = options.workflow.child(
+          budgetMs,
+          `consensus: ${model.name} (EXPERT_ANALYSIS_TIMEOUT_SECS)`,
+        );
         const started = performance.now();
         const elapsed = () => Math.round(performance.now() - started);
         try {

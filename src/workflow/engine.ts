@@ -131,7 +131,7 @@ async function step(
     view,
     threadId,
     signal: workflow.signal,
-    remainingMs: () => workflow.remainingMs(),
+    budget: workflow,
   });
   if (outcome?.data) {
     await saveData(deps, threadId, tool.name, outcome.data);

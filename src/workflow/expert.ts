@@ -85,7 +85,12 @@ export async function callExpert(call: ExpertCall): Promise<ExpertOutcome> {
       flightKey(call),
       async signal => {
         // The shared call's own budget: it must not end when its first caller leaves, only when all have.
-        const budget = Deadline.start(expert.remainingMs(), { parent: signal, label: expert.label });
+        // Bounded by the expert's time, so a tie with the workflow deadline still reports the workflow.
+        const budget = Deadline.start(expert.budgetMs, {
+          parent: signal,
+          bound: expert,
+          label: expert.label,
+        });
         try {
           return await deps.gateway.chat({
             messages: call.messages,

@@ -4,6 +4,7 @@
  */
 import type { ServerContext } from '@modelcontextprotocol/server';
 import type { z } from 'zod';
+import type { Deadline } from '../resilience/deadline.js';
 import type { ThinkingMode } from '../tools/schema.js';
 import type { ToolDeps } from '../tools/types.js';
 
@@ -151,8 +152,8 @@ export interface OnStepContext {
   readonly view: StepView;
   readonly threadId: string;
   readonly signal: AbortSignal;
-  /** Budget left in the workflow call, in ms. */
-  remainingMs(): number;
+  /** The workflow call's deadline: model calls made by the step are its children. */
+  readonly budget: Deadline;
 }
 
 /** Fields of the common set a tool may leave out of its schema. */

@@ -35,6 +35,42 @@ describe('Deadline with fake timers', () => {
     expect(onExpire).toHaveBeenCalledTimes(1);
   });
 
+  test('a tie with its parent reports the parent even when the child timer fires first', () => {
+    const workflow = Deadline.start(600, { label: 'workflow call (WORKFLOW_TOOL_TIMEOUT_SECS)' });
+    const expert = workflow.child(600, 'expert analysis (EXPERT_ANALYSIS_TIMEOUT_SECS)');
+    // The parent's timer losing the race is simulated by disarming it: the reason must not depend on it.
+    workflow.dispose();
+    vi.advanceTimersByTime(600);
+    expect(reasonOf(expert.signal).message).toBe(
+      'workflow call (WORKFLOW_TOOL_TIMEOUT_SECS) timed out after 0.6 s',
+    );
+  });
+
+  test('a bound caps the time and, on a tie, names the reason even when its own timer fires first', () => {
+    const workflow = Deadline.start(600, { label: 'workflow call' });
+    const expert = workflow.child(600, 'expert analysis');
+    const shared = Deadline.start(900, { bound: expert, label: 'shared expert call' });
+    expect(shared.budgetMs).toBe(600);
+    workflow.dispose();
+    expert.dispose();
+    vi.advanceTimersByTime(600);
+    expect(reasonOf(shared.signal).message).toBe('workflow call timed out after 0.6 s');
+    const loose = Deadline.start(1000, { bound: Deadline.start(2000, { label: 'roomy' }), label: 'own' });
+    vi.advanceTimersByTime(1000);
+    expect(reasonOf(loose.signal).message).toBe('own timed out after 1 s');
+  });
+
+  test("a bound's cancellation does not reach the child, which then ends in its own name", () => {
+    const caller = new AbortController();
+    const expert = Deadline.start(600, { parent: caller.signal, label: 'expert analysis' });
+    const shared = Deadline.start(600, { bound: expert, label: 'shared expert call' });
+    caller.abort(new Error('client left'));
+    expect(expert.signal.aborted).toBe(true);
+    expect(shared.signal.aborted).toBe(false);
+    vi.advanceTimersByTime(600);
+    expect(reasonOf(shared.signal).message).toBe('shared expert call timed out after 0.6 s');
+  });
+
   test('reports a decimal budget as decimal seconds', () => {
     const deadline = Deadline.start(1500, { label: 'expert analysis' });
     expect(deadline.budgetMs).toBe(1500);

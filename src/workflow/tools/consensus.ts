@@ -57,7 +57,7 @@ function responsesOf(data: Record<string, unknown>): ConsultResult[] {
   return Array.isArray(data.responses) ? (data.responses as ConsultResult[]) : [];
 }
 
-async function consult({ view, deps, ctx, signal, remainingMs }: OnStepContext): Promise<StepOutcome> {
+async function consult({ view, deps, ctx, budget }: OnStepContext): Promise<StepOutcome> {
   const previous = responsesOf(view.state.data);
   const answered = new Set(previous.filter(r => r.status === 'success').map(entryKey));
   const todo = ((view.extras.models as ModelEntry[] | undefined) ?? []).filter(
@@ -91,8 +91,7 @@ async function consult({ view, deps, ctx, signal, remainingMs }: OnStepContext):
       await consultAll(consultations, {
         deps,
         ctx,
-        signal,
-        remainingMs: remainingMs(),
+        workflow: budget,
         temperature: view.args.temperature ?? 0.2,
         thinking,
         webSearch: view.args.use_websearch,
