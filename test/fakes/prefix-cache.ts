@@ -2,14 +2,12 @@
  * A simulated provider prefix cache. Both APIs cache the leading, unchanged part of a request automatically
  * (https://docs.z.ai/help/faq; https://platform.kimi.com/docs/pricing/chat-k26) and report the hit in usage.
  * The fake remembers the serialized messages of recent requests per (provider, model) and reports as cached
- * the longest common prefix with the most similar one, in tokens at CHARS_PER_TOKEN characters each, never
- * more than the prompt. Kimi caches only a stable prefix longer than 256 tokens (third-party digest of the
- * Kimi docs); neither provider documents blocks, so there is no block rounding.
+ * the longest common prefix with the most similar one: that many characters of the JSON-serialized messages,
+ * as a share of the whole serialization, times the request's prompt tokens (the fake counts a token per 4
+ * characters of message text). Kimi caches only a stable prefix longer than 256 tokens (third-party digest
+ * of the Kimi docs); neither provider documents blocks, so there is no block rounding.
  */
 import type { Provider } from './models.js';
-
-/** The same ratio the fake's usage uses for prompt and completion tokens. */
-export const CHARS_PER_TOKEN = 4;
 /** Kimi: prefixes of this many tokens or fewer are not cached. */
 export const KIMI_MIN_CACHED_TOKENS = 256;
 /** Requests remembered per (provider, model); the oldest is forgotten first. */
@@ -42,7 +40,9 @@ export function createPrefixCache(): PrefixCache {
       const text = JSON.stringify(messages ?? []);
       const seen = entries.get(key) ?? [];
       const best = seen.reduce((max, earlier) => Math.max(max, commonPrefix(earlier, text)), 0);
-      let cached = Math.min(promptTokens, Math.floor(best / CHARS_PER_TOKEN));
+      // The shared share of the serialized text, applied to the prompt's tokens: JSON punctuation counts
+      // on both sides, so an identical request is a full hit and a new question a near-full one.
+      let cached = text.length === 0 ? 0 : Math.floor((promptTokens * best) / text.length);
       if (provider === 'kimi' && cached <= KIMI_MIN_CACHED_TOKENS) cached = 0;
 
       seen.push(text);

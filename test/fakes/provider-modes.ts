@@ -57,8 +57,9 @@ const finish: ModeHandler = async x => {
   const o = okOptions(x, x.params.content ?? 'partial answer');
   await x.sleep(o.latency);
   const reasoning = reason === 'length' ? REASONING_PIECE.repeat(Math.max(1, o.chunks)) : '';
-  // sensitive: the filter withholds the answer; length: the budget went to reasoning before any answer.
-  const content = reason === 'sensitive' || reason === 'length' ? '' : o.content;
+  // length: the budget went to reasoning before any answer. sensitive: the filter withholds the answer;
+  // a stream has already sent what came before the cut, a plain completion omits it.
+  const content = reason === 'length' || (reason === 'sensitive' && !x.stream) ? '' : o.content;
   const usage = x.usage(content, reasoning);
   if (!x.stream) {
     const message: Record<string, unknown> = { role: 'assistant', content };

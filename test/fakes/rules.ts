@@ -296,13 +296,6 @@ export const RULES = {
     trust: '3P',
     messageConfirmed: true,
   },
-  'kimi.vision': {
-    provider: 'kimi',
-    real: 'image parts only to vision models; what a text-only model does with them is unconfirmed, so the fake rejects',
-    sources: [KIMI_MODELS],
-    trust: '?',
-    messageConfirmed: false,
-  },
   'kimi.response-format': {
     provider: 'kimi',
     real: '`response_format.type` is "text", "json_object" or "json_schema"',

@@ -293,12 +293,11 @@ function checkMessages(
   const messages = messagesOf(body);
   for (const [i, m] of messages.entries()) {
     const images = imageParts(m.content);
-    if (row !== undefined && images.length > 0 && !row.vision) {
-      return provider === 'glm'
-        ? glmInvalid('glm.vision', `${row.id} does not accept image input`)
-        : kimiInvalid('kimi.vision', `${row.id} does not accept image input`);
-    }
     if (provider === 'glm') {
+      // Every live Kimi model takes images (the text-only K2 previews are retired and fail as unknown).
+      if (row !== undefined && images.length > 0 && !row.vision) {
+        return glmInvalid('glm.vision', `${row.id} does not accept image input`);
+      }
       const dataUrl = images.some(p => String(asRecord(p.image_url)?.url ?? '').startsWith('data:'));
       if (dataUrl) return glmReject('glm.image.data-url', '1210', '图片输入格式/解析错误');
     }
