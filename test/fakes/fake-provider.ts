@@ -5,9 +5,27 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Provider } from './models.js';
 import { MODES, type ModeState, unknownMode } from './modes.js';
+import { createPrefixCache } from './prefix-cache.js';
+import { PROVIDER_MODES } from './provider-modes.js';
+import type { Rejection, RuleId } from './rules.js';
 import { chatPathSegments, type ModeSpec, modeFromBody, modeFromHead } from './spec.js';
+import { checkStrict, promptTokens, providerOf } from './strict.js';
 import { asRecord, Exchange } from './wire.js';
+
+/**
+ * Whether a fake started without `strict` checks requests like the real GLM / Kimi APIs. The goal is on:
+ * flip this default (or set FAKE_PROVIDER_STRICT=on) once the client sends what the real APIs accept.
+ */
+export const DEFAULT_STRICT = ['1', 'on', 'true', 'yes'].includes(
+  (process.env.FAKE_PROVIDER_STRICT ?? 'off').trim().toLowerCase(),
+);
+
+/** Per-request override of strict mode: `on` or `off` (e.g. fault tests that send odd bodies on purpose). */
+export const STRICT_HEADER = 'x-fake-strict';
+
+const ALL_MODES = { ...MODES, ...PROVIDER_MODES };
 
 export interface FakeProviderOptions {
   /** Default 127.0.0.1. */
@@ -20,6 +38,11 @@ export interface FakeProviderOptions {
    * retransmit and would make the fake, not the client, the thing being measured.
    */
   backlog?: number;
+  /**
+   * Check each request like the real API would and answer in the provider's own shapes (see README.md,
+   * "Strict mode"). Default DEFAULT_STRICT; the `x-fake-strict` header overrides it per request.
+   */
+  strict?: boolean;
 }
 
 export interface RecordedRequest {
@@ -29,6 +52,24 @@ export interface RecordedRequest {
   /** Parsed JSON, or the raw text when the body is not JSON; undefined for `noread`. */
   body: unknown;
   at: number;
+  /** Whether the request was checked in strict mode. */
+  strict: boolean;
+  /** Strict requests: the provider the path (or model prefix) addressed. */
+  provider?: Provider;
+  /** Strict requests that passed: the prompt estimate and the prefix-cache hit reported in usage. */
+  promptTokens?: number;
+  cachedTokens?: number;
+  /** Strict requests that broke a rule. */
+  rejection?: StrictRejection;
+}
+
+/** What a strict rejection recorded: the rule (README.md lists them), the status and the provider message. */
+export interface StrictRejection {
+  rule: RuleId;
+  status: number;
+  message: string;
+  model: string;
+  path: string;
 }
 
 export interface FakeStats {
@@ -47,11 +88,13 @@ export interface FakeProvider {
   readonly port: number;
   stats(): FakeStats;
   readonly requests: RecordedRequest[];
+  /** Every strict rejection in arrival order; a failing suite test reads the rule that broke here. */
+  readonly rejections: StrictRejection[];
   /** Resolves once stats().activeRequests <= n, rejects after timeoutMs. */
   waitForActive(n: number, timeoutMs?: number): Promise<void>;
   /** Resolves once stats().openSockets <= n, rejects after timeoutMs. */
   waitForOpenSockets(n: number, timeoutMs?: number): Promise<void>;
-  /** Clears recorded requests, per-mode counters and flaky counters (not sockets). */
+  /** Clears recorded requests, rejections, the prefix cache, per-mode and flaky counters (not sockets). */
   reset(): void;
   /** Stops listening, destroys every open socket, clears every timer; resolves when fully closed. */
   close(): Promise<void>;
@@ -75,6 +118,9 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
   const scopes = new Set<AbortController>();
   const waiters = new Set<Waiter>();
   const requests: RecordedRequest[] = [];
+  const rejections: StrictRejection[] = [];
+  const cache = createPrefixCache();
+  const strictByDefault = options.strict ?? DEFAULT_STRICT;
   let requestsByMode: Record<string, number> = {};
   let connectionsTotal = 0;
   let requestCount = 0;
@@ -85,6 +131,7 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
     failures: new Map(),
     kimiCalls: new Map(),
     nextCallId: () => `call_${++callCount}`,
+    modes: ALL_MODES,
   };
 
   const notify = () => {
@@ -117,19 +164,64 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
       waiters.add(waiter);
     });
 
-  const record = (req: IncomingMessage, spec: ModeSpec, body: unknown) => {
-    requests.push({
+  const record = (req: IncomingMessage, spec: ModeSpec, body: unknown, strict = false): RecordedRequest => {
+    const recorded: RecordedRequest = {
       mode: spec.name,
       path: req.url ?? '',
       headers: { ...req.headers },
       body,
       at: Date.now(),
-    });
+      strict,
+    };
+    requests.push(recorded);
     requestsByMode[spec.name] = (requestsByMode[spec.name] ?? 0) + 1;
+    return recorded;
+  };
+
+  const isStrict = (req: IncomingMessage) => {
+    const raw = req.headers[STRICT_HEADER];
+    const value = (Array.isArray(raw) ? raw[0] : raw)?.trim().toLowerCase();
+    if (value === 'on') return true;
+    if (value === 'off') return false;
+    return strictByDefault;
+  };
+
+  /** Strict mode: rejects like the real API, or sets the provider's response shapes. True when rejected. */
+  const enforce = (x: Exchange, prefix: string[], recorded: RecordedRequest): boolean => {
+    const body = asRecord(x.body);
+    if (body === undefined) return false;
+    const model = typeof body.model === 'string' ? body.model : '';
+    const provider = providerOf(prefix, model);
+    const reject = (r: Rejection) => {
+      const rejection = { rule: r.rule, status: r.status, message: r.message, model, path: recorded.path };
+      rejections.push(rejection);
+      recorded.rejection = rejection;
+      x.json(r.status, r.body);
+      return true;
+    };
+    if (provider === undefined) {
+      return reject({
+        rule: 'route.base-path',
+        status: 404,
+        message: `no GLM (/paas/v4) or Kimi (/v1) route at ${recorded.path}`,
+        body: { error: { message: `404 page not found: ${recorded.path}`, type: 'not_found_error' } },
+      });
+    }
+    recorded.provider = provider;
+    const stream = asRecord(body.stream_options);
+    x.profile = { provider, cachedTokens: 0, includeUsage: stream?.include_usage === true };
+    const rejection = checkStrict({ provider, body });
+    if (rejection !== undefined) return reject(rejection);
+    const prompt = promptTokens(body);
+    const cached = cache.lookup(provider, model, body.messages, prompt);
+    x.profile.cachedTokens = cached;
+    recorded.promptTokens = prompt;
+    recorded.cachedTokens = cached;
+    return false;
   };
 
   const dispatch = (x: Exchange) => {
-    const handler = MODES[x.spec.name];
+    const handler = ALL_MODES[x.spec.name];
     if (asRecord(x.body) === undefined) {
       return x.error(400, 'openai', {
         type: 'invalid_request_error',
@@ -197,7 +289,7 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
     const headSpec = modeFromHead(req.headers, prefix);
     if (headSpec?.name === 'noread') {
       // Decided on headers alone: the body stays in the kernel, so a client's upload stalls on backpressure.
-      record(req, headSpec, undefined);
+      record(req, headSpec, undefined, isStrict(req));
       req.pause();
       req.socket.pause();
       return;
@@ -214,8 +306,11 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
         // Kept as the raw text, so a test can see what a broken client sent.
       }
       const spec = headSpec ?? modeFromBody(body) ?? { name: 'ok', params: {} };
-      record(req, spec, body);
-      dispatch(new Exchange(req, res, body, spec, controller.signal, requestId));
+      const strict = isStrict(req);
+      const recorded = record(req, spec, body, strict);
+      const exchange = new Exchange(req, res, body, spec, controller.signal, requestId);
+      if (strict && enforce(exchange, prefix, recorded)) return;
+      dispatch(exchange);
     });
   });
 
@@ -244,6 +339,7 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
     url,
     port,
     requests,
+    rejections,
     stats: () => ({
       openSockets: sockets.size,
       activeRequests: active.size,
@@ -256,6 +352,8 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
       waitFor('openSockets', () => sockets.size, n, timeoutMs),
     reset: () => {
       requests.length = 0;
+      rejections.length = 0;
+      cache.clear();
       requestsByMode = {};
       state.failures.clear();
     },
@@ -264,4 +362,10 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
       return closing;
     },
   };
+}
+
+/** The share of a strict request's prompt the simulated prefix cache reported as cached (0 when unknown). */
+export function cachedFraction(recorded: RecordedRequest): number {
+  const { promptTokens: prompt, cachedTokens: cached } = recorded;
+  return prompt === undefined || cached === undefined || prompt === 0 ? 0 : cached / prompt;
 }

@@ -5,27 +5,20 @@
 import { randomBytes } from 'node:crypto';
 import type { OutgoingHttpHeaders } from 'node:http';
 import { numParam } from './spec.js';
-import {
-  asRecord,
-  type Exchange,
-  flavorOf,
-  lastUserText,
-  messagesOf,
-  splitText,
-  textOf,
-  usageFor,
-} from './wire.js';
+import { asRecord, type Exchange, flavorOf, lastUserText, messagesOf, splitText, textOf } from './wire.js';
 
 /** State that outlives one request: flaky counters (cleared by reset()) and Kimi tool-call arguments. */
 export interface ModeState {
   failures: Map<string, number>;
   kimiCalls: Map<string, string>;
   nextCallId(): string;
+  /** Every mode by name (these and provider-modes.ts), for `then=`. */
+  modes: Record<string, ModeHandler>;
 }
 
 export type ModeHandler = (x: Exchange, state: ModeState) => Promise<void> | void;
 
-interface AnswerOptions {
+export interface AnswerOptions {
   content: string;
   latency: number;
   chunks: number;
@@ -37,11 +30,11 @@ interface AnswerOptions {
   extra?: Record<string, unknown>;
 }
 
-function answerText(x: Exchange, prefix = 'echo: '): string {
+export function answerText(x: Exchange, prefix = 'echo: '): string {
   return x.params.content ?? `${prefix}${lastUserText(x.body)}`;
 }
 
-function okOptions(x: Exchange, content = answerText(x)): AnswerOptions {
+export function okOptions(x: Exchange, content = answerText(x)): AnswerOptions {
   return {
     content,
     latency: numParam(x.params, 'latency', 0),
@@ -50,9 +43,9 @@ function okOptions(x: Exchange, content = answerText(x)): AnswerOptions {
   };
 }
 
-async function answer(x: Exchange, o: AnswerOptions): Promise<void> {
+export async function answer(x: Exchange, o: AnswerOptions): Promise<void> {
   const reasoning = o.reasoning ?? [];
-  const usage = usageFor(x.body, o.content, reasoning.join(''));
+  const usage = x.usage(o.content, reasoning.join(''));
   const extra = o.extra ?? {};
   await x.sleep(o.latency);
   if (!x.stream) {
@@ -71,7 +64,7 @@ async function answer(x: Exchange, o: AnswerOptions): Promise<void> {
     if (i > 0 || o.gapFirst) await x.sleep(o.every);
     x.sse(x.chunk(i === 0 ? { role: 'assistant', ...delta } : delta, null, i === 0 ? extra : {}));
   }
-  x.sse(x.chunk({}, 'stop', { usage, ...extra }));
+  x.sse(x.finalChunk('stop', usage, extra));
   x.done();
 }
 
@@ -122,9 +115,7 @@ const reset: ModeHandler = async x => {
   const after = Math.floor(numParam(x.params, 'after', 1));
   const content = answerText(x);
   if (!x.stream) {
-    const body = JSON.stringify(
-      x.completion({ role: 'assistant', content }, 'stop', usageFor(x.body, content)),
-    );
+    const body = JSON.stringify(x.completion({ role: 'assistant', content }, 'stop', x.usage(content)));
     x.head(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
     writeThenDestroy(x, body.slice(0, Math.floor(body.length / 2)));
     return;
@@ -167,7 +158,7 @@ function failFirst(code: number, headers: (x: Exchange) => OutgoingHttpHeaders):
     state.failures.set(key, seen + 1);
     if (seen < numParam(x.params, 'fail', 1)) return sendStatus(x, code, headers(x));
     const then = (x.params.then ?? 'ok').toLowerCase();
-    const next = NOT_AS_THEN.has(then) ? undefined : MODES[then];
+    const next = NOT_AS_THEN.has(then) ? undefined : state.modes[then];
     if (next === undefined) return unknownMode(x, `then=${then}`);
     return next(x, state);
   };
@@ -282,7 +273,7 @@ const kimisearch: ModeHandler = (x, state) => {
   });
   state.kimiCalls.set(id, args);
   const call = { id, type: 'builtin_function', function: { name: '$web_search', arguments: args } };
-  const usage = usageFor(x.body, args);
+  const usage = x.usage(args);
   if (!x.stream) {
     return x.json(
       200,
@@ -298,7 +289,7 @@ const kimisearch: ModeHandler = (x, state) => {
     }),
   );
   x.sse(x.chunk({ tool_calls: [{ index: 0, function: { arguments: args.slice(half) } }] }));
-  x.sse(x.chunk({}, 'tool_calls', { usage }));
+  x.sse(x.finalChunk('tool_calls', usage));
   x.done();
 };
 

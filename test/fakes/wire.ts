@@ -3,6 +3,7 @@
  * answers, SSE chunks and the GLM / Kimi / OpenAI error bodies, plus the message helpers the modes share.
  */
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { Provider } from './models.js';
 import type { ModeSpec } from './spec.js';
 
 export type Flavor = 'openai' | 'glm' | 'kimi';
@@ -12,6 +13,22 @@ export interface Usage {
   completion_tokens: number;
   total_tokens: number;
   completion_tokens_details?: { reasoning_tokens: number };
+  /** GLM: cached prompt tokens. */
+  prompt_tokens_details?: { cached_tokens: number };
+  /** Kimi: cached prompt tokens, at the top level of usage. */
+  cached_tokens?: number;
+}
+
+/**
+ * How a strict request is answered: in the provider's own shapes (usage fields, request ids, where stream
+ * usage goes). Absent in lenient mode, which keeps the fake's original, provider-neutral shapes.
+ */
+export interface ResponseProfile {
+  provider: Provider;
+  /** Prompt tokens the simulated prefix cache reports as cached for this request. */
+  cachedTokens: number;
+  /** Kimi streams usage only when the request asks with stream_options.include_usage. */
+  includeUsage: boolean;
 }
 
 export interface ErrorFields {
@@ -128,6 +145,8 @@ export class Exchange {
   readonly created = Math.floor(Date.now() / 1000);
   readonly model: string;
   readonly stream: boolean;
+  /** Set by the server for strict requests; see ResponseProfile. */
+  profile: ResponseProfile | undefined;
 
   constructor(
     readonly req: IncomingMessage,
@@ -141,6 +160,40 @@ export class Exchange {
     const model = asRecord(body)?.model;
     this.model = typeof model === 'string' ? model : 'fake-model';
     this.stream = asRecord(body)?.stream === true;
+    this.profile = undefined;
+  }
+
+  /** The usage of an answer, in the provider's fields when the request is strict. */
+  usage(answer: string, reasoning = ''): Usage {
+    const base = usageFor(this.body, answer, reasoning);
+    const p = this.profile;
+    if (p === undefined) return base;
+    const cached = Math.min(p.cachedTokens, base.prompt_tokens);
+    if (p.provider === 'glm') {
+      return {
+        ...base,
+        prompt_tokens_details: { cached_tokens: cached },
+        completion_tokens_details: { reasoning_tokens: tokens(reasoning.length) },
+      };
+    }
+    // Kimi counts reasoning in completion_tokens without a breakdown, and reports the cache hit at the top.
+    const { completion_tokens_details: _, ...rest } = base;
+    return { ...rest, cached_tokens: cached };
+  }
+
+  /**
+   * The chunk that ends a stream. Lenient and GLM: top-level usage. Kimi: usage inside choices[0] (as the
+   * kimi-cli reader expects, https://github.com/MoonshotAI/kimi-cli kosong kimi.py), and only when asked.
+   */
+  finalChunk(finishReason: string, usage: Usage, extra: Json = {}): Json {
+    const p = this.profile;
+    if (p?.provider !== 'kimi') return this.chunk({}, finishReason, { usage, ...extra });
+    const chunk = this.chunk({}, finishReason, extra);
+    if (p.includeUsage) {
+      const [choice] = chunk.choices as Json[];
+      if (choice !== undefined) choice.usage = usage;
+    }
+    return chunk;
   }
 
   get params(): Record<string, string> {
@@ -159,7 +212,10 @@ export class Exchange {
 
   head(status: number, headers: OutgoingHttpHeaders): void {
     if (this.gone || this.res.headersSent) return;
-    this.res.writeHead(status, { 'x-request-id': this.requestId, ...headers });
+    const ids: OutgoingHttpHeaders = { 'x-request-id': this.requestId };
+    // Kimi names every response by this header (https://platform.kimi.ai/docs/api/errors).
+    if (this.profile?.provider === 'kimi') ids['msh-request-id'] = this.requestId;
+    this.res.writeHead(status, { ...ids, ...headers });
     this.res.flushHeaders();
   }
 
@@ -221,6 +277,8 @@ export class Exchange {
       model: this.model,
       choices: [{ index: 0, message, finish_reason: finishReason }],
       usage,
+      // GLM bodies carry the id twice, as `id` and `request_id` (z-ai-sdk-python types/chat/chat_completion.py).
+      ...(this.profile?.provider === 'glm' ? { request_id: this.id } : {}),
       ...extra,
     };
   }
