@@ -73,7 +73,11 @@ export async function readAll(opened: OpenedFile, maxBytes: number): Promise<Buf
     if (bytesRead === 0) break;
     length += bytesRead;
     if (length > expected) {
-      throw new Refusal(`grew past ${expected} bytes while being read (limit ${maxBytes})`);
+      throw new Refusal(
+        expected === 0
+          ? 'reports a size of 0 but has content (a pseudo-file such as those under /proc); not read'
+          : `grew past ${expected} bytes while being read (limit ${maxBytes})`,
+      );
     }
   }
   return buffer.subarray(0, length);

@@ -254,13 +254,13 @@ export function createFilePolicy(
             refusals.push(`${shorten(ref)}: ${reasonOf(error)}`);
           }
         }
-        if (refusals.length > 0) throw refused('image', refusals);
         const total = slots.reduce((sum, slot) => sum + slot.bytes, 0);
         if (total > maxRequestImageBytes) {
           throw localLimit(
             `the ${slots.length} images of this request come to ${total} bytes, over EXAI_MAX_REQUEST_IMAGE_BYTES=${maxRequestImageBytes}: send fewer or smaller images, or raise EXAI_MAX_REQUEST_IMAGE_BYTES`,
           );
         }
+        // Within the caps, every image is checked even after a refusal: the answer names every problem.
         const urls: string[] = [];
         for (const slot of slots) {
           throwIfAborted(signal);
