@@ -17,6 +17,7 @@ export function httpBanner(app: App, http: RunningHttpServer): string {
     `exai-mcp ${app.version} listening on ${http.url}`,
     `  health:    ${local.replace(/\/mcp$/, '/healthz')}`,
     `  providers: ${providers}`,
+    `  roots:     ${app.files.unshared ? 'no folder shared (set EXAI_ALLOWED_ROOTS)' : app.files.roots.join(', ')}`,
     '',
     'Add it to Claude Code:',
     `  claude mcp add --transport http exai ${local}${auth}`,
@@ -29,6 +30,7 @@ export function httpBanner(app: App, http: RunningHttpServer): string {
       '',
     );
   }
+  if (app.files.unshared) lines.push(`Files: ${app.files.unshared}.`, '');
   lines.push('Stop with Ctrl-C.', '');
   return lines.join('\n');
 }

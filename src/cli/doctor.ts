@@ -10,6 +10,7 @@ import { toExaiError } from '../errors.js';
 import { createLogger } from '../observability/logger.js';
 import type { ProviderName } from '../providers/types.js';
 import { createApp } from '../server/app.js';
+import type { FilePolicy } from '../tools/files.js';
 
 export const DOCTOR_USAGE = `Usage: exai-mcp doctor [options]
 
@@ -108,17 +109,7 @@ export async function runDoctor(argv: string[]): Promise<number> {
   if (app) {
     for (const provider of ['glm', 'kimi'] as const)
       checks.push(...(await checkProvider(app, provider, !values.offline, timeoutSecs)));
-    const roots = app.files.roots;
-    checks.push(
-      roots.length > 0
-        ? { name: 'allowed roots', status: 'ok', detail: roots.join(', ') }
-        : {
-            name: 'allowed roots',
-            status: 'warn',
-            detail: 'none of the configured roots exists: tools can read no files',
-            next: 'set EXAI_ALLOWED_ROOTS to existing folders',
-          },
-    );
+    checks.push(rootsCheck(app.files));
     const usable = checks.filter(c => c.name.endsWith('live call') && c.status === 'ok').length;
     const keys = (['glm', 'kimi'] as const).filter(p => app?.gateway.isConfigured(p)).length;
     if (keys === 0)
@@ -187,6 +178,32 @@ async function checkProvider(
     });
   }
   return checks;
+}
+
+/** No shared folder is a failure: every file-taking tool would refuse its files. */
+function rootsCheck(files: FilePolicy): Check {
+  const problems = files.rootProblems.join('; ');
+  if (files.unshared) {
+    return {
+      name: 'allowed roots',
+      status: 'fail',
+      detail: `no folder is shared: ${files.unshared}`,
+      next: 'set EXAI_ALLOWED_ROOTS to your project folder(s), absolute paths separated by the path delimiter',
+    };
+  }
+  const denied =
+    files.deniedPatterns.length > 0
+      ? `; secret files refused: ${files.deniedPatterns.join(', ')}`
+      : '; no secret-file patterns (EXAI_DENIED_FILES=none)';
+  if (problems) {
+    return {
+      name: 'allowed roots',
+      status: 'warn',
+      detail: `${files.roots.join(', ')}${denied}; but ${problems}`,
+      next: 'fix EXAI_ALLOWED_ROOTS: absolute, existing folders separated by the path delimiter',
+    };
+  }
+  return { name: 'allowed roots', status: 'ok', detail: `${files.roots.join(', ')}${denied}` };
 }
 
 function settingsReport(config: Config): Array<{ name: string; value: string; source: string }> {

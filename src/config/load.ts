@@ -12,6 +12,8 @@ export type SettingSource = { from: 'default' } | { from: 'env' | '.env'; name: 
 export interface Config extends Settings {
   /** Where each value came from, for `doctor` and `version` (values of secrets are never kept here). */
   readonly sources: Readonly<Record<SettingKey, SettingSource>>;
+  /** The .env file the settings were read from, if one was: it holds keys, so no tool ever reads it. */
+  readonly envFile?: string;
 }
 
 export class ConfigError extends Error {
@@ -33,7 +35,9 @@ export interface LoadOptions {
 
 export function loadConfig(options: LoadOptions = {}): Config {
   const env = options.env ?? process.env;
-  const fileEnv = readEnvFile(options.envFile === undefined ? resolve('.env') : options.envFile);
+  const envPath = options.envFile === undefined ? resolve('.env') : options.envFile;
+  const fileEnv = readEnvFile(envPath);
+  const envFile = envPath !== false && existsSync(envPath) ? resolve(envPath) : undefined;
   const problems: string[] = [];
   const values: Record<string, unknown> = {};
   const sources: Record<string, SettingSource> = {};
@@ -60,7 +64,11 @@ export function loadConfig(options: LoadOptions = {}): Config {
   if (problems.length === 0) problems.push(...checkHierarchy(values as Settings, sources));
   if (problems.length === 0) problems.push(...checkStore(values as Settings));
   if (problems.length > 0) throw new ConfigError(problems);
-  return Object.freeze({ ...(values as Settings), sources: sources as Record<SettingKey, SettingSource> });
+  return Object.freeze({
+    ...(values as Settings),
+    sources: sources as Record<SettingKey, SettingSource>,
+    ...(envFile && { envFile }),
+  });
 }
 
 function readEnvFile(path: string | false): Record<string, string> {

@@ -40,6 +40,33 @@ const redisUrl = z
   .string()
   .refine(u => /^rediss?:\/\/[^\s]+$/.test(u) && URL.canParse(u), 'must be a redis:// or rediss:// URL');
 
+/**
+ * Secret files no tool reads by default, even inside an allowed root (the .env beside the code holds the keys).
+ * Pattern syntax: src/tools/file-deny.ts.
+ */
+const DEFAULT_DENIED_FILES = [
+  '.env*',
+  '*.pem',
+  '*.key',
+  '*.p12',
+  '*.pfx',
+  'id_rsa*',
+  'id_dsa*',
+  'id_ecdsa*',
+  'id_ed25519*',
+  '.ssh/',
+  '.npmrc',
+  '.pypirc',
+  '.netrc',
+  '.git/config',
+  '.git-credentials',
+  '.aws/',
+  '.config/gcloud/',
+  '.azure/',
+  '.kube/config',
+  '.docker/config.json',
+].join(',');
+
 function setting<T>(spec: SettingSpec<T>): SettingSpec<T> {
   return spec;
 }
@@ -333,7 +360,22 @@ export const SETTINGS = {
     default: undefined,
     schema: optionalText,
     description:
-      'Folders tools may read files from, separated by the path delimiter (default: the working directory).',
+      "Folders tools may read files from, absolute paths separated by the path delimiter (':'; ';' on Windows). Default: the working directory, unless it is / or the home folder (or above it): then no folder is shared until this is set.",
+  }),
+  deniedFiles: setting({
+    env: ['EXAI_DENIED_FILES'],
+    unit: 'text',
+    default: DEFAULT_DENIED_FILES,
+    schema: z.string().min(1),
+    description:
+      "Secret files never read, even inside an allowed root: comma-separated patterns, '*' within a name, a trailing '/' for everything under a folder of that name; `none` for none. Setting it replaces the default list. The .env the settings came from is never read regardless.",
+  }),
+  maxRequestFiles: setting({
+    env: ['EXAI_MAX_REQUEST_FILES'],
+    unit: 'count',
+    default: 1_000,
+    schema: int(1, 1_000_000),
+    description: 'Most entries in the file list of one tool call.',
   }),
   maxFileBytes: setting({
     env: ['EXAI_MAX_FILE_BYTES'],
@@ -355,6 +397,20 @@ export const SETTINGS = {
     default: 5_242_880,
     schema: int(1, 1_073_741_824),
     description: 'Largest single image (file or data: URL) a tool sends to a vision model.',
+  }),
+  maxRequestImages: setting({
+    env: ['EXAI_MAX_REQUEST_IMAGES'],
+    unit: 'count',
+    default: 10,
+    schema: int(1, 1_000),
+    description: 'Most different images in one tool call.',
+  }),
+  maxRequestImageBytes: setting({
+    env: ['EXAI_MAX_REQUEST_IMAGE_BYTES'],
+    unit: 'bytes',
+    default: 20_971_520,
+    schema: int(1, 1_073_741_824),
+    description: 'Most image bytes one tool call sends in all, checked before any image is read.',
   }),
   httpStateless: setting({
     env: ['EXAI_HTTP_STATELESS'],

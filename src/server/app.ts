@@ -4,7 +4,8 @@
  * Every MCP server instance (one per stdio connection, HTTP session or stateless HTTP request) gets these.
  */
 import { setMaxListeners } from 'node:events';
-import { join, parse } from 'node:path';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { type Config, secondsToMs } from '../config/load.js';
 import { ExaiError } from '../errors.js';
 import { type ConversationStore, createStore, defaultDataDir, type StoreKind } from '../memory/index.js';
@@ -14,7 +15,8 @@ import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { createGateway, type ModelGateway } from '../providers/gateway.js';
 import { sharedHealthFromConfig } from '../resilience/shared-health.js';
 import { createSingleFlight, type SingleFlight } from '../resilience/single-flight.js';
-import { createFilePolicy, type FilePolicy, rootsFromSetting } from '../tools/files.js';
+import { createFilePolicy, type FilePolicy } from '../tools/files.js';
+import { rootsInForce } from '../tools/roots.js';
 import { packageVersion } from './version.js';
 
 const HOUR_MS = 3_600_000;
@@ -48,7 +50,7 @@ export interface App {
 
 export interface AppOptions {
   logger: Logger;
-  /** Default process.cwd(): the allowed root when EXAI_ALLOWED_ROOTS is unset. */
+  /** Default process.cwd(): the allowed root when EXAI_ALLOWED_ROOTS is unset (unless it is / or home). */
   cwd?: string;
   /** Injected by tests. */
   gateway?: ModelGateway;
@@ -98,23 +100,26 @@ export function createApp(config: Config, options: AppOptions): App {
       })),
     activeSessions: () => 0,
   });
+  const rootsSetting = rootsInForce(config.allowedRoots, cwd, homedir());
   const files = createFilePolicy({
-    roots: rootsFromSetting(config.allowedRoots, cwd),
+    roots: rootsSetting.roots,
+    unshared: rootsSetting.unshared,
+    rootProblems: rootsSetting.problems,
     maxFileBytes: config.maxFileBytes,
     maxRequestBytes: config.maxRequestFileBytes,
     maxImageBytes: config.maxImageBytes,
+    maxRequestFiles: config.maxRequestFiles,
+    maxRequestImages: config.maxRequestImages,
+    maxRequestImageBytes: config.maxRequestImageBytes,
+    deniedFiles: config.deniedFiles,
+    protectedFiles: config.envFile ? [config.envFile] : [],
   });
-  if (config.allowedRoots === undefined && parse(cwd).root === cwd) {
-    // Some clients start stdio servers in `/`; the default root would then be the whole disk.
+  if (files.unshared) {
+    logger.warn({ event: 'no_allowed_roots', setting: config.allowedRoots }, files.unshared);
+  } else if (rootsSetting.problems.length > 0) {
     logger.warn(
-      { event: 'broad_allowed_root', cwd },
-      `EXAI_ALLOWED_ROOTS is unset and the working directory is ${cwd}: tools may read any file. Set EXAI_ALLOWED_ROOTS.`,
-    );
-  }
-  if (files.roots.length === 0) {
-    logger.warn(
-      { event: 'no_allowed_roots', setting: config.allowedRoots },
-      'none of the allowed roots exists: tools can read no files',
+      { event: 'allowed_roots_problems', problems: rootsSetting.problems, roots: files.roots },
+      `EXAI_ALLOWED_ROOTS: ${rootsSetting.problems.join('; ')}`,
     );
   }
   const shutdown = new AbortController();

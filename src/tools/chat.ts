@@ -5,7 +5,7 @@
 import type { McpServer, ServerContext } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { ExaiError } from '../errors.js';
-import type { BuiltHistory } from '../memory/index.js';
+import { type BuiltHistory, tokenBudget } from '../memory/index.js';
 import type { ModelSpec } from '../providers/models.js';
 import type { ChatMessage, ChatResponse, ContentPart } from '../providers/types.js';
 import { CHAT_SYSTEM_PROMPT } from './chat-prompt.js';
@@ -70,9 +70,8 @@ async function chat(deps: ToolDeps, args: ChatArgs, ctx: ServerContext, signal: 
   const thinking = thinkingFrom(args.thinking_mode);
   const thread = await openThread(deps, args.continuation_id);
   const model = chooseModel(deps, args.model ?? lastModel(thread), CHAT_AUTO, thinking);
-  const files = deps.files.readFiles(args.files ?? []);
-  const images = deps.files.loadImages(args.images ?? []);
-  if (images.length > 0 && !model.vision) {
+  // Vision is checked before any image is read: a request that cannot be sent costs no I/O.
+  if ((args.images?.length ?? 0) > 0 && !model.vision) {
     const vision = deps.gateway.registry
       .list()
       .filter(m => m.vision)
@@ -83,7 +82,13 @@ async function chat(deps: ToolDeps, args: ChatArgs, ctx: ServerContext, signal: 
       { retryable: false, model: model.name },
     );
   }
-  const history = threadHistory(deps, thread, model);
+  const { files, omitted } = await deps.files.readFilesWithin(
+    args.files ?? [],
+    tokenBudget(model.contextWindow).files,
+    signal,
+  );
+  const images = await deps.files.loadImages(args.images ?? [], signal);
+  const history = await threadHistory(deps, thread, model, signal);
   const messages: ChatMessage[] = [
     { role: 'system', content: CHAT_SYSTEM_PROMPT },
     { role: 'user', content: userContent(args.prompt, files, images, history) },
@@ -134,7 +139,10 @@ async function chat(deps: ToolDeps, args: ChatArgs, ctx: ServerContext, signal: 
 
   return successResult('chat', response.content, {
     offer,
-    metadata: metadataFor(model, response, thinking, args.use_websearch, files, history, memoryWarning),
+    metadata: {
+      ...metadataFor(model, response, thinking, args.use_websearch, files, history, memoryWarning),
+      ...(omitted.length > 0 && { files_omitted: omitted }),
+    },
   });
 }
 

@@ -8,6 +8,7 @@ import {
   type BuiltHistory,
   buildConversationHistory,
   type ConversationTurn,
+  referencedFiles,
   type Thread,
   tokenBudget,
 } from '../memory/index.js';
@@ -47,18 +48,33 @@ export function lastModel(thread: Thread | undefined): string | undefined {
   return undefined;
 }
 
-export function threadHistory(
+/**
+ * The thread's history within the model's budget. Its files are read first, asynchronously and under the file
+ * policy (newest reference first, at most the per-request file count and bytes), so rebuilding a long thread
+ * neither blocks the event loop nor reads without bound.
+ */
+export async function threadHistory(
   deps: ToolDeps,
   thread: Thread | undefined,
   model: ModelSpec,
-): BuiltHistory | undefined {
+  signal?: AbortSignal,
+): Promise<BuiltHistory | undefined> {
   if (!thread) return undefined;
   const budget = tokenBudget(model.contextWindow);
+  const texts = new Map<string, string>();
+  let bytes = 0;
+  for (const path of referencedFiles(thread.turns).slice(0, deps.config.maxRequestFiles)) {
+    if (signal?.aborted || bytes >= deps.config.maxRequestFileBytes) break;
+    const text = await deps.files.readText(path);
+    if (text === undefined) continue;
+    bytes += Buffer.byteLength(text);
+    texts.set(path, text);
+  }
   return buildConversationHistory(thread, {
     historyTokens: budget.history,
     fileTokens: budget.files,
     maxTurns: deps.config.maxConversationTurns,
-    readFile: path => deps.files.readText(path),
+    readFile: path => texts.get(path),
   });
 }
 

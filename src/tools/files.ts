@@ -1,18 +1,41 @@
 /**
  * The one gate between tool arguments and the file system. Agents send paths; a path is read only when it is
- * absolute, resolves (symlinks followed with realpath, so a link cannot point out) inside an allowed root, is
- * a regular text file, and fits the per-file and per-request byte caps. Every refusal names the path and why.
+ * absolute, what was opened (not merely what the path said before opening: see file-open.ts) is a regular file
+ * inside an allowed root, it is not a secret file (deny list, the .env the settings came from), and it fits the
+ * count and byte caps. Text must look like text; images must be the image type their name says. Every refusal
+ * names the path and why; our own limits name the setting that raises them.
  */
-import { closeSync, openSync, readSync, realpathSync, statSync } from 'node:fs';
-import { delimiter, extname, isAbsolute, relative, resolve } from 'node:path';
+import { realpathSync, type Stats, statSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
 import { ExaiError } from '../errors.js';
+import { estimateTokens } from '../memory/index.js';
+import { DEFAULT_DENIED_FILES, parseDenyList } from './file-deny.js';
+import { fsReason, type OpenedFile, openChecked, Refusal, readAll } from './file-open.js';
+import { imageMismatch, imageTypeOfPath, SNIFF_BYTES } from './image-type.js';
+import { isInside } from './roots.js';
+
+export { rootsFromSetting } from './roots.js';
 
 export interface FilePolicyOptions {
   /** Allowed folders; each is resolved with realpath once, and missing ones are dropped. */
   roots: readonly string[];
+  /** Why no folder is shared, said in every file refusal when roots is empty. */
+  unshared?: string | undefined;
+  /** Problems of the roots setting, for doctor and the startup log. */
+  rootProblems?: readonly string[];
   maxFileBytes: number;
   maxRequestBytes: number;
   maxImageBytes: number;
+  /** Most entries in one request's file list. Default 1000. */
+  maxRequestFiles?: number;
+  /** Most images in one request, after de-duplication. Default 10. */
+  maxRequestImages?: number;
+  /** Most image bytes in one request. Default 20 MiB. */
+  maxRequestImageBytes?: number;
+  /** EXAI_DENIED_FILES: comma-separated patterns (see file-deny.ts), `none` for none. */
+  deniedFiles?: string;
+  /** Files never read whatever the deny list says (the .env the configuration was read from). */
+  protectedFiles?: readonly string[];
 }
 
 export interface LoadedFile {
@@ -22,158 +45,290 @@ export interface LoadedFile {
   bytes: number;
 }
 
+export interface OmittedFile {
+  path: string;
+  reason: string;
+}
+
+export interface FittedFiles {
+  files: LoadedFile[];
+  /** Readable files left out because they did not fit the token budget, in request order. */
+  omitted: OmittedFile[];
+}
+
+export type ReadOne = { ok: true; file: LoadedFile } | { ok: false; reason: string };
+
 export interface FilePolicy {
   readonly roots: readonly string[];
+  /** Why no folder is shared (roots is empty), or undefined. */
+  readonly unshared: string | undefined;
+  readonly rootProblems: readonly string[];
+  readonly deniedPatterns: readonly string[];
   /** Reads one request's files, all or nothing: throws ExaiError bad_request listing every refused path. */
-  readFiles(paths: readonly string[]): LoadedFile[];
+  readFiles(paths: readonly string[], signal?: AbortSignal): Promise<LoadedFile[]>;
+  /**
+   * As readFiles, then keeps files in request order while they fit budgetTokens (estimated); the rest are
+   * listed in omitted rather than failing the request.
+   */
+  readFilesWithin(paths: readonly string[], budgetTokens: number, signal?: AbortSignal): Promise<FittedFiles>;
+  /** One file under the same rules, with the refusal reason instead of an exception. */
+  readOne(path: string): Promise<ReadOne>;
   /** For rebuilding history: the text, or undefined when the file may not or cannot be read now. */
-  readText(path: string): string | undefined;
+  readText(path: string): Promise<string | undefined>;
   /** Images as data: URLs (paths are read under the same rules; data: URLs are checked and passed on). */
-  loadImages(refs: readonly string[]): string[];
+  loadImages(refs: readonly string[], signal?: AbortSignal): Promise<string[]>;
 }
 
 const BINARY_SNIFF_BYTES = 8192;
-const IMAGE_TYPES: Record<string, string> = {
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.gif': 'image/gif',
-  '.webp': 'image/webp',
-};
 const DATA_URL = /^data:(image\/(?:png|jpeg|gif|webp));base64,([A-Za-z0-9+/=\s]+)$/;
+const DEFAULTS = { maxRequestFiles: 1_000, maxRequestImages: 10, maxRequestImageBytes: 20_971_520 };
 
-/** EXAI_ALLOWED_ROOTS split on the platform's path delimiter; the working directory when unset. */
-export function rootsFromSetting(value: string | undefined, cwd: string): string[] {
-  const parts = (value ?? '').split(delimiter).map(part => part.trim());
-  const roots = parts.filter(part => part !== '').map(part => resolve(cwd, part));
-  return roots.length > 0 ? roots : [cwd];
+interface ProtectedFile {
+  real: string;
+  dev: number;
+  ino: number;
 }
 
-class Refusal extends Error {}
-
-export function createFilePolicy(options: FilePolicyOptions): FilePolicy {
+export function createFilePolicy(
+  options: FilePolicyOptions,
+  knownProtected: readonly ProtectedFile[] = protectedIdentitiesSync(options.protectedFiles ?? []),
+): FilePolicy {
   const roots = [...new Set(options.roots.flatMap(root => existingRealpath(root) ?? []))];
+  const unshared =
+    roots.length > 0
+      ? undefined
+      : (options.unshared ??
+        'no allowed folder exists, so no file can be read. Set EXAI_ALLOWED_ROOTS to existing folders (separated by the path delimiter) and restart the server');
+  const deny = parseDenyList(options.deniedFiles ?? DEFAULT_DENIED_FILES);
+  const maxRequestFiles = options.maxRequestFiles ?? DEFAULTS.maxRequestFiles;
+  const maxRequestImages = options.maxRequestImages ?? DEFAULTS.maxRequestImages;
+  const maxRequestImageBytes = options.maxRequestImageBytes ?? DEFAULTS.maxRequestImageBytes;
 
-  function within(real: string): boolean {
-    return roots.some(root => {
-      const rel = relative(root, real);
-      return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
-    });
+  /** Why this real path may not be read (stats given once it is open), or undefined. */
+  function refuseReal(real: string, stats?: Stats): string | undefined {
+    if (!roots.some(root => isInside(root, real))) {
+      return `outside the allowed folders (it resolves to ${real}); allowed: ${roots.join(', ')}. Set EXAI_ALLOWED_ROOTS to allow more`;
+    }
+    const isProtected = knownProtected.some(
+      p => p.real === real || (stats !== undefined && p.dev === stats.dev && p.ino === stats.ino),
+    );
+    if (isProtected) return 'the .env file holding this server’s settings and keys is never sent';
+    const pattern = deny.match(real);
+    if (pattern) return deniedReason(pattern);
+    return undefined;
   }
 
-  /** Resolves and checks a path; returns the real path and size, or throws a Refusal saying why. */
-  function check(path: string, maxBytes: number, capName: string): { real: string; size: number } {
+  /** Checks that need no file system; then opens the file under every rule. */
+  async function openPath(path: string): Promise<OpenedFile> {
     if (typeof path !== 'string' || path.trim() === '') throw new Refusal('an empty path');
     if (!isAbsolute(path))
       throw new Refusal('not an absolute path (give the full path, starting at the root)');
-    let real: string;
-    try {
-      real = realpathSync(path);
-    } catch (error) {
-      throw new Refusal(fsReason(error));
-    }
-    if (!within(real)) {
-      const resolved = real === resolve(path) ? '' : ` (it resolves to ${real})`;
-      const allowed = roots.length > 0 ? roots.join(', ') : 'none exist';
-      throw new Refusal(
-        `outside the allowed folders${resolved}; allowed: ${allowed}. Set EXAI_ALLOWED_ROOTS to allow more`,
-      );
-    }
-    const stats = statSync(real);
-    if (stats.isDirectory()) throw new Refusal('a directory, not a file (list the files inside it instead)');
-    if (!stats.isFile()) throw new Refusal('not a regular file');
-    if (stats.size > maxBytes)
-      throw new Refusal(`${stats.size} bytes, over the per-file limit ${capName}=${maxBytes}`);
-    return { real, size: stats.size };
+    if (unshared) throw new Refusal(`no folder is shared with this server: ${unshared}`);
+    const pattern = deny.match(resolve(path));
+    if (pattern) throw new Refusal(deniedReason(pattern));
+    return openChecked(path, (real, stats) => {
+      const reason = refuseReal(real, stats);
+      // Name the target only when it differs from what the caller wrote (a link, '..').
+      return reason && real === resolve(path) ? reason.replace(` (it resolves to ${real})`, '') : reason;
+    });
   }
 
-  function readText(path: string, maxBytes: number): { content: string; bytes: number } {
-    const { real } = check(path, maxBytes, 'EXAI_MAX_FILE_BYTES');
-    const buffer = readBounded(real, maxBytes);
+  function notShared(what: string): ExaiError {
+    return localLimit(`Cannot read ${what}: no folder is shared with this server. ${unshared}`);
+  }
+
+  async function readTextFile(path: string, opened: OpenedFile): Promise<LoadedFile> {
+    const buffer = await readAll(opened, options.maxFileBytes);
     if (buffer.subarray(0, BINARY_SNIFF_BYTES).includes(0)) {
       throw new Refusal('looks binary (a NUL byte in the first 8 KB); only text files can be sent');
     }
-    return { content: buffer.toString('utf8'), bytes: buffer.length };
+    return { path, content: buffer.toString('utf8'), bytes: buffer.length };
+  }
+
+  async function readFiles(paths: readonly string[], signal?: AbortSignal): Promise<LoadedFile[]> {
+    const unique = [...new Set(paths)];
+    if (unshared && unique.length > 0) throw notShared('files');
+    if (unique.length > maxRequestFiles) {
+      throw localLimit(
+        `${unique.length} files in one request, over EXAI_MAX_REQUEST_FILES=${maxRequestFiles}: name fewer files (the most relevant ones), or raise EXAI_MAX_REQUEST_FILES`,
+      );
+    }
+    const refusals: string[] = [];
+    const loaded: LoadedFile[] = [];
+    let total = 0;
+    for (const path of unique) {
+      throwIfAborted(signal);
+      let opened: OpenedFile | undefined;
+      try {
+        opened = await openPath(path);
+        const size = opened.stats.size;
+        if (size > options.maxFileBytes) {
+          throw new Refusal(
+            `${size} bytes, over the per-file limit EXAI_MAX_FILE_BYTES=${options.maxFileBytes}`,
+          );
+        }
+        // Sizes from the open descriptors decide before anything is read.
+        total += size;
+        if (total > options.maxRequestBytes) {
+          throw new Refusal(
+            `would bring this request to ${total} bytes of files, over EXAI_MAX_REQUEST_FILE_BYTES=${options.maxRequestBytes}`,
+          );
+        }
+        // Read even after a refusal (all within the byte caps): the answer names every problem at once.
+        loaded.push(await readTextFile(path, opened));
+      } catch (error) {
+        refusals.push(`${path}: ${reasonOf(error)}`);
+      } finally {
+        await opened?.handle.close();
+      }
+    }
+    if (refusals.length > 0) throw refused('file', refusals);
+    return loaded;
+  }
+
+  async function readOne(path: string): Promise<ReadOne> {
+    let opened: OpenedFile | undefined;
+    try {
+      opened = await openPath(path);
+      if (opened.stats.size > options.maxFileBytes) {
+        throw new Refusal(
+          `${opened.stats.size} bytes, over the per-file limit EXAI_MAX_FILE_BYTES=${options.maxFileBytes}`,
+        );
+      }
+      return { ok: true, file: await readTextFile(path, opened) };
+    } catch (error) {
+      return { ok: false, reason: reasonOf(error) };
+    } finally {
+      await opened?.handle.close();
+    }
   }
 
   return {
     roots,
-    readFiles(paths) {
-      const refusals: string[] = [];
-      const loaded: LoadedFile[] = [];
-      let total = 0;
-      for (const path of new Set(paths)) {
-        try {
-          const file = readText(path, options.maxFileBytes);
-          total += file.bytes;
-          if (total > options.maxRequestBytes) {
-            throw new Refusal(
-              `would bring this request to ${total} bytes of files, over EXAI_MAX_REQUEST_FILE_BYTES=${options.maxRequestBytes}`,
-            );
-          }
-          loaded.push({ path, ...file });
-        } catch (error) {
-          refusals.push(`${path}: ${reasonOf(error)}`);
+    unshared,
+    rootProblems: options.rootProblems ?? [],
+    deniedPatterns: deny.patterns,
+    readFiles,
+    async readFilesWithin(paths, budgetTokens, signal) {
+      const all = await readFiles(paths, signal);
+      const files: LoadedFile[] = [];
+      const omitted: OmittedFile[] = [];
+      let used = 0;
+      for (const file of all) {
+        const cost = estimateTokens(file.content);
+        if (used + cost > budgetTokens) {
+          omitted.push({
+            path: file.path,
+            reason: `does not fit the files' share of the model's context window (${budgetTokens} tokens)`,
+          });
+          continue;
         }
+        used += cost;
+        files.push(file);
       }
-      if (refusals.length > 0) throw refused('file', refusals);
-      return loaded;
+      return { files, omitted };
     },
-    readText(path) {
+    readOne,
+    async readText(path) {
+      const result = await readOne(path);
+      return result.ok ? result.file.content : undefined;
+    },
+    async loadImages(refs, signal) {
+      const unique = [...new Set(refs)];
+      if (unshared && unique.some(ref => !ref.startsWith('data:'))) throw notShared('images');
+      if (unique.length > maxRequestImages) {
+        throw localLimit(
+          `${unique.length} different images in one request, over EXAI_MAX_REQUEST_IMAGES=${maxRequestImages}: send fewer images, or raise EXAI_MAX_REQUEST_IMAGES`,
+        );
+      }
+      const refusals: string[] = [];
+      const slots: Array<{ ref: string; url?: string; opened?: OpenedFile; type?: string; bytes: number }> =
+        [];
       try {
-        return readText(path, options.maxFileBytes).content;
-      } catch {
-        return undefined;
-      }
-    },
-    loadImages(refs) {
-      const refusals: string[] = [];
-      const urls: string[] = [];
-      for (const ref of refs) {
-        try {
-          urls.push(loadImage(ref));
-        } catch (error) {
-          refusals.push(`${shorten(ref)}: ${reasonOf(error)}`);
+        // First open and size every image, reading nothing: the request's total is known before any read.
+        for (const ref of unique) {
+          throwIfAborted(signal);
+          try {
+            slots.push(await openImage(ref));
+          } catch (error) {
+            refusals.push(`${shorten(ref)}: ${reasonOf(error)}`);
+          }
         }
+        const total = slots.reduce((sum, slot) => sum + slot.bytes, 0);
+        if (total > maxRequestImageBytes) {
+          throw localLimit(
+            `the ${slots.length} images of this request come to ${total} bytes, over EXAI_MAX_REQUEST_IMAGE_BYTES=${maxRequestImageBytes}: send fewer or smaller images, or raise EXAI_MAX_REQUEST_IMAGE_BYTES`,
+          );
+        }
+        // Within the caps, every image is checked even after a refusal: the answer names every problem.
+        const urls: string[] = [];
+        for (const slot of slots) {
+          throwIfAborted(signal);
+          try {
+            urls.push(slot.url ?? (await readImage(slot.opened!, slot.type! as ImageMime)));
+          } catch (error) {
+            refusals.push(`${shorten(slot.ref)}: ${reasonOf(error)}`);
+          }
+        }
+        if (refusals.length > 0) throw refused('image', refusals);
+        return urls;
+      } finally {
+        await Promise.all(slots.map(slot => slot.opened?.handle.close()));
       }
-      if (refusals.length > 0) throw refused('image', refusals);
-      return urls;
     },
   };
 
-  function loadImage(ref: string): string {
+  async function openImage(ref: string) {
     if (ref.startsWith('data:')) {
       const match = DATA_URL.exec(ref);
       if (!match) throw new Refusal('not a base64 data: URL of a PNG, JPEG, GIF or WebP image');
-      const bytes = Math.floor((match[2]!.replace(/\s/g, '').length * 3) / 4);
+      const base64 = match[2]!.replace(/\s/g, '');
+      const bytes = Math.floor((base64.length * 3) / 4);
       if (bytes > options.maxImageBytes) {
         throw new Refusal(`about ${bytes} bytes, over EXAI_MAX_IMAGE_BYTES=${options.maxImageBytes}`);
       }
-      return ref;
+      const mismatch = imageMismatch(match[1] as ImageMime, Buffer.from(base64.slice(0, 24), 'base64'));
+      if (mismatch) throw new Refusal(mismatch);
+      return { ref, url: ref, bytes };
     }
-    const type = IMAGE_TYPES[extname(ref).toLowerCase()];
+    const type = imageTypeOfPath(ref);
     if (!type) throw new Refusal('not an image path (.png, .jpg, .jpeg, .gif, .webp) or a data: URL');
-    const { real } = check(ref, options.maxImageBytes, 'EXAI_MAX_IMAGE_BYTES');
-    return `data:${type};base64,${readBounded(real, options.maxImageBytes).toString('base64')}`;
+    const opened = await openPath(ref);
+    if (opened.stats.size > options.maxImageBytes) {
+      await opened.handle.close();
+      throw new Refusal(`${opened.stats.size} bytes, over EXAI_MAX_IMAGE_BYTES=${options.maxImageBytes}`);
+    }
+    return { ref, opened, type, bytes: opened.stats.size };
+  }
+
+  async function readImage(opened: OpenedFile, type: ImageMime): Promise<string> {
+    const buffer = await readAll(opened, options.maxImageBytes);
+    const mismatch = imageMismatch(type, buffer.subarray(0, SNIFF_BYTES));
+    if (mismatch) throw new Refusal(mismatch);
+    return `data:${type};base64,${buffer.toString('base64')}`;
   }
 }
 
-/** Reads at most maxBytes + 1 bytes, so a file that grew after stat cannot slip past the cap. */
-function readBounded(path: string, maxBytes: number): Buffer {
-  const fd = openSync(path, 'r');
-  try {
-    const buffer = Buffer.alloc(maxBytes + 1);
-    let length = 0;
-    for (;;) {
-      const n = readSync(fd, buffer, length, buffer.length - length, null);
-      if (n === 0) break;
-      length += n;
-      if (length > maxBytes) throw new Refusal(`grew past the limit of ${maxBytes} bytes while being read`);
+type ImageMime = NonNullable<ReturnType<typeof imageTypeOfPath>>;
+
+function deniedReason(pattern: string): string {
+  return `a secret file by name (matches "${pattern}" of EXAI_DENIED_FILES); such files are never sent. To send it anyway, set EXAI_DENIED_FILES without that pattern`;
+}
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new ExaiError('cancelled', 'The call was cancelled while its files were read');
+}
+
+function protectedIdentitiesSync(paths: readonly string[]): ProtectedFile[] {
+  return paths.flatMap(path => {
+    try {
+      const real = realpathSync(path);
+      const stats = statSync(real);
+      return [{ real, dev: stats.dev, ino: stats.ino }];
+    } catch {
+      return [];
     }
-    return buffer.subarray(0, length);
-  } finally {
-    closeSync(fd);
-  }
+  });
 }
 
 function existingRealpath(path: string): string | undefined {
@@ -184,15 +339,6 @@ function existingRealpath(path: string): string | undefined {
   }
 }
 
-function fsReason(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return 'does not exist';
-  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
-  if (code === 'ENOTDIR') return 'a part of the path is not a folder';
-  if (code === 'ELOOP') return 'too many levels of symbolic links';
-  return `cannot be read (${code ?? 'unknown error'})`;
-}
-
 function reasonOf(error: unknown): string {
   if (error instanceof Refusal) return error.message;
   return fsReason(error);
@@ -200,6 +346,11 @@ function reasonOf(error: unknown): string {
 
 function shorten(ref: string): string {
   return ref.length > 80 ? `${ref.slice(0, 60)}…` : ref;
+}
+
+/** Our own limit, not the provider's: not retried, never counted against a provider. */
+function localLimit(message: string): ExaiError {
+  return new ExaiError('bad_request', message, { retryable: false });
 }
 
 function refused(what: 'file' | 'image', refusals: string[]): ExaiError {

@@ -97,12 +97,15 @@ async function consultExpert(
   const { deps, tool, view } = input;
   const expert = tool.expert!;
   const paths = [...new Set([...view.consolidated.relevant_files, ...(expert.extraFiles?.(view) ?? [])])];
-  const files = embedFiles(deps.files, paths, tokenBudget(model.spec.contextWindow).files);
+  const files = await embedFiles(deps.files, paths, tokenBudget(model.spec.contextWindow).files, {
+    maxFiles: deps.config.maxRequestFiles,
+    signal: input.workflow.signal,
+  });
   const sections = (await expert.sections?.(view, { deps, signal: input.workflow.signal })) ?? [];
   let images: string[] = [];
   if (model.spec.vision && view.consolidated.images.length > 0) {
     try {
-      images = deps.files.loadImages(view.consolidated.images);
+      images = await deps.files.loadImages(view.consolidated.images, input.workflow.signal);
     } catch (error) {
       deps.logger.warn(
         { event: 'images_withheld', tool: tool.name, err: error },

@@ -4,7 +4,6 @@
  * within the files share of the model's context window. A file that cannot be read or does not fit is
  * skipped with the reason, not a failure of the whole step.
  */
-import { isExaiError } from '../errors.js';
 import { estimateTokens } from '../memory/index.js';
 import type { FilePolicy } from '../tools/files.js';
 
@@ -16,23 +15,36 @@ export interface EmbeddedFiles {
   tokens: number;
 }
 
-export function embedFiles(
+export async function embedFiles(
   policy: FilePolicy,
   paths: readonly string[],
   budgetTokens: number,
-): EmbeddedFiles {
+  options: { maxFiles?: number; signal?: AbortSignal } = {},
+): Promise<EmbeddedFiles> {
   const result: EmbeddedFiles = { text: '', embedded: [], skipped: [], tokens: 0 };
   const blocks: string[] = [];
-  for (const path of paths) {
-    let content: string;
-    try {
-      // One file per call: the policy's checks apply, and one refused file does not sink the rest.
-      content = policy.readFiles([path])[0]?.content ?? '';
-    } catch (error) {
-      result.skipped.push({ path, reason: refusalReason(path, error) });
+  const unique = [...new Set(paths)];
+  const maxFiles = options.maxFiles ?? Number.POSITIVE_INFINITY;
+  for (const [index, path] of unique.entries()) {
+    // Past the cap, or once the call is cancelled, nothing more is read: the rest are named, not opened.
+    if (index >= maxFiles) {
+      result.skipped.push({
+        path,
+        reason: `over the limit of ${maxFiles} files per request (EXAI_MAX_REQUEST_FILES)`,
+      });
       continue;
     }
-    const block = `--- BEGIN FILE: ${path} ---\n${content}\n--- END FILE: ${path} ---`;
+    if (options.signal?.aborted) {
+      result.skipped.push({ path, reason: 'not read: the call was cancelled' });
+      continue;
+    }
+    // One file per read: the policy's checks apply, and one refused file does not sink the rest.
+    const read = await policy.readOne(path);
+    if (!read.ok) {
+      result.skipped.push({ path, reason: read.reason });
+      continue;
+    }
+    const block = `--- BEGIN FILE: ${path} ---\n${read.file.content}\n--- END FILE: ${path} ---`;
     const cost = estimateTokens(block);
     if (result.tokens + cost > budgetTokens) {
       result.skipped.push({ path, reason: `does not fit the file budget of ${budgetTokens} tokens` });
@@ -44,13 +56,6 @@ export function embedFiles(
   }
   result.text = blocks.join('\n\n');
   return result;
-}
-
-/** The policy says "Cannot use this file:\n- <path>: <reason>"; keep the reason. */
-function refusalReason(path: string, error: unknown): string {
-  const message = isExaiError(error) || error instanceof Error ? error.message : String(error);
-  const line = message.split('\n').find(l => l.startsWith(`- ${path}: `));
-  return line ? line.slice(path.length + 4) : message;
 }
 
 export function referenceContext(paths: readonly string[]): Record<string, unknown> {

@@ -19,9 +19,9 @@ function policy(overrides: Partial<Parameters<typeof createFilePolicy>[0]> = {})
   });
 }
 
-function refusal(run: () => unknown): string {
+async function refusal(run: () => Promise<unknown>): Promise<string> {
   try {
-    run();
+    await run();
   } catch (error) {
     expect(isExaiError(error) && error.kind).toBe('bad_request');
     return (error as Error).message;
@@ -41,7 +41,10 @@ beforeAll(async () => {
   await writeFile(join(root, 'src', 'c.ts'), 'c'.repeat(800));
   await writeFile(join(root, 'big.txt'), 'x'.repeat(1_001));
   await writeFile(join(root, 'image.bin'), Buffer.concat([Buffer.from('GIF89a'), Buffer.from([0, 1, 2])]));
-  await writeFile(join(root, 'pixel.png'), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 0, 0]));
+  await writeFile(
+    join(root, 'pixel.png'),
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0]),
+  );
   await writeFile(join(outside, 'key.txt'), 'sk-very-secret\n');
   await symlink(join(outside, 'key.txt'), join(root, 'innocent.txt'));
   await symlink(outside, join(root, 'linked-dir'));
@@ -53,41 +56,41 @@ afterAll(async () => {
 });
 
 describe('file policy: roots', () => {
-  it('reads a text file under an allowed root', () => {
-    const [file] = policy().readFiles([join(root, 'src', 'a.ts')]);
+  it('reads a text file under an allowed root', async () => {
+    const [file] = await policy().readFiles([join(root, 'src', 'a.ts')]);
     expect(file).toEqual({ path: join(root, 'src', 'a.ts'), content: 'export const a = 1;\n', bytes: 20 });
   });
 
-  it('refuses relative paths and paths outside every root, naming each', () => {
-    const message = refusal(() => policy().readFiles(['src/a.ts', join(outside, 'key.txt')]));
+  it('refuses relative paths and paths outside every root, naming each', async () => {
+    const message = await refusal(() => policy().readFiles(['src/a.ts', join(outside, 'key.txt')]));
     expect(message).toMatch(/^Cannot use these 2 files:/);
     expect(message).toContain('- src/a.ts: not an absolute path');
     expect(message).toContain(`- ${join(outside, 'key.txt')}: outside the allowed folders`);
   });
 
-  it('refuses .. segments that climb out of the root', () => {
+  it('refuses .. segments that climb out of the root', async () => {
     const sneaky = join(root, 'src', '..', '..', 'secrets', 'key.txt');
-    expect(refusal(() => policy().readFiles([sneaky]))).toMatch(/outside the allowed folders/);
+    expect(await refusal(() => policy().readFiles([sneaky]))).toMatch(/outside the allowed folders/);
   });
 
-  it('follows symlinks: a link inside a root that points out is refused, one that stays in is read', () => {
-    const message = refusal(() =>
+  it('follows symlinks: a link inside a root that points out is refused, one that stays in is read', async () => {
+    const message = await refusal(() =>
       policy().readFiles([join(root, 'innocent.txt'), join(root, 'linked-dir', 'key.txt')]),
     );
     expect(message).toContain(
       `${join(root, 'innocent.txt')}: outside the allowed folders (it resolves to ${join(outside, 'key.txt')})`,
     );
     expect(message).toContain(`${join(root, 'linked-dir', 'key.txt')}: outside the allowed folders`);
-    expect(policy().readFiles([join(root, 'alias.ts')])[0]?.content).toBe('export const a = 1;\n');
+    expect((await policy().readFiles([join(root, 'alias.ts')]))[0]?.content).toBe('export const a = 1;\n');
   });
 
-  it('says which paths do not exist or are folders', () => {
-    const message = refusal(() => policy().readFiles([join(root, 'nope.ts'), join(root, 'src')]));
+  it('says which paths do not exist or are folders', async () => {
+    const message = await refusal(() => policy().readFiles([join(root, 'nope.ts'), join(root, 'src')]));
     expect(message).toContain(`${join(root, 'nope.ts')}: does not exist`);
     expect(message).toContain(`${join(root, 'src')}: a directory, not a file`);
   });
 
-  it('takes several roots separated by the path delimiter, relative ones resolved against the cwd', () => {
+  it('takes several roots separated by the path delimiter, relative ones resolved against the cwd', async () => {
     expect(rootsFromSetting(`${root}${delimiter}rel`, '/work')).toEqual([root, join('/work', 'rel')]);
     expect(rootsFromSetting(undefined, '/work')).toEqual(['/work']);
     expect(rootsFromSetting(` ${delimiter} `, '/work')).toEqual(['/work']);
@@ -98,55 +101,59 @@ describe('file policy: roots', () => {
       maxImageBytes: 100,
     });
     expect(both.roots).toEqual([root, outside]);
-    expect(both.readFiles([join(outside, 'key.txt')])).toHaveLength(1);
+    expect(await both.readFiles([join(outside, 'key.txt')])).toHaveLength(1);
   });
 });
 
 describe('file policy: size caps and binary files', () => {
-  it('refuses a file over the per-file cap', () => {
-    expect(refusal(() => policy().readFiles([join(root, 'big.txt')]))).toContain(
+  it('refuses a file over the per-file cap', async () => {
+    expect(await refusal(() => policy().readFiles([join(root, 'big.txt')]))).toContain(
       'big.txt: 1001 bytes, over the per-file limit EXAI_MAX_FILE_BYTES=1000',
     );
   });
 
-  it('refuses the file that takes a request over the per-request cap', () => {
-    const message = refusal(() => policy().readFiles([join(root, 'src', 'b.ts'), join(root, 'src', 'c.ts')]));
+  it('refuses the file that takes a request over the per-request cap', async () => {
+    const message = await refusal(() =>
+      policy().readFiles([join(root, 'src', 'b.ts'), join(root, 'src', 'c.ts')]),
+    );
     expect(message).toMatch(/^Cannot use this file:/);
     expect(message).toContain(
       'c.ts: would bring this request to 1600 bytes of files, over EXAI_MAX_REQUEST_FILE_BYTES=1500',
     );
   });
 
-  it('counts a path given twice once', () => {
-    expect(policy().readFiles([join(root, 'src', 'b.ts'), join(root, 'src', 'b.ts')])).toHaveLength(1);
+  it('counts a path given twice once', async () => {
+    expect(await policy().readFiles([join(root, 'src', 'b.ts'), join(root, 'src', 'b.ts')])).toHaveLength(1);
   });
 
-  it('refuses binary files (a NUL byte in the first 8 KB)', () => {
-    expect(refusal(() => policy().readFiles([join(root, 'image.bin')]))).toContain('image.bin: looks binary');
+  it('refuses binary files (a NUL byte in the first 8 KB)', async () => {
+    expect(await refusal(() => policy().readFiles([join(root, 'image.bin')]))).toContain(
+      'image.bin: looks binary',
+    );
   });
 
-  it('readText gives undefined instead of throwing, for history rebuilds', () => {
+  it('readText gives undefined instead of throwing, for history rebuilds', async () => {
     const p = policy();
-    expect(p.readText(join(root, 'src', 'a.ts'))).toBe('export const a = 1;\n');
-    expect(p.readText(join(root, 'innocent.txt'))).toBeUndefined();
-    expect(p.readText(join(root, 'image.bin'))).toBeUndefined();
-    expect(p.readText('relative.ts')).toBeUndefined();
+    expect(await p.readText(join(root, 'src', 'a.ts'))).toBe('export const a = 1;\n');
+    expect(await p.readText(join(root, 'innocent.txt'))).toBeUndefined();
+    expect(await p.readText(join(root, 'image.bin'))).toBeUndefined();
+    expect(await p.readText('relative.ts')).toBeUndefined();
   });
 });
 
 describe('file policy: images', () => {
-  it('turns an image path into a data: URL and passes data: URLs on', () => {
+  it('turns an image path into a data: URL and passes data: URLs on', async () => {
     const dataUrl = 'data:image/png;base64,iVBORw0KGgo=';
-    const [fromFile, given] = policy().loadImages([join(root, 'pixel.png'), dataUrl]);
+    const [fromFile, given] = await policy().loadImages([join(root, 'pixel.png'), dataUrl]);
     expect(fromFile).toBe(
-      `data:image/png;base64,${Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 0, 0]).toString('base64')}`,
+      `data:image/png;base64,${Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0]).toString('base64')}`,
     );
     expect(given).toBe(dataUrl);
   });
 
-  it('refuses images outside the roots, non-images and oversized data', () => {
+  it('refuses images outside the roots, non-images and oversized data', async () => {
     const huge = `data:image/png;base64,${'A'.repeat(4_000)}`;
-    const message = refusal(() =>
+    const message = await refusal(() =>
       policy().loadImages([
         join(outside, 'key.txt'),
         join(root, 'src', 'a.ts'),

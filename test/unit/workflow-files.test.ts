@@ -15,14 +15,18 @@ describe('embedding files for the expert', () => {
   const policy = () =>
     createFilePolicy({ roots: [dir], maxFileBytes: 10_000, maxRequestBytes: 100_000, maxImageBytes: 1_000 });
 
-  it('embeds readable files in order within the token budget and says why the others were left out', () => {
+  it('embeds readable files in order within the token budget and says why the others were left out', async () => {
     const small = join(dir, 'small.ts');
     const big = join(dir, 'big.ts');
     const last = join(dir, 'last.ts');
     writeFileSync(small, 'export const a = 1;\n');
     writeFileSync(big, 'x'.repeat(2_000));
     writeFileSync(last, 'export const c = 3;\n');
-    const result = embedFiles(policy(), [small, big, '/etc/passwd', join(dir, 'missing.ts'), last], 100);
+    const result = await embedFiles(
+      policy(),
+      [small, big, '/etc/passwd', join(dir, 'missing.ts'), last],
+      100,
+    );
     expect(result.embedded).toEqual([small, last]);
     expect(result.text).toContain(`--- BEGIN FILE: ${small} ---\nexport const a = 1;\n`);
     expect(result.skipped).toEqual([

@@ -70,7 +70,10 @@ async function consult({ view, deps, ctx, budget }: OnStepContext): Promise<Step
     // Every model is resolved before any is called: a typo fails the step at once, listing the models.
     const specs = todo.map(m => chooseModel(deps, m.model, WORKFLOW_AUTO, thinking));
     const fileBudget = Math.min(...specs.map(s => tokenBudget(s.contextWindow).files));
-    const files = embedFiles(deps.files, view.consolidated.relevant_files, fileBudget);
+    const files = await embedFiles(deps.files, view.consolidated.relevant_files, fileBudget, {
+      maxFiles: deps.config.maxRequestFiles,
+      signal,
+    });
     const proposal = [
       `=== PROPOSAL ===\n${view.state.initial_request}\n=== END PROPOSAL ===`,
       ...(view.consolidated.findings.length > 0
