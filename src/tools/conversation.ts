@@ -5,8 +5,8 @@
  */
 import { ExaiError } from '../errors.js';
 import {
-  type BuiltHistory,
-  buildConversationHistory,
+  type BuiltConversation,
+  buildConversation,
   type ConversationTurn,
   type Thread,
   tokenBudget,
@@ -47,18 +47,26 @@ export function lastModel(thread: Thread | undefined): string | undefined {
   return undefined;
 }
 
-export function threadHistory(
+/**
+ * The conversation part of a call's messages: the thread's turns (if any), then `next`, the user turn exactly
+ * as recordExchange will store it, so the next call lays it out the same and its request begins with this one.
+ * `loaded` holds the new turn's files, already read through the file policy.
+ */
+export function conversationMessages(
   deps: ToolDeps,
   thread: Thread | undefined,
   model: ModelSpec,
-): BuiltHistory | undefined {
-  if (!thread) return undefined;
+  next: ConversationTurn,
+  loaded: ReadonlyArray<{ path: string; content: string }>,
+): BuiltConversation {
   const budget = tokenBudget(model.contextWindow);
-  return buildConversationHistory(thread, {
+  const contents = new Map(loaded.map(f => [f.path, f.content]));
+  return buildConversation(thread?.turns ?? [], next, {
     historyTokens: budget.history,
     fileTokens: budget.files,
     maxTurns: deps.config.maxConversationTurns,
-    readFile: path => deps.files.readText(path),
+    tool: next.toolName ?? 'chat',
+    readFile: path => contents.get(path) ?? deps.files.readText(path),
   });
 }
 
