@@ -1,13 +1,15 @@
 /**
  * GLM and Kimi bill the leading part of a request at a fraction of the price when an earlier request began
- * with the same text (automatic prefix caching). A chat thread only profits when each request begins with
- * the previous one: this drives a real thread through the built server over stdio and measures that on what
- * the fake provider received.
+ * with the same text (automatic prefix caching). A chat thread or a workflow only profits when each request
+ * begins with the previous one: these drive real calls through the MCP client and measure that on what the
+ * fake provider received.
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type FakeProvider, startFakeProvider } from '../fakes/fake-provider.js';
+import { contentUrl, startWorkflowServer, type WorkflowServer } from '../helpers/workflow-server.js';
 import { fakeAndWorkDir, outputOf, serverEnv } from './harness.js';
 import { RecordingStdioTransport } from './stdio-transport.js';
 
@@ -30,6 +32,12 @@ function sharedPrefix(previous: string, next: string): number {
 
 const contents = (body: ChatBody) => body.messages.map(m => m.content).join('');
 
+/** 50 KB of distinct lines, so a prefix cannot match by accident past the point where the text differs. */
+function fiftyKb(): string {
+  const lines = Array.from({ length: 1000 }, (_, i) => `export const value${i} = ${i * 7919} % 1000; //`);
+  return `${lines.join('\n').padEnd(50_000, '.')}\n`;
+}
+
 describe('chat thread requests laid out for prefix caching', () => {
   const ctx = fakeAndWorkDir();
   let client: Client;
@@ -37,9 +45,7 @@ describe('chat thread requests laid out for prefix caching', () => {
 
   beforeAll(async () => {
     file = join(ctx.dir.path, 'service.ts');
-    // 50 KB of distinct lines, so a prefix cannot match by accident past the point where the text differs.
-    const lines = Array.from({ length: 1000 }, (_, i) => `export const value${i} = ${i * 7919} % 1000; //`);
-    await writeFile(file, `${lines.join('\n').padEnd(50_000, '.')}\n`);
+    await writeFile(file, fiftyKb());
     const transport = new RecordingStdioTransport({
       env: serverEnv(ctx.dir, { fakeUrl: ctx.fake.url }),
       cwd: ctx.dir.path,
@@ -90,5 +96,63 @@ describe('chat thread requests laid out for prefix caching', () => {
     // Each request grows by one exchange, never by another copy of everything before it.
     const sizes = bodies.map(b => JSON.stringify(b.messages).length);
     for (let i = 2; i < sizes.length; i++) expect(sizes[i]! - sizes[i - 1]!).toBeLessThan(1_000);
+  });
+});
+
+describe('workflow expert requests laid out for prefix caching', () => {
+  let fake: FakeProvider;
+  let server: WorkflowServer | undefined;
+
+  beforeAll(async () => {
+    fake = await startFakeProvider();
+  });
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+  });
+  afterAll(async () => {
+    await fake?.close();
+  });
+
+  it('a second final step over the same 50 KB file begins with the whole first expert request but its tail', async () => {
+    // The expert asks for more each time, so the agent sends a second final step with one more finding.
+    const ask = { status: 'files_required_to_continue', mandatory_instructions: 'Check the callers.' };
+    server = await startWorkflowServer({ env: { GLM_API_URL: contentUrl(fake.url, JSON.stringify(ask)) } });
+    const file = join(server.dir, 'service.ts');
+    await writeFile(file, fiftyKb());
+    fake.reset();
+    const step = (n: number, findings: string, extra: Record<string, unknown> = {}) => ({
+      step: n === 1 ? 'Totals are off by one under load.' : `Step ${n}.`,
+      step_number: n,
+      total_steps: 3,
+      findings,
+      relevant_files: [file],
+      ...extra,
+    });
+    const first = await server.call('debug', step(1, 'Reproduced.', { next_step_required: true }));
+    const id = first.json.continuation_id;
+    const finals = [
+      step(2, 'value7 wraps at 1000.', { next_step_required: false, continuation_id: id }),
+      step(3, 'The callers never check the wrap.', { next_step_required: false, continuation_id: id }),
+    ];
+    for (const final of finals) {
+      const { json } = await server.call('debug', final);
+      expect(json.status).toBe('files_required_to_continue');
+    }
+
+    const [a, b] = fake.requests.map(r => r.body as ChatBody);
+    expect(fake.requests).toHaveLength(2);
+    expect(b!.messages[0]).toEqual(a!.messages[0]);
+    expect(a!.messages[1]!.content.startsWith(`=== ESSENTIAL FILES ===\n--- BEGIN FILE: ${file} ---`)).toBe(
+      true,
+    );
+    expect(sharedPrefix(JSON.stringify(a!.messages), JSON.stringify(b!.messages))).toBeGreaterThanOrEqual(
+      0.7,
+    );
+    expect(sharedPrefix(contents(a!), contents(b!))).toBeGreaterThanOrEqual(0.7);
+    // What differs starts where the step history grew: the first request's steps are all in the shared part.
+    const shared = commonPrefix(contents(a!), contents(b!));
+    expect(contents(a!).slice(0, shared)).toContain('Step 2: value7 wraps at 1000.');
+    expect(contents(b!).slice(shared)).toMatch(/^Step 3: The callers never check the wrap\./);
   });
 });
