@@ -231,7 +231,8 @@ export function buildConversation(
   }
   const messages = mergeRoles(segments);
   if (files.omitted.length > 0) {
-    // Changes with every new file, so it goes at the very end, where nothing stable follows it.
+    // Changes as files come and go, so it goes at the very end, where nothing stable follows it (the next
+    // call lays this turn out without it: the one part of a request the next one does not repeat).
     const last = messages.at(-1)!;
     last.content += `\n\nNot embedded (unreadable or over the file budget): ${files.omitted.join(', ')}`;
   }
