@@ -1,8 +1,15 @@
 /**
- * Rebuilding a thread as prompt text for a continuation (reference §4 "Rebuild on continuation"). Pure:
+ * Laying out a thread as the messages of a continuation (reference §4 "Rebuild on continuation"). Pure:
  * file reading is injected because path rules (allowed roots, size limits) belong to the tools layer.
+ *
+ * The layout serves the providers' automatic prefix caches (GLM and Kimi bill a request's leading part at a
+ * fraction of the price when an earlier request began with the same text, e.g. https://docs.z.ai/help/faq):
+ * each stored turn becomes one message, oldest first, rendered only from what the store keeps, so the request
+ * of turn N+1 begins with exactly the messages of turn N, then its answer, then the new question. A file is
+ * embedded once, ahead of the question of the first user turn that referenced it, and never moves while the
+ * turns around it stay; anything that differs from call to call goes after everything stable.
  */
-import type { ConversationTurn, Thread } from './types.js';
+import type { ConversationTurn } from './types.js';
 
 export interface TokenBudget {
   /** Everything sent to the model: prompt, history and files. */
@@ -52,23 +59,34 @@ export function estimateTokens(text: string): number {
 }
 
 export interface HistoryOptions {
-  /** Budget for the turns themselves. */
+  /** Budget for the earlier turns themselves. */
   historyTokens: number;
   /** Budget for embedded file contents, separate from historyTokens. */
   fileTokens: number;
-  /** Shown as `Turn k/MAX` so the model knows how much conversation is left. */
+  /** Shown as `Turn k/MAX` on each later user turn so the model knows how much conversation is left. */
   maxTurns: number;
+  /** The tool building the prompt: turns recorded by other tools say which tool they came from. */
+  tool: string;
   /** Returns a file's text, or undefined when it cannot or may not be read. Throwing counts as undefined. */
   readFile: (path: string) => string | undefined;
 }
 
-export interface BuiltHistory {
-  /** Empty when the thread has no turns. */
-  text: string;
-  /** estimateTokens(text): subtract from the content budget to get what is left for the new prompt. */
+/** One message of a conversation; the caller puts its system prompt ahead of them. */
+export interface PromptMessage {
+  role: 'user' | 'assistant';
+  content: string;
+}
+
+export interface BuiltConversation {
+  /** Oldest first; the last is a user message ending with the new turn. Never empty. */
+  messages: PromptMessage[];
+  /** estimateTokens over every message: subtract from the content budget to see what is left. */
   tokensUsed: number;
-  /** Paths whose contents are in `text`, newest reference first. */
+  /** Paths whose contents are in `messages`, newest reference first. */
   filesEmbedded: string[];
+  /** Referenced paths left out: unreadable, or older than the newer files that filled the file budget. */
+  filesOmitted: string[];
+  /** Earlier turns laid out (the new turn is not counted). */
   turnsIncluded: number;
 }
 
@@ -81,114 +99,161 @@ export function referencedFiles(turns: readonly ConversationTurn[]): string[] {
   return [...seen];
 }
 
-interface FileSection {
-  blocks: string[];
+/**
+ * After the history outgrows its budget, the oldest turns are dropped until the rest fits this share of it.
+ * Dropping one turn per call, just enough to fit, would change the start of every request from then on, so
+ * no request would ever begin like the one before and the prefix cache would miss on the whole history each
+ * turn. Dropping down to half leaves the other half to fill before the start moves again: the layout stays
+ * append-only for several turns, at the cost of sometimes sending less history than would fit.
+ */
+const KEEP_AFTER_TRIM = 0.5;
+
+/**
+ * Index of the oldest turn kept. Replays the thread's growth turn by turn, so the answer depends only on the
+ * turns and the budget: the call that added turn N+1 finds the same starting point the call of turn N used,
+ * until the budget is exceeded again. The newest turns always win; the newest is kept whenever it alone fits.
+ */
+export function keptFrom(costs: readonly number[], budget: number): number {
+  const target = Math.floor(budget * KEEP_AFTER_TRIM);
+  let start = 0;
+  let used = 0;
+  for (let n = 0; n < costs.length; n++) {
+    used += costs[n] ?? 0;
+    if (used <= budget) continue;
+    while (start <= n && used > target && !(start === n && used <= budget)) {
+      used -= costs[start] ?? 0;
+      start++;
+    }
+  }
+  return start;
+}
+
+function fileBlock(path: string, content: string): string {
+  return `--- BEGIN FILE: ${path} ---\n${content}\n--- END FILE: ${path} ---`;
+}
+
+/** What a turn says, without the files embedded ahead of it. Only stored fields: a replay renders the same. */
+function renderTurn(turn: ConversationTurn, position: number, options: HistoryOptions): string {
+  const lines: string[] = [];
+  if (turn.toolName && turn.toolName !== options.tool) {
+    const via = turn.modelName ? ` via ${turn.modelName}` : '';
+    lines.push(`[${turn.role === 'user' ? 'Sent to' : 'Answered by'} the ${turn.toolName} tool${via}]`);
+  }
+  lines.push(turn.content);
+  if (turn.files?.length) lines.push('', `Files used in this turn: ${turn.files.join(', ')}`);
+  if (turn.images?.length) lines.push(`Images used in this turn: ${turn.images.join(', ')}`);
+  // A first question goes out as asked; later ones say how far into the thread they are.
+  if (turn.role === 'user' && position > 1) lines.push('', `(Turn ${position}/${options.maxTurns})`);
+  return lines.join('\n');
+}
+
+interface FileChoice {
+  blocks: Map<string, string>;
   embedded: string[];
   omitted: string[];
 }
 
-function embedFiles(
-  paths: readonly string[],
-  budget: number,
-  readFile: HistoryOptions['readFile'],
-): FileSection {
-  const section: FileSection = { blocks: [], embedded: [], omitted: [] };
+/**
+ * Newest reference first, as long as the file budget lasts: a file that does not fit is skipped, not a stop,
+ * since a smaller, older one may still fit. The new turn's files were asked for by name, so they are always
+ * embedded (the request's byte caps bound them), and they come out of the budget first.
+ */
+function chooseFiles(turns: readonly ConversationTurn[], options: HistoryOptions): FileChoice {
+  const required = new Set(turns.at(-1)?.files ?? []);
+  const choice: FileChoice = { blocks: new Map(), embedded: [], omitted: [] };
   let used = 0;
-  for (const path of paths) {
+  for (const path of referencedFiles(turns)) {
     let content: string | undefined;
     try {
-      content = readFile(path);
+      content = options.readFile(path);
     } catch {
       content = undefined;
     }
-    const block =
-      content === undefined
-        ? undefined
-        : `--- BEGIN FILE: ${path} ---\n${content}\n--- END FILE: ${path} ---`;
+    const block = content === undefined ? undefined : fileBlock(path, content);
     const cost = block === undefined ? 0 : estimateTokens(block);
-    // A file that does not fit is skipped, not a stop: a smaller, older file may still fit.
-    if (block === undefined || used + cost > budget) {
-      section.omitted.push(path);
+    if (block === undefined || (!required.has(path) && used + cost > options.fileTokens)) {
+      choice.omitted.push(path);
       continue;
     }
     used += cost;
-    section.blocks.push(block);
-    section.embedded.push(path);
+    choice.blocks.set(path, block);
+    choice.embedded.push(path);
   }
-  return section;
-}
-
-function formatTurn(turn: ConversationTurn, position: number): string {
-  let header = `--- Turn ${position} (${turn.role === 'user' ? 'User' : 'Assistant'}`;
-  if (turn.toolName) header += ` using ${turn.toolName}`;
-  if (turn.modelName) header += ` via ${turn.modelName}`;
-  const lines = [`${header}) ---`];
-  if (turn.files?.length) lines.push(`Files used in this turn: ${turn.files.join(', ')}`);
-  if (turn.images?.length) lines.push(`Images used in this turn: ${turn.images.join(', ')}`);
-  lines.push('', turn.content);
-  return lines.join('\n');
+  return choice;
 }
 
 /**
- * Collects turns newest → oldest until the budget runs out, so the most recent exchange always wins;
- * stops at the first turn that does not fit so the included turns stay contiguous.
- * Returns the formatted blocks oldest first.
+ * The messages of a call: the thread's earlier turns, then `next`, the new user turn exactly as it will be
+ * stored (so that the next call renders it the same). Consecutive turns of one role (a workflow records one
+ * assistant turn per step) share a message, and a history that starts with an answer gets a user message
+ * first, so roles alternate as chat APIs expect.
  */
-function selectTurns(turns: readonly ConversationTurn[], budget: number): string[] {
-  const picked: string[] = [];
-  let used = 0;
-  for (let i = turns.length - 1; i >= 0; i--) {
-    const block = formatTurn(turns[i]!, i + 1);
-    const cost = estimateTokens(block);
-    if (used + cost > budget) break;
-    used += cost;
-    picked.push(block);
+export function buildConversation(
+  history: readonly ConversationTurn[],
+  next: ConversationTurn,
+  options: HistoryOptions,
+): BuiltConversation {
+  const turns = [...history, { ...next, role: 'user' as const }];
+  const costs = history.map((turn, i) => estimateTokens(renderTurn(turn, i + 1, options)));
+  const start = keptFrom(costs, options.historyTokens);
+  const files = chooseFiles(turns, options);
+
+  // Each file's home: the first user turn at or after its first reference, or the head when that turn was
+  // dropped. Visiting turns oldest first, the first claim wins.
+  const homes = new Map<number, string[]>();
+  const placed = new Set<string>();
+  let pending: string[] = [];
+  for (let i = 0; i < turns.length; i++) {
+    for (const path of turns[i]?.files ?? []) {
+      if (files.blocks.has(path) && !placed.has(path)) {
+        placed.add(path);
+        pending.push(path);
+      }
+    }
+    if (turns[i]?.role === 'user' || i === start - 1) {
+      const home = i < start ? -1 : i;
+      homes.set(home, [...(homes.get(home) ?? []), ...pending]);
+      pending = [];
+    }
   }
-  return picked.reverse();
+  const blocksAt = (home: number) => (homes.get(home) ?? []).map(path => files.blocks.get(path) ?? '');
+
+  const segments: PromptMessage[] = [];
+  if (start > 0) {
+    // The dropped turns' files lead, so they keep their place at the very start of the prompt across a trim.
+    const note = `[Turns 1–${start} of this conversation were left out to fit the history budget.]`;
+    segments.push({ role: 'user', content: [...blocksAt(-1), note].join('\n\n') });
+  }
+  for (let i = start; i < turns.length; i++) {
+    const turn = turns[i]!;
+    const text = renderTurn(turn, i + 1, options);
+    segments.push({ role: turn.role, content: [...blocksAt(i), text].join('\n\n') });
+  }
+  const messages = mergeRoles(segments);
+  if (files.omitted.length > 0) {
+    // Changes as files come and go, so it goes at the very end, where nothing stable follows it (the next
+    // call lays this turn out without it: the one part of a request the next one does not repeat).
+    const last = messages.at(-1)!;
+    last.content += `\n\nNot embedded (unreadable or over the file budget): ${files.omitted.join(', ')}`;
+  }
+  return {
+    messages,
+    tokensUsed: messages.reduce((sum, m) => sum + estimateTokens(m.content), 0),
+    filesEmbedded: files.embedded,
+    filesOmitted: files.omitted,
+    turnsIncluded: history.length - start,
+  };
 }
 
-export function buildConversationHistory(thread: Thread, options: HistoryOptions): BuiltHistory {
-  const total = thread.turns.length;
-  if (total === 0) return { text: '', tokensUsed: 0, filesEmbedded: [], turnsIncluded: 0 };
-
-  const parts = [
-    '=== CONVERSATION HISTORY (CONTINUATION) ===',
-    `Thread: ${thread.id}`,
-    `Tool: ${thread.toolName}`,
-    `Turn ${total}/${options.maxTurns}`,
-    'You are continuing this conversation thread from where it left off.',
-    '',
-  ];
-
-  const referenced = referencedFiles(thread.turns);
-  const files = embedFiles(referenced, options.fileTokens, options.readFile);
-  if (referenced.length > 0) {
-    parts.push(
-      '=== FILES REFERENCED IN THIS CONVERSATION ===',
-      'Files shared during this conversation, newest reference first. Each is embedded once here; the turns ' +
-        'below name them by path.',
-      '',
-      ...files.blocks.flatMap(block => [block, '']),
-    );
-    if (files.omitted.length > 0) {
-      parts.push(`Not embedded (unreadable or over the file budget): ${files.omitted.join(', ')}`, '');
-    }
-    parts.push('=== END REFERENCED FILES ===', '');
+function mergeRoles(segments: readonly PromptMessage[]): PromptMessage[] {
+  const messages: PromptMessage[] = [];
+  if (segments[0]?.role === 'assistant') {
+    messages.push({ role: 'user', content: '[Earlier in this conversation:]' });
   }
-
-  const turns = selectTurns(thread.turns, options.historyTokens);
-  parts.push('Previous conversation turns (oldest first):', '');
-  const skipped = total - turns.length;
-  if (skipped > 0) {
-    parts.push(`[Turns 1–${skipped} omitted to fit the history budget.]`, '');
+  for (const segment of segments) {
+    const last = messages.at(-1);
+    if (last?.role === segment.role) last.content += `\n\n${segment.content}`;
+    else messages.push({ ...segment });
   }
-  parts.push(...turns.flatMap(block => [block, '']), '=== END CONVERSATION HISTORY ===');
-
-  const text = parts.join('\n');
-  return {
-    text,
-    tokensUsed: estimateTokens(text),
-    filesEmbedded: files.embedded,
-    turnsIncluded: turns.length,
-  };
+  return messages;
 }

@@ -8,10 +8,12 @@ import { createSqliteStore, defaultDbPath } from './sqlite-store.js';
 import type { ConversationStore, StoreOptions } from './types.js';
 
 export {
-  type BuiltHistory,
-  buildConversationHistory,
+  type BuiltConversation,
+  buildConversation,
   estimateTokens,
   type HistoryOptions,
+  keptFrom,
+  type PromptMessage,
   referencedFiles,
   type TokenBudget,
   tokenBudget,

@@ -117,7 +117,7 @@ export class Deadline {
   #expireReason(): unknown {
     if (this.signal.aborted) return this.signal.reason;
     // A bound that was cancelled (its caller left) no longer explains why time ran out here.
-    const binding = this.#cappedBy?.#expireReason();
+    const binding = this.#cappedBy ? this.#cappedBy.#expireReason() : undefined;
     if (binding !== undefined && isTimeout(binding)) return binding;
     return new ExaiError('timeout', `${this.label} timed out after ${formatSeconds(this.budgetMs)}`, {
       elapsedMs: this.budgetMs,

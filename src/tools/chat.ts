@@ -5,11 +5,11 @@
 import type { McpServer, ServerContext } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { ExaiError } from '../errors.js';
-import { type BuiltHistory, tokenBudget } from '../memory/index.js';
+import { referencedFiles, tokenBudget } from '../memory/index.js';
 import type { ModelSpec } from '../providers/models.js';
 import type { ChatMessage, ChatResponse, ContentPart } from '../providers/types.js';
 import { CHAT_SYSTEM_PROMPT } from './chat-prompt.js';
-import { lastModel, openThread, recordExchange, threadHistory, turn } from './conversation.js';
+import { conversationMessages, lastModel, openThread, recordExchange, turn } from './conversation.js';
 import type { LoadedFile } from './files.js';
 import { CHAT_AUTO, chooseModel } from './model-choice.js';
 import { type ContinuationOffer, successResult, toolOutputSchema } from './output.js';
@@ -88,10 +88,21 @@ async function chat(deps: ToolDeps, args: ChatArgs, ctx: ServerContext, signal: 
     signal,
   );
   const images = await deps.files.loadImages(args.images ?? [], signal);
-  const history = await threadHistory(deps, thread, model, signal);
+  // Built before the call and stored as is, so the next call of this thread lays it out the same.
+  const question = turn('user', args.prompt, {
+    toolName: 'chat',
+    ...(files.length > 0 && { files: files.map(f => f.path) }),
+    ...(args.images?.length && { images: args.images.filter(i => !i.startsWith('data:')) }),
+  });
+  const conversation = await conversationMessages(deps, thread, model, question, files, signal);
+  const earlier = new Set(referencedFiles(thread?.turns ?? []));
+  const history: HistoryUse | undefined = thread && {
+    turnsIncluded: conversation.turnsIncluded,
+    filesEmbedded: conversation.filesEmbedded.filter(path => earlier.has(path)),
+  };
   const messages: ChatMessage[] = [
     { role: 'system', content: CHAT_SYSTEM_PROMPT },
-    { role: 'user', content: userContent(args.prompt, files, images, history) },
+    ...withImages(conversation.messages, images),
   ];
 
   const progress = deps.progress(ctx, { tool: 'chat', model: model.name });
@@ -118,11 +129,7 @@ async function chat(deps: ToolDeps, args: ChatArgs, ctx: ServerContext, signal: 
     offer = await recordExchange(deps, {
       thread,
       toolName: 'chat',
-      user: turn('user', args.prompt, {
-        toolName: 'chat',
-        ...(files.length > 0 && { files: files.map(f => f.path) }),
-        ...(args.images?.length && { images: args.images.filter(i => !i.startsWith('data:')) }),
-      }),
+      user: question,
       assistant: turn('assistant', response.content, {
         toolName: 'chat',
         modelProvider: response.provider,
@@ -146,26 +153,21 @@ async function chat(deps: ToolDeps, args: ChatArgs, ctx: ServerContext, signal: 
   });
 }
 
-function userContent(
-  prompt: string,
-  files: LoadedFile[],
-  images: string[],
-  history: BuiltHistory | undefined,
-): string | ContentPart[] {
-  const parts: string[] = [];
-  if (history?.text) parts.push(history.text, '', '=== NEW USER INPUT ===');
-  parts.push(prompt);
-  const inHistory = new Set(history?.filesEmbedded ?? []);
-  const fresh = files.filter(f => !inHistory.has(f.path));
-  if (fresh.length > 0) {
-    parts.push('', '=== FILES ===');
-    for (const f of fresh)
-      parts.push(`--- BEGIN FILE: ${f.path} ---\n${f.content}\n--- END FILE: ${f.path} ---`);
-    parts.push('=== END FILES ===');
-  }
-  const text = parts.join('\n');
-  if (images.length === 0) return text;
-  return [{ type: 'text', text }, ...images.map(url => ({ type: 'image_url' as const, image_url: { url } }))];
+/** What a continuation took from its thread: earlier turns laid out, and earlier files embedded (newest first). */
+interface HistoryUse {
+  turnsIncluded: number;
+  filesEmbedded: string[];
+}
+
+/** Images ride on the new (last) message, after its text; a later call names them in the text only. */
+function withImages(messages: readonly ChatMessage[], images: readonly string[]): ChatMessage[] {
+  if (images.length === 0) return [...messages];
+  const last = messages.at(-1)!;
+  const parts: ContentPart[] = [
+    { type: 'text', text: String(last.content) },
+    ...images.map(url => ({ type: 'image_url' as const, image_url: { url } })),
+  ];
+  return [...messages.slice(0, -1), { ...last, content: parts }];
 }
 
 function metadataFor(
@@ -174,7 +176,7 @@ function metadataFor(
   thinking: boolean,
   webSearch: boolean,
   files: LoadedFile[],
-  history: BuiltHistory | undefined,
+  history: HistoryUse | undefined,
   memoryWarning: string | undefined,
 ): Record<string, unknown> {
   return {

@@ -5,8 +5,8 @@
  */
 import { ExaiError } from '../errors.js';
 import {
-  type BuiltHistory,
-  buildConversationHistory,
+  type BuiltConversation,
+  buildConversation,
   type ConversationTurn,
   referencedFiles,
   type Thread,
@@ -49,32 +49,37 @@ export function lastModel(thread: Thread | undefined): string | undefined {
 }
 
 /**
- * The thread's history within the model's budget. Its files are read first, asynchronously and under the file
- * policy (newest reference first, at most the per-request file count and bytes), so rebuilding a long thread
- * neither blocks the event loop nor reads without bound.
+ * The conversation part of a call's messages: the thread's turns (if any), then `next`, the user turn exactly
+ * as recordExchange will store it, so the next call lays it out the same and its request begins with this one.
+ * `loaded` holds the new turn's files, already read through the file policy. The thread's own files are read
+ * first, asynchronously and under the same policy (newest reference first, at most the per-request file count
+ * and bytes), so rebuilding a long thread neither blocks the event loop nor reads without bound.
  */
-export async function threadHistory(
+export async function conversationMessages(
   deps: ToolDeps,
   thread: Thread | undefined,
   model: ModelSpec,
+  next: ConversationTurn,
+  loaded: ReadonlyArray<{ path: string; content: string }>,
   signal?: AbortSignal,
-): Promise<BuiltHistory | undefined> {
-  if (!thread) return undefined;
+): Promise<BuiltConversation> {
   const budget = tokenBudget(model.contextWindow);
-  const texts = new Map<string, string>();
-  let bytes = 0;
-  for (const path of referencedFiles(thread.turns).slice(0, deps.config.maxRequestFiles)) {
+  const contents = new Map(loaded.map(f => [f.path, f.content]));
+  let bytes = loaded.reduce((sum, f) => sum + Buffer.byteLength(f.content), 0);
+  for (const path of referencedFiles(thread?.turns ?? []).slice(0, deps.config.maxRequestFiles)) {
     if (signal?.aborted || bytes >= deps.config.maxRequestFileBytes) break;
+    if (contents.has(path)) continue;
     const text = await deps.files.readText(path);
     if (text === undefined) continue;
     bytes += Buffer.byteLength(text);
-    texts.set(path, text);
+    contents.set(path, text);
   }
-  return buildConversationHistory(thread, {
+  return buildConversation(thread?.turns ?? [], next, {
     historyTokens: budget.history,
     fileTokens: budget.files,
     maxTurns: deps.config.maxConversationTurns,
-    readFile: path => texts.get(path),
+    tool: next.toolName ?? 'chat',
+    readFile: path => contents.get(path),
   });
 }
 

@@ -1,6 +1,7 @@
 /**
  * The expert's prompt: the tool's system prompt plus the shared JSON contract, and a user message built
- * from the consolidated findings in the section layout of the Python system (reference §2.4 "Prompt").
+ * from the consolidated findings in the sections of the Python system (reference §2.4 "Prompt"), ordered
+ * for the providers' prefix caches.
  */
 import type { ContentPart } from '../providers/types.js';
 import type { EmbeddedFiles } from './files.js';
@@ -40,23 +41,22 @@ export interface ExpertPromptInput {
   imagesWithheld: number;
 }
 
+/**
+ * Stable material first, so a second final step on the same thread (after the expert asked for files, or
+ * a step sent again) begins with the text of the first and the providers' prefix caches serve it at a
+ * fraction of the price: the files (in the order the steps named them, so a new file lands after the
+ * others), the tool's own sections (diffs, settings), the workflow's request (fixed at step 1), then the
+ * step history, which only grows at its end. What describes this call alone (counts, confidence, what was
+ * left out, the instruction to answer) closes the message.
+ */
 export function expertUserContent(input: ExpertPromptInput): string | ContentPart[] {
   const { view, files } = input;
   const c = view.consolidated;
-  const parts: string[] = [section(input.requestTitle, view.state.initial_request)];
-  if (c.confidence === 'almost_certain')
-    parts.push(section('IMPORTANT: ALMOST CERTAIN CONFIDENCE', ALMOST_CERTAIN));
-  parts.push(
-    section(
-      "AGENT'S INVESTIGATION FINDINGS",
-      [
-        `Steps: ${view.state.steps.length}; files examined: ${c.files_checked.length}; relevant files: ` +
-          `${c.relevant_files.length}; code elements: ${c.relevant_context.length}; confidence now: ${c.confidence}`,
-        '',
-        ...c.findings,
-      ].join('\n'),
-    ),
-  );
+  const parts: string[] = [];
+  if (files.text) parts.push(section('ESSENTIAL FILES', files.text));
+  parts.push(...input.toolSections);
+  parts.push(section(input.requestTitle, view.state.initial_request));
+  parts.push(section("AGENT'S INVESTIGATION FINDINGS", c.findings.join('\n')));
   if (c.relevant_context.length > 0) {
     parts.push(section('RELEVANT METHODS/FUNCTIONS', c.relevant_context.map(m => `- ${m}`).join('\n')));
   }
@@ -70,8 +70,12 @@ export function expertUserContent(input: ExpertPromptInput): string | ContentPar
     );
     parts.push(section('ISSUES FOUND BY THE AGENT', lines.join('\n')));
   }
-  parts.push(...input.toolSections);
-  if (files.text) parts.push(section('ESSENTIAL FILES', files.text));
+  parts.push(
+    `Steps: ${view.state.steps.length}; files examined: ${c.files_checked.length}; relevant files: ` +
+      `${c.relevant_files.length}; code elements: ${c.relevant_context.length}; confidence now: ${c.confidence}`,
+  );
+  if (c.confidence === 'almost_certain')
+    parts.push(section('IMPORTANT: ALMOST CERTAIN CONFIDENCE', ALMOST_CERTAIN));
   if (files.skipped.length > 0) {
     const lines = files.skipped.map(s => `- ${s.path}: ${s.reason}`);
     parts.push(`Relevant files NOT included (ask for them if you need them):\n${lines.join('\n')}`);

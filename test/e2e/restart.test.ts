@@ -41,8 +41,12 @@ describe('conversation threads across a restart', () => {
       ),
     );
     expect(after.status).toBe('continuation_available');
-    expect(after.content).toContain('my favourite colour is teal');
-    expect(after.content).toContain('Turn 2/20');
+    // The first exchange, read back from SQLite by the new process, leads the request as its own messages.
+    const body = ctx.fake.requests.at(-1)?.body as { messages: Array<{ role: string; content: string }> };
+    expect(body.messages.map(m => m.role)).toEqual(['system', 'user', 'assistant', 'user']);
+    expect(body.messages[1]?.content).toBe('my favourite colour is teal');
+    expect(body.messages[2]?.content).toBe('echo: my favourite colour is teal');
+    expect(after.content).toBe('echo: which colour?\n\n(Turn 3/20)');
     expect(after.continuation_offer?.continuation_id).toBe(id);
   });
 

@@ -21,6 +21,10 @@ import {
 import { RecordingStdioTransport } from './stdio-transport.js';
 
 const SECRETS = ['test-key-glm-secret', 'test-key-kimi-secret'];
+
+interface ChatBody {
+  messages: Array<{ role: string; content: string }>;
+}
 const SIMPLE_TOOLS = ['chat', 'challenge', 'listmodels', 'status', 'version'];
 
 async function connect(dir: WorkDir, env: Record<string, string>) {
@@ -108,19 +112,18 @@ describe('stdio server with both providers configured', () => {
         arguments: { prompt: 'and now?', files: [notes], continuation_id: id },
       }),
     );
-    const echoed = second.content ?? '';
-    expect(echoed).toContain('=== CONVERSATION HISTORY (CONTINUATION) ===');
-    expect(echoed).toContain('look at the notes');
-    expect(echoed).toContain('=== NEW USER INPUT ===\nand now?');
-    // The file is embedded once, in the thread's files section, not again with the new input. (The fake
-    // echoes whole prompts, so earlier answers in the history quote it too; those are not embeddings.)
-    const [history = '', fresh = ''] = echoed.split('=== NEW USER INPUT ===');
-    const filesSection =
-      history
-        .split('=== FILES REFERENCED IN THIS CONVERSATION ===')[1]
-        ?.split('=== END REFERENCED FILES ===')[0] ?? '';
-    expect(filesSection.split(`--- BEGIN FILE: ${notes} ---`)).toHaveLength(2);
-    expect(fresh).not.toContain('BEGIN FILE');
+    // The second request is the first one, then its answer, then the new question; the file is embedded
+    // once, where the first turn brought it, not again with the new question. (The fake echoes whole prompts,
+    // so the first answer quotes the file too; that is the answer, not an embedding.)
+    const [firstBody, secondBody] = fake.requests.slice(-2).map(r => r.body as ChatBody);
+    expect(secondBody!.messages.slice(0, 2)).toEqual(firstBody!.messages);
+    expect(secondBody!.messages.map(m => m.role)).toEqual(['system', 'user', 'assistant', 'user']);
+    const userTexts = secondBody!.messages.filter(m => m.role === 'user').map(m => m.content);
+    expect(userTexts.join('\n').split(`--- BEGIN FILE: ${notes} ---`)).toHaveLength(2);
+    expect(userTexts[0]).toMatch(/^--- BEGIN FILE: .*notes\.md ---\n# Notes\n/);
+    expect(userTexts[0]).toContain('look at the notes');
+    expect(userTexts[1]).toMatch(/^and now\?\n/);
+    expect(userTexts[1]).not.toContain('BEGIN FILE');
     expect(second.continuation_offer?.continuation_id).toBe(id);
     expect(second.continuation_offer?.remaining_turns).toBe(16);
   });
@@ -229,8 +232,11 @@ describe('stdio server with both providers configured', () => {
     const after = outputOf(
       await client.callTool({ name: 'chat', arguments: { prompt: 'still there?', continuation_id: id } }),
     );
-    expect(after.content).toContain('Turn 2/20');
-    expect(after.content).not.toContain('this will hang');
+    // The thread holds the first exchange only: the question is its third turn, and the hung one is not there.
+    expect(after.content).toContain('(Turn 3/20)');
+    const body = fake.requests.at(-1)?.body as ChatBody;
+    expect(body.messages.map(m => m.role)).toEqual(['system', 'user', 'assistant', 'user']);
+    expect(JSON.stringify(body.messages)).not.toContain('this will hang');
   });
 
   it('writes nothing but JSON-RPC to stdout', () => {

@@ -79,8 +79,12 @@ describe('conversation threads across replicas', () => {
     });
     expect(second.result.isError).toBeFalsy();
     expect(callers()).toEqual(['replica-1/glm', 'replica-2/glm']);
-    // Replica 2 sent the history it read from Redis.
-    expect(lastUserText(1)).toContain('What is the capital of Peru?');
+    // Replica 2 sent the history it read from Redis: the first exchange as messages, then the new question.
+    const sent = (fake.requests[1]!.body as { messages: Array<{ role: string; content: string }> }).messages;
+    expect(sent.slice(1, 3)).toEqual([
+      { role: 'user', content: 'What is the capital of Peru?' },
+      { role: 'assistant', content: 'echo: What is the capital of Peru?' },
+    ]);
     expect(lastUserText(1)).toContain('And its population?');
     const thread = await replicas[0].app.store.get(id);
     expect(thread.turns.map(t => t.content)).toEqual([

@@ -1,26 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import {
-  buildConversationHistory,
+  buildConversation,
   estimateTokens,
+  keptFrom,
+  type PromptMessage,
   referencedFiles,
   tokenBudget,
 } from '../../src/memory/history.js';
-import type { ConversationTurn, Thread } from '../../src/memory/types.js';
-
-function thread(turns: ConversationTurn[]): Thread {
-  return {
-    id: '0f8fad5b-d9cb-469f-a165-70867728950e',
-    toolName: 'chat',
-    createdAt: '2025-01-01T00:00:00.000Z',
-    updatedAt: '2025-01-01T00:00:00.000Z',
-    turns,
-    initialContext: {},
-    state: {},
-  };
-}
+import type { ConversationTurn } from '../../src/memory/types.js';
 
 function user(content: string, files?: string[]): ConversationTurn {
-  return { role: 'user', content, timestamp: '2025-01-01T00:00:00.000Z', ...(files ? { files } : {}) };
+  return {
+    role: 'user',
+    content,
+    timestamp: '2025-01-01T00:00:00.000Z',
+    toolName: 'chat',
+    ...(files ? { files } : {}),
+  };
 }
 
 function assistant(content: string): ConversationTurn {
@@ -39,7 +35,7 @@ const files: Record<string, string> = {
   '/c.ts': 'C'.repeat(40),
 };
 const readFile = (p: string): string | undefined => files[p];
-const roomy = { historyTokens: 100_000, fileTokens: 100_000, maxTurns: 20, readFile };
+const roomy = { historyTokens: 100_000, fileTokens: 100_000, maxTurns: 20, tool: 'chat', readFile };
 
 describe('tokenBudget', () => {
   it('splits a window below 300K tokens 60/40 with files 30% and history 50% of content', () => {
@@ -76,81 +72,179 @@ describe('estimateTokens', () => {
   });
 });
 
-describe('buildConversationHistory', () => {
-  it('returns nothing for a thread without turns', () => {
-    expect(buildConversationHistory(thread([]), roomy)).toEqual({
-      text: '',
-      tokensUsed: 0,
-      filesEmbedded: [],
-      turnsIncluded: 0,
+/** Every message's text, in order: what a provider's prefix cache sees. */
+const textOf = (messages: readonly PromptMessage[]) => messages.map(m => m.content).join('\n');
+const count = (text: string, part: string) => text.split(part).length - 1;
+
+describe('buildConversation', () => {
+  it('lays out a first turn as one user message: its files, then the question', () => {
+    const built = buildConversation([], user('is this sound?', ['/c.ts']), roomy);
+    expect(built.messages).toEqual([
+      {
+        role: 'user',
+        content:
+          `--- BEGIN FILE: /c.ts ---\n${'C'.repeat(40)}\n--- END FILE: /c.ts ---\n\nis this sound?\n\n` +
+          'Files used in this turn: /c.ts',
+      },
+    ]);
+    expect(built).toMatchObject({ filesEmbedded: ['/c.ts'], filesOmitted: [], turnsIncluded: 0 });
+  });
+
+  it('lays out earlier turns oldest first as alternating messages, the new question last, marked Turn k/MAX', () => {
+    const built = buildConversation([user('first'), assistant('second')], user('third'), roomy);
+    expect(built.messages).toEqual([
+      { role: 'user', content: 'first' },
+      { role: 'assistant', content: 'second' },
+      { role: 'user', content: 'third\n\n(Turn 3/20)' },
+    ]);
+    expect(built).toMatchObject({
+      turnsIncluded: 2,
+      tokensUsed: built.messages.reduce((sum, m) => sum + estimateTokens(m.content), 0),
     });
   });
 
-  it('wraps turns oldest first in the continuation markers with a Turn k/MAX line', () => {
-    const built = buildConversationHistory(
-      thread([user('first'), assistant('second'), user('third')]),
-      roomy,
-    );
-    const { text } = built;
-    expect(text.startsWith('=== CONVERSATION HISTORY (CONTINUATION) ===')).toBe(true);
-    expect(text.endsWith('=== END CONVERSATION HISTORY ===')).toBe(true);
-    expect(text).toContain('Turn 3/20');
-    expect(text).toContain('--- Turn 1 (User) ---');
-    expect(text).toContain('--- Turn 2 (Assistant using chat via glm-4.6) ---');
-    expect(text.indexOf('first')).toBeLessThan(text.indexOf('second'));
-    expect(text.indexOf('second')).toBeLessThan(text.indexOf('third'));
-    expect(text).not.toContain('FILES REFERENCED');
-    expect(built).toMatchObject({ turnsIncluded: 3, tokensUsed: estimateTokens(text) });
+  it('makes each request begin with the whole previous one: its messages, the answer, then the new turn', () => {
+    let turns: ConversationTurn[] = [];
+    let previous: PromptMessage[] | undefined;
+    for (let n = 1; n <= 4; n++) {
+      const question = user(`question ${n}`, n === 1 ? ['/a.ts'] : n === 3 ? ['/c.ts'] : ['/a.ts']);
+      const { messages } = buildConversation(turns, question, roomy);
+      if (previous) {
+        expect(messages.slice(0, previous.length)).toEqual(previous);
+        expect(messages.slice(previous.length)).toEqual([
+          { role: 'assistant', content: `answer ${n - 1}` },
+          expect.objectContaining({ role: 'user' }),
+        ]);
+      }
+      // /a.ts stays where turn 1 embedded it; /c.ts is embedded with the turn that brought it.
+      expect(count(textOf(messages), '--- BEGIN FILE: /a.ts ---')).toBe(1);
+      expect(messages[0]!.content.startsWith('--- BEGIN FILE: /a.ts ---')).toBe(true);
+      previous = messages;
+      turns = [...turns, question, assistant(`answer ${n}`)];
+    }
+    expect(previous!.at(-3)!.content).toContain('--- BEGIN FILE: /c.ts ---');
   });
 
-  it('keeps the newest turns that fit the history budget and says how many were left out', () => {
+  it('names the tool of turns recorded by another tool and starts a history that opens with an answer with a user message', () => {
+    const step: ConversationTurn = {
+      role: 'assistant',
+      content: '{"step":"read the cache"}',
+      timestamp: '2025-01-01T00:00:00.000Z',
+      toolName: 'debug',
+      modelName: 'glm-4.6',
+      files: ['/c.ts'],
+    };
+    const built = buildConversation([step, { ...step, content: '{"step":"found it"}' }], user('why?'), roomy);
+    expect(built.messages.map(m => m.role)).toEqual(['user', 'assistant', 'user']);
+    expect(built.messages[1]!.content).toContain(
+      '[Answered by the debug tool via glm-4.6]\n{"step":"read the cache"}',
+    );
+    expect(built.messages[1]!.content).toContain('{"step":"found it"}');
+    // A file named by an answer is embedded with the next user turn, never inside an answer.
+    expect(built.messages[2]!.content.startsWith('--- BEGIN FILE: /c.ts ---')).toBe(true);
+  });
+
+  it('drops the oldest turns in chunks, down to half the history budget, so the start stays put for several turns', () => {
     const turns = Array.from({ length: 10 }, (_, i) => user(`turn-${i + 1} ${'x'.repeat(396)}`));
-    const built = buildConversationHistory(thread(turns), { ...roomy, historyTokens: 350 });
-    expect(built.turnsIncluded).toBe(3);
-    expect(built.text).toContain('[Turns 1–7 omitted to fit the history budget.]');
-    for (const n of [8, 9, 10]) expect(built.text).toContain(`--- Turn ${n} (User) ---`);
-    expect(built.text).not.toContain('turn-7 ');
-    expect(built.text.indexOf('turn-8 ')).toBeLessThan(built.text.indexOf('turn-10 '));
+    const cost = estimateTokens(`turn-2 ${'x'.repeat(396)}\n\n(Turn 2/20)`);
+    const budget = 350;
+    const starts: number[] = [];
+    for (let n = 1; n <= turns.length; n++) {
+      const built = buildConversation(turns.slice(0, n - 1), turns[n - 1]!, {
+        ...roomy,
+        historyTokens: budget,
+      });
+      starts.push(n - 1 - built.turnsIncluded);
+      // The newest earlier turns are the ones kept, within the budget.
+      expect(built.turnsIncluded * cost).toBeLessThanOrEqual(budget);
+      if (built.turnsIncluded > 0) expect(textOf(built.messages)).toContain(`turn-${n - 1} `);
+    }
+    // One turn a call would move the start at every call from the fourth on (0,0,0,0,1,2,3,4,5,6): seven cache
+    // misses on the whole history. Halving moves it three times.
+    expect(starts).toEqual([0, 0, 0, 0, 3, 3, 3, 6, 6, 6]);
+
+    const built = buildConversation(turns.slice(0, 9), turns[9]!, { ...roomy, historyTokens: budget });
+    const text = textOf(built.messages);
+    expect(text).toContain('[Turns 1–6 of this conversation were left out to fit the history budget.]');
+    for (const n of [7, 8, 9, 10]) expect(text).toContain(`turn-${n} `);
+    expect(text).not.toContain('turn-6 ');
+    expect(text.indexOf('turn-7 ')).toBeLessThan(text.indexOf('turn-10 '));
+  });
+
+  it('keeps the newest turn whenever it alone fits, and never goes over the budget', () => {
+    expect(keptFrom([10, 10, 10, 90], 100)).toBe(3);
+    expect(keptFrom([10, 120], 100)).toBe(2);
+    expect(keptFrom([10, 120, 10], 100)).toBe(2);
+    expect(keptFrom([40, 40, 40, 40, 40], 100)).toBe(4);
+    expect(keptFrom([], 100)).toBe(0);
+  });
+
+  it('keeps the files of dropped turns at the very start, so a trim does not move them', () => {
+    const turns = [user(`q1 ${'x'.repeat(396)}`, ['/a.ts']), assistant('a1'), user(`q2 ${'y'.repeat(396)}`)];
+    const untrimmed = buildConversation(turns.slice(0, 2), turns[2]!, { ...roomy, historyTokens: 200 });
+    const trimmed = buildConversation(turns, user('q3'), { ...roomy, historyTokens: 200 });
+    expect(trimmed.turnsIncluded).toBeLessThan(turns.length);
+    expect(trimmed.filesEmbedded).toEqual(['/a.ts']);
+    const block = `--- BEGIN FILE: /a.ts ---\n${'A'.repeat(400)}\n--- END FILE: /a.ts ---`;
+    expect(untrimmed.messages[0]!.content.startsWith(block)).toBe(true);
+    expect(trimmed.messages[0]!.content.startsWith(block)).toBe(true);
   });
 
   it('lists each file once, ordered by its newest reference', () => {
     const turns = [user('q1', ['/a.ts', '/b.ts']), user('q2', ['/c.ts']), user('q3', ['/a.ts'])];
     expect(referencedFiles(turns)).toEqual(['/a.ts', '/c.ts', '/b.ts']);
-    const built = buildConversationHistory(thread(turns), roomy);
+    const built = buildConversation(turns, user('q4'), roomy);
     expect(built.filesEmbedded).toEqual(['/a.ts', '/c.ts', '/b.ts']);
-    expect(built.text.split('--- BEGIN FILE: /a.ts ---')).toHaveLength(2);
-    const section = built.text.indexOf('=== FILES REFERENCED IN THIS CONVERSATION ===');
-    expect(section).toBeGreaterThan(0);
-    expect(section).toBeLessThan(built.text.indexOf('--- Turn 1'));
+    const text = textOf(built.messages);
+    for (const path of ['/a.ts', '/b.ts', '/c.ts'])
+      expect(count(text, `--- BEGIN FILE: ${path} ---`)).toBe(1);
+    // Each at its first reference, ahead of that turn's question.
+    expect(text.indexOf('--- BEGIN FILE: /a.ts ---')).toBeLessThan(text.indexOf('q1'));
+    expect(text.indexOf('--- BEGIN FILE: /b.ts ---')).toBeLessThan(text.indexOf('q1'));
+    expect(text.indexOf('q1')).toBeLessThan(text.indexOf('--- BEGIN FILE: /c.ts ---'));
+    expect(text.indexOf('--- BEGIN FILE: /c.ts ---')).toBeLessThan(text.indexOf('q2'));
   });
 
   it('embeds files newest first within the file budget, skipping only those that do not fit', () => {
     const turns = [user('q1', ['/c.ts']), user('q2', ['/b.ts']), user('q3', ['/a.ts'])];
     // /a.ts costs ~110 tokens with its markers, /b.ts the same, /c.ts ~20: room for /a.ts and /c.ts only.
-    const built = buildConversationHistory(thread(turns), { ...roomy, fileTokens: 150 });
+    const built = buildConversation(turns, user('q4'), { ...roomy, fileTokens: 150 });
     expect(built.filesEmbedded).toEqual(['/a.ts', '/c.ts']);
-    expect(built.text).toContain('Not embedded (unreadable or over the file budget): /b.ts');
-    expect(built.text).not.toContain('BBBB');
+    expect(built.filesOmitted).toEqual(['/b.ts']);
+    const text = textOf(built.messages);
+    expect(text).toContain('Not embedded (unreadable or over the file budget): /b.ts');
+    expect(text).not.toContain('BBBB');
+    // The note changes as files come and go, so it closes the last message, after everything stable.
+    expect(built.messages.at(-1)!.content.endsWith('over the file budget): /b.ts')).toBe(true);
+  });
+
+  it("always embeds the new turn's own files, charging them to the file budget first", () => {
+    const built = buildConversation([user('q1', ['/c.ts'])], user('q2', ['/a.ts', '/b.ts']), {
+      ...roomy,
+      fileTokens: 150,
+    });
+    expect(built.filesEmbedded).toEqual(['/a.ts', '/b.ts']);
+    expect(built.filesOmitted).toEqual(['/c.ts']);
   });
 
   it('omits unreadable files, including when readFile throws', () => {
     const turns = [user('q1', ['/missing.ts', '/throws.ts', '/c.ts'])];
-    const built = buildConversationHistory(thread(turns), {
+    const built = buildConversation(turns, user('q2'), {
       ...roomy,
-      readFile: p => {
+      readFile: (p: string) => {
         if (p === '/throws.ts') throw new Error('EACCES');
         return files[p];
       },
     });
     expect(built.filesEmbedded).toEqual(['/c.ts']);
-    expect(built.text).toContain(
+    expect(textOf(built.messages)).toContain(
       'Not embedded (unreadable or over the file budget): /missing.ts, /throws.ts',
     );
   });
 
   it('charges files to the file budget, not the history budget', () => {
     const turns = [user('q1', ['/a.ts']), user('q2')];
-    const built = buildConversationHistory(thread(turns), { ...roomy, historyTokens: 40, fileTokens: 200 });
+    const built = buildConversation(turns, user('q3'), { ...roomy, historyTokens: 40, fileTokens: 200 });
     expect(built).toMatchObject({ filesEmbedded: ['/a.ts'], turnsIncluded: 2 });
   });
 });

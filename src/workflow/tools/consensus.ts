@@ -72,7 +72,7 @@ async function consult({ view, deps, ctx, budget }: OnStepContext): Promise<Step
     const fileBudget = Math.min(...specs.map(s => tokenBudget(s.contextWindow).files));
     const files = await embedFiles(deps.files, view.consolidated.relevant_files, fileBudget, {
       maxFiles: deps.config.maxRequestFiles,
-      signal,
+      signal: budget.signal,
     });
     const proposal = [
       `=== PROPOSAL ===\n${view.state.initial_request}\n=== END PROPOSAL ===`,
