@@ -14,7 +14,7 @@ import { createServer as createHttpServer, type IncomingMessage, type ServerResp
 import type { AddressInfo } from 'node:net';
 import { hostHeaderValidation, originValidation, toNodeHandler } from '@modelcontextprotocol/node';
 import { createMcpHandler, isJsonContentType, isLegacyRequest } from '@modelcontextprotocol/server';
-import { ExaiError, isExaiError } from '../errors.js';
+import { ExaiError } from '../errors.js';
 import { openBroadcast } from '../redis/broadcast.js';
 import type { App } from './app.js';
 import { createServer } from './create-server.js';
@@ -29,6 +29,7 @@ import {
   sendRpcError,
   urlHost,
 } from './http-guards.js';
+import { readiness } from './http-readiness.js';
 import { createSessionTable } from './http-sessions.js';
 import { createStatelessLegacy } from './http-stateless.js';
 import { STATUS_PAGE, statusSnapshot } from './status-page.js';
@@ -51,7 +52,6 @@ export interface RunningHttpServer {
 }
 
 const MCP_PATH = '/mcp';
-const PROBE_THREAD = '00000000-0000-4000-8000-000000000000';
 const MAX_SESSIONS = 1_000;
 /** How long close() lets responses finish before cutting the remaining connections. */
 const DRAIN_MS = 1_000;
@@ -158,7 +158,9 @@ export async function startHttpServer(app: App, options: HttpServerOptions): Pro
     const read = req.method === 'GET' || req.method === 'HEAD';
     if (path === '/readyz' && read) {
       const ready = await readiness(app);
-      sendJson(res, ready.ready ? 200 : 503, ready);
+      // Store and provider details are the operator's: without the token, only ready or not.
+      const detailed = !token || bearerMatches(req.headers.authorization, token);
+      sendJson(res, ready.ready ? 200 : 503, detailed ? ready : { ready: ready.ready });
       return;
     }
     if (path === '/' && read) {
@@ -246,42 +248,6 @@ export async function startHttpServer(app: App, options: HttpServerOptions): Pro
     return closing;
   };
   return { url, host: options.host, port, close };
-}
-
-/**
- * Ready when the store answers and at least one configured provider's breaker is not open: a load balancer
- * then sends work only where some model can answer it.
- */
-async function readiness(app: App): Promise<{
-  ready: boolean;
-  degraded: boolean;
-  store: string;
-  providers: Record<string, string>;
-  sharedHealth: ReturnType<App['gateway']['sharedHealth']>;
-}> {
-  const providers = Object.fromEntries(
-    app.gateway.status().map(p => [p.provider, p.configured ? p.breaker.state : 'not_configured']),
-  );
-  const store = await storeState(app);
-  const sharedHealth = app.gateway.sharedHealth();
-  const usable = Object.values(providers).some(state => state === 'closed' || state === 'half_open');
-  // A shared (Redis) store that is unreachable degrades this replica but must not take every replica out of
-  // the balancer at once: calls still answer, without memory. A local store that fails means a broken replica.
-  const storeUsable = store === 'open' || app.store.kind === 'redis';
-  const degraded = store !== 'open' || (sharedHealth.enabled && sharedHealth.degraded);
-  return { ready: storeUsable && usable, degraded, store, providers, sharedHealth };
-}
-
-/** A read of a thread that cannot exist: "not found" proves the store answers; anything else says why not. */
-async function storeState(app: App): Promise<string> {
-  try {
-    await app.store.get(PROBE_THREAD);
-    return 'open';
-  } catch (error) {
-    return isExaiError(error) && error.kind === 'not_found'
-      ? 'open'
-      : `unavailable: ${(error as Error).message}`;
-  }
 }
 
 function webHeaders(req: IncomingMessage): Headers {
