@@ -283,9 +283,59 @@ export const SETTINGS = {
     unit: 'secret',
     default: undefined,
     secret: true,
-    schema: optionalText,
+    schema: z
+      .string()
+      .min(16, 'must be at least 16 characters: use a long random secret, e.g. `openssl rand -hex 32`')
+      .optional(),
     description:
-      'Bearer token required on every HTTP request when set (and required to bind beyond loopback).',
+      'Bearer token required on every HTTP request when set (and required to bind beyond loopback); at least 16 characters.',
+  }),
+  httpHeadersTimeoutSecs: setting({
+    env: ['EXAI_HTTP_HEADERS_TIMEOUT_SECS'],
+    unit: 'seconds',
+    default: 10,
+    schema: secs(1, 3_600),
+    description:
+      "A client must send a request's headers within this long of starting it, else the connection is closed (408).",
+  }),
+  httpRequestTimeoutSecs: setting({
+    env: ['EXAI_HTTP_REQUEST_TIMEOUT_SECS'],
+    unit: 'seconds',
+    default: 30,
+    schema: secs(1, 3_600),
+    description:
+      'A client must send a whole request, headers and body, within this long, else the connection is closed (408). Responses (event streams, long tool calls) are not limited by it.',
+  }),
+  httpMaxConnections: setting({
+    env: ['EXAI_HTTP_MAX_CONNECTIONS'],
+    unit: 'count',
+    default: 1_024,
+    schema: int(1, 1_000_000),
+    description: 'Most open HTTP connections; connections past it are closed at once.',
+  }),
+  httpMaxSessions: setting({
+    env: ['EXAI_HTTP_MAX_SESSIONS'],
+    unit: 'count',
+    default: 1_000,
+    schema: int(1, 1_000_000),
+    description:
+      'Most HTTP sessions of 2025-era clients in all (each holds a server instance, about 0.5 MB); past it a new session takes the place of the least recently used one without a call in flight.',
+  }),
+  httpMaxSessionsPerClient: setting({
+    env: ['EXAI_HTTP_MAX_SESSIONS_PER_CLIENT'],
+    unit: 'count',
+    default: 100,
+    schema: int(1, 1_000_000),
+    description:
+      "Most HTTP sessions per client address; past it a new one replaces that address's least recently used session without a call in flight. Behind a reverse proxy every client has the proxy's address: raise it.",
+  }),
+  httpMaxStreamsPerClient: setting({
+    env: ['EXAI_HTTP_MAX_STREAMS_PER_CLIENT'],
+    unit: 'count',
+    default: 100,
+    schema: int(1, 1_000_000),
+    description:
+      "Most open GET event streams (server-to-client messages) per client address; a new one past it ends that address's oldest.",
   }),
   httpMaxBodyBytes: setting({
     env: ['EXAI_HTTP_MAX_BODY_BYTES'],

@@ -3,7 +3,11 @@
  *
  * - No offline queue: while the connection is down a command fails at once (a conversation write must not
  *   wait minutes behind a dead socket; shared health must fall back to the local breaker at once).
- * - Every command has a timeout, so a Redis that accepts the socket but never answers cannot hang a call.
+ * - Every command has our own deadline (send()), so a Redis that keeps the socket open but never answers
+ *   (frozen, swapping, a half-open TCP link) cannot hang a call. node-redis's own per-command timeout does not
+ *   do this: it stops applying once the command is written to the socket. When the deadline fires, the link
+ *   counts as down: the socket is destroyed (every command waiting on it fails at once, and a late reply can
+ *   never be matched to a later command, since replies are matched by order) and a new one is opened.
  * - Reconnects forever with a capped, jittered backoff; listeners hear about every (re)connection so they
  *   can resynchronise (resubscribe, reload shared state).
  * - Transitions are logged once per outage, not once per failed reconnect.
@@ -18,6 +22,7 @@ type Reply = Awaited<ReturnType<RedisClient['sendCommand']>>;
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 const DEFAULT_COMMAND_TIMEOUT_MS = 3_000;
+const MISSED_DEADLINE = Symbol('missed deadline');
 const MAX_RECONNECT_DELAY_MS = 2_000;
 
 export interface RedisLinkOptions {
@@ -27,7 +32,7 @@ export interface RedisLinkOptions {
   logger: Logger;
   /** TCP connect timeout of each (re)connection attempt. Default 5000. */
   connectTimeoutMs?: number;
-  /** Longest wait for one command's reply. Default 3000. */
+  /** Longest wait for one command's reply; past it the connection is reset. Default 3000. */
   commandTimeoutMs?: number;
 }
 
@@ -44,7 +49,10 @@ export interface RedisLink {
   onReady(listener: () => void): () => void;
   /** Called when an established connection is lost. Returns an unsubscribe function. */
   onDown(listener: (error: string) => void): () => void;
-  /** One command with the link's timeout; connection failures become ExaiError `network` naming the URL. */
+  /**
+   * One command within the link's deadline; connection failures and a missed deadline become ExaiError
+   * `network` naming the URL (a missed deadline also resets the connection).
+   */
   send(args: string[]): Promise<Reply>;
   close(): Promise<void>;
 }
@@ -81,6 +89,9 @@ export function openRedisLink(options: RedisLinkOptions): RedisLink {
   let everReady = false;
   let lastError: string | undefined;
   let closed = false;
+  /** Connections dropped for a missed deadline, and why the last one was. */
+  let resets = 0;
+  let resetReason: string | undefined;
 
   // Without an 'error' listener an EventEmitter throws, and a Redis restart would take the process down.
   // The client's own isReady is the truth about the connection; errors only say why it is not ready.
@@ -118,6 +129,34 @@ export function openRedisLink(options: RedisLinkOptions): RedisLink {
     return !closed && client.isReady;
   }
 
+  function addListener<L>(listeners: Set<L>, listener: L): () => void {
+    listeners.add(listener);
+    return () => listeners.delete(listener);
+  }
+
+  /**
+   * The server stopped answering on an open socket: treat the link as down, drop the socket (failing every
+   * command still waiting for a reply) and open a new one, which becomes ready once the server answers again.
+   */
+  function reset(why: string): void {
+    if (closed || !client.isReady) return;
+    resets++;
+    resetReason = why;
+    lastError = why;
+    if (!down) {
+      down = true;
+      log.warn(
+        { event: 'redis_down', err: why },
+        `Redis at ${displayUrl} stopped answering (${why}); reconnecting`,
+      );
+      notify(downListeners, why);
+    }
+    client.destroy();
+    client.connect().catch((error: unknown) => {
+      if (!closed) lastError = error instanceof Error ? error.message : String(error);
+    });
+  }
+
   function unreachable(detail: string): ExaiError {
     return new ExaiError('network', `Redis at ${displayUrl} is unreachable (${detail}); retry shortly.`, {
       retryable: true,
@@ -133,11 +172,19 @@ export function openRedisLink(options: RedisLinkOptions): RedisLink {
     async ready(timeoutMs = DEFAULT_CONNECT_TIMEOUT_MS): Promise<void> {
       if (isConnected()) return;
       let timer: NodeJS.Timeout | undefined;
+      let stopListening = () => {};
+      const connected = new Promise<undefined>(resolve => {
+        // A later (re)connection counts too: the first attempt may have been reset.
+        stopListening = addListener(readyListeners, () => resolve(undefined));
+      });
       const timedOut = new Promise<'timeout'>(resolve => {
         timer = setTimeout(() => resolve('timeout'), timeoutMs);
       });
-      const outcome = await Promise.race([connecting, timedOut]).finally(() => clearTimeout(timer));
-      if (outcome === undefined && isConnected()) return;
+      const outcome = await Promise.race([connecting, connected, timedOut]).finally(() => {
+        clearTimeout(timer);
+        stopListening();
+      });
+      if (isConnected()) return;
       const why =
         outcome === 'timeout'
           ? `no connection within ${timeoutMs / 1000} s${lastError ? `; last error: ${lastError}` : ''}`
@@ -149,26 +196,35 @@ export function openRedisLink(options: RedisLinkOptions): RedisLink {
       );
     },
 
-    onReady(listener) {
-      readyListeners.add(listener);
-      return () => readyListeners.delete(listener);
-    },
-
-    onDown(listener) {
-      downListeners.add(listener);
-      return () => downListeners.delete(listener);
-    },
+    onReady: listener => addListener(readyListeners, listener),
+    onDown: listener => addListener(downListeners, listener),
 
     async send(args: string[]): Promise<Reply> {
       if (closed) throw new ExaiError('protocol', `The Redis link to ${displayUrl} is closed.`);
       if (!isConnected()) throw unreachable(lastError ?? 'not connected yet');
+      const resetsBefore = resets;
+      const reply = client.sendCommand(args);
+      // Settled by the deadline below or by the reset it causes; either way nobody may be left unhandled.
+      reply.catch(() => {});
+      let timer: NodeJS.Timeout | undefined;
+      const expired = new Promise<typeof MISSED_DEADLINE>(resolve => {
+        timer = setTimeout(() => resolve(MISSED_DEADLINE), commandTimeoutMs);
+      });
       try {
-        return await client.sendCommand(args, { timeout: commandTimeoutMs });
+        const outcome = await Promise.race([reply, expired]);
+        if (outcome !== MISSED_DEADLINE) return outcome;
       } catch (error) {
         // A reply error (a script's error_reply, WRONGTYPE, ...) is the caller's to interpret.
         if (error instanceof ErrorReply) throw error;
+        // Failed by a reset that another command's missed deadline caused: the same silence, the same story.
+        if (resets !== resetsBefore && resetReason !== undefined) throw unreachable(resetReason);
         throw unreachable(error instanceof Error ? error.message : String(error));
+      } finally {
+        clearTimeout(timer);
       }
+      const why = `no reply within ${commandTimeoutMs / 1000} s`;
+      reset(why);
+      throw unreachable(why);
     },
 
     async close(): Promise<void> {

@@ -99,3 +99,9 @@ export async function readBody(req: IncomingMessage, maxBytes: number): Promise<
   }
   return Buffer.concat(chunks).toString('utf8');
 }
+
+/** The peer's IP address as the per-client limits count it (IPv4-mapped IPv6 as plain IPv4). */
+export function clientAddress(req: IncomingMessage): string {
+  const address = req.socket.remoteAddress ?? 'unknown';
+  return address.startsWith('::ffff:') ? address.slice(7) : address;
+}

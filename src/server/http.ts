@@ -14,14 +14,14 @@ import { createServer as createHttpServer, type IncomingMessage, type ServerResp
 import type { AddressInfo } from 'node:net';
 import { hostHeaderValidation, originValidation, toNodeHandler } from '@modelcontextprotocol/node';
 import { createMcpHandler, isJsonContentType, isLegacyRequest } from '@modelcontextprotocol/server';
-import { ExaiError, isExaiError } from '../errors.js';
+import { ExaiError } from '../errors.js';
 import { openBroadcast } from '../redis/broadcast.js';
 import type { App } from './app.js';
-import { createServer } from './create-server.js';
+import { createServer, toolDeps } from './create-server.js';
+import { createAuthGate, isOAuthPath, sendNoOAuth } from './http-auth.js';
 import {
   allowedHostnames,
   BodyTooLargeError,
-  bearerMatches,
   header,
   isLoopbackHost,
   readBody,
@@ -29,6 +29,7 @@ import {
   sendRpcError,
   urlHost,
 } from './http-guards.js';
+import { readiness } from './http-readiness.js';
 import { createSessionTable } from './http-sessions.js';
 import { createStatelessLegacy } from './http-stateless.js';
 import { STATUS_PAGE, statusSnapshot } from './status-page.js';
@@ -51,8 +52,6 @@ export interface RunningHttpServer {
 }
 
 const MCP_PATH = '/mcp';
-const PROBE_THREAD = '00000000-0000-4000-8000-000000000000';
-const MAX_SESSIONS = 1_000;
 /** How long close() lets responses finish before cutting the remaining connections. */
 const DRAIN_MS = 1_000;
 
@@ -90,11 +89,24 @@ export async function startHttpServer(app: App, options: HttpServerOptions): Pro
       : undefined;
   const statelessLegacy = createStatelessLegacy({ factory, logger: app.logger, cancels });
   const sessions = createSessionTable({
-    factory,
+    // A session's tool calls report when their handler settles, so a cancelled call's stream can be ended.
+    factory: hooks => {
+      const deps = toolDeps(app);
+      return createServer(app, {
+        ...deps,
+        observeToolCall: call => {
+          deps.observeToolCall?.(call);
+          hooks.toolSettled();
+        },
+      });
+    },
     idleMs: config.httpSessionIdleSecs * 1000,
-    maxSessions: MAX_SESSIONS,
+    maxSessions: config.httpMaxSessions,
+    maxSessionsPerClient: config.httpMaxSessionsPerClient,
+    maxStreamsPerClient: config.httpMaxStreamsPerClient,
     logger: app.logger,
   });
+  const auth = createAuthGate(token);
   app.metrics.bindLiveState({
     providers: () =>
       app.gateway.status().map(p => ({
@@ -145,7 +157,7 @@ export async function startHttpServer(app: App, options: HttpServerOptions): Pro
   }
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = (req.url ?? '/').split('?', 1)[0];
+    const path = (req.url ?? '/').split('?', 1)[0] ?? '/';
     if (!checkHost(req, res) || !checkOrigin(req, res)) return;
     if (path === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) {
       sendJson(res, 200, {
@@ -158,7 +170,8 @@ export async function startHttpServer(app: App, options: HttpServerOptions): Pro
     const read = req.method === 'GET' || req.method === 'HEAD';
     if (path === '/readyz' && read) {
       const ready = await readiness(app);
-      sendJson(res, ready.ready ? 200 : 503, ready);
+      // Store and provider details are the operator's: without the token, only ready or not.
+      sendJson(res, ready.ready ? 200 : 503, auth.authorized(req) ? ready : { ready: ready.ready });
       return;
     }
     if (path === '/' && read) {
@@ -167,17 +180,16 @@ export async function startHttpServer(app: App, options: HttpServerOptions): Pro
       res.end(STATUS_PAGE);
       return;
     }
+    if (isOAuthPath(path)) {
+      sendNoOAuth(res);
+      return;
+    }
     const dataRoute = read && (path === '/metrics' || path === '/status.json');
     if (path !== MCP_PATH && !dataRoute) {
       sendJson(res, 404, { error: `Not found. The MCP endpoint is ${MCP_PATH}.` });
       return;
     }
-    if (token && !bearerMatches(req.headers.authorization, token)) {
-      sendRpcError(res, 401, 'Unauthorized: send "Authorization: Bearer <EXAI_HTTP_TOKEN>".', {
-        'www-authenticate': 'Bearer realm="exai-mcp"',
-      });
-      return;
-    }
+    if (!auth.admit(req, res)) return;
     if (path === '/metrics') {
       res.writeHead(200, { 'content-type': app.metrics.contentType });
       res.end(await app.metrics.render());
@@ -192,24 +204,44 @@ export async function startHttpServer(app: App, options: HttpServerOptions): Pro
 
   /** POST exchanges whose response has not ended: what a graceful close waits for. */
   const posts = new Set<ServerResponse>();
-  const server = createHttpServer((req, res) => {
-    if (req.method === 'POST') {
-      posts.add(res);
-      res.once('close', () => posts.delete(res));
-    }
-    route(req, res).catch(error => {
-      log.error(
-        { event: 'http_request_failed', err: error, method: req.method, url: req.url },
-        'HTTP request failed',
-      );
-      if (!res.headersSent)
-        sendRpcError(res, 500, 'Internal server error; the server log (stderr) has the details.');
-      else res.destroy();
-    });
-  });
-  // SSE responses stay open for the length of a model call; the deadlines bound that, not node:http.
-  server.requestTimeout = 0;
-  server.headersTimeout = 30_000;
+  const headersTimeout = config.httpHeadersTimeoutSecs * 1000;
+  const requestTimeout = config.httpRequestTimeoutSecs * 1000;
+  const server = createHttpServer(
+    {
+      // Both cover receiving the request only (a slow or stalled upload holds a socket and a file descriptor);
+      // once it is in, responses stream for as long as their calls run (the deadlines bound those).
+      requestTimeout,
+      headersTimeout: Math.min(headersTimeout, requestTimeout),
+      // How often node:http checks those timeouts (default 30 s, which would let a stalled request live 30 s).
+      connectionsCheckingInterval: Math.min(1_000, headersTimeout / 2),
+    },
+    (req, res) => {
+      if (req.method === 'POST') {
+        posts.add(res);
+        res.once('close', () => posts.delete(res));
+      }
+      route(req, res).catch(error => {
+        if (clientGone(req, res, error)) {
+          // The client hung up or was too slow (EXAI_HTTP_REQUEST_TIMEOUT_SECS): nothing went wrong here.
+          log.debug(
+            { event: 'http_client_gone', err: error, method: req.method, url: req.url },
+            'client went away',
+          );
+          res.destroy();
+          return;
+        }
+        log.error(
+          { event: 'http_request_failed', err: error, method: req.method, url: req.url },
+          'HTTP request failed',
+        );
+        if (!res.headersSent)
+          sendRpcError(res, 500, 'Internal server error; the server log (stderr) has the details.');
+        else res.destroy();
+      });
+    },
+  );
+  // Past it, node:http closes new connections at once: a flood of idle sockets cannot use every descriptor.
+  server.maxConnections = config.httpMaxConnections;
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -248,40 +280,16 @@ export async function startHttpServer(app: App, options: HttpServerOptions): Pro
   return { url, host: options.host, port, close };
 }
 
-/**
- * Ready when the store answers and at least one configured provider's breaker is not open: a load balancer
- * then sends work only where some model can answer it.
- */
-async function readiness(app: App): Promise<{
-  ready: boolean;
-  degraded: boolean;
-  store: string;
-  providers: Record<string, string>;
-  sharedHealth: ReturnType<App['gateway']['sharedHealth']>;
-}> {
-  const providers = Object.fromEntries(
-    app.gateway.status().map(p => [p.provider, p.configured ? p.breaker.state : 'not_configured']),
+/** A request that failed because its client hung up or timed out, not because of anything here. */
+function clientGone(req: IncomingMessage, res: ServerResponse, error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return (
+    req.destroyed ||
+    res.destroyed ||
+    code === 'ECONNRESET' ||
+    code === 'ERR_STREAM_PREMATURE_CLOSE' ||
+    (error as Error | undefined)?.message === 'aborted'
   );
-  const store = await storeState(app);
-  const sharedHealth = app.gateway.sharedHealth();
-  const usable = Object.values(providers).some(state => state === 'closed' || state === 'half_open');
-  // A shared (Redis) store that is unreachable degrades this replica but must not take every replica out of
-  // the balancer at once: calls still answer, without memory. A local store that fails means a broken replica.
-  const storeUsable = store === 'open' || app.store.kind === 'redis';
-  const degraded = store !== 'open' || (sharedHealth.enabled && sharedHealth.degraded);
-  return { ready: storeUsable && usable, degraded, store, providers, sharedHealth };
-}
-
-/** A read of a thread that cannot exist: "not found" proves the store answers; anything else says why not. */
-async function storeState(app: App): Promise<string> {
-  try {
-    await app.store.get(PROBE_THREAD);
-    return 'open';
-  } catch (error) {
-    return isExaiError(error) && error.kind === 'not_found'
-      ? 'open'
-      : `unavailable: ${(error as Error).message}`;
-  }
 }
 
 function webHeaders(req: IncomingMessage): Headers {

@@ -2,9 +2,13 @@
  * MCP over stdio: the default transport, one client per process. stdout carries JSON-RPC and nothing else
  * (logs go to stderr), and the server stops when the client closes stdin.
  */
-import { serveStdio } from '@modelcontextprotocol/server/stdio';
+import { StdioServerTransport, serveStdio } from '@modelcontextprotocol/server/stdio';
 import type { App } from './app.js';
 import { createServer } from './create-server.js';
+import { lineLimit } from './stdio-limit.js';
+
+/** Largest stdio message (one line of JSON-RPC); larger ones are refused one by one. */
+export const MAX_STDIO_MESSAGE_BYTES = 10 * 1024 * 1024;
 
 export interface StdioServer {
   /** Resolves once the connection is closed, by the client (stdin ended) or by close(). */
@@ -16,7 +20,22 @@ export interface StdioServer {
 export function serveOverStdio(app: App): StdioServer {
   const log = app.logger.child({ component: 'stdio' });
   // serveStdio may build a second instance for a server/discover probe; each is cheap (see create-server).
+  const input = lineLimit(MAX_STDIO_MESSAGE_BYTES, ({ bytes, id }) => {
+    const message = `Message of ${bytes} bytes is over the limit of ${MAX_STDIO_MESSAGE_BYTES} bytes (10 MiB) and was not read; send less (for files, their paths rather than their content).`;
+    if (id === undefined) {
+      log.warn({ event: 'stdio_message_too_large', bytes }, `${message} Its JSON-RPC id could not be found.`);
+      return;
+    }
+    log.warn({ event: 'stdio_message_too_large', bytes, id }, message);
+    process.stdout.write(`${JSON.stringify({ jsonrpc: '2.0', id, error: { code: -32600, message } })}\n`);
+  });
+  process.stdin.pipe(input);
+  // Room for one whole message: the filter above passes at most one line per write.
+  const transport = new StdioServerTransport(input, process.stdout, {
+    maxBufferSize: MAX_STDIO_MESSAGE_BYTES + 2,
+  });
   const handle = serveStdio(() => createServer(app), {
+    transport,
     onerror: error => log.warn({ event: 'stdio_error', err: error }, 'stdio transport error'),
   });
   let markClosed: () => void = () => {};
@@ -29,6 +48,8 @@ export function serveOverStdio(app: App): StdioServer {
     closing ??= (async () => {
       process.stdin.off('end', onInputEnd);
       process.stdin.off('close', onInputEnd);
+      process.stdin.unpipe(input);
+      input.destroy();
       try {
         await handle.close();
       } catch (error) {

@@ -124,7 +124,10 @@ function hintFor(error: ExaiError): string | undefined {
     case 'auth':
       return 'Check the API key (GLM_API_KEY / KIMI_API_KEY) and restart the server';
     case 'network':
-      return 'Check the network and the provider URL (GLM_API_URL / KIMI_API_URL)';
+      // Only a model call's failure is about the provider URL; the conversation store's (Redis) names its own.
+      return error.provider === undefined
+        ? undefined
+        : 'Check the network and the provider URL (GLM_API_URL / KIMI_API_URL)';
     default:
       return undefined;
   }

@@ -1,6 +1,7 @@
 /**
  * A real redis-server for the test:redis suite: started on a free loopback port with persistence off, killed
- * and restarted on the same port to test outages, stopped at the end. A missing redis-server fails the suite
+ * and restarted on the same port to test outages, frozen (SIGSTOP: sockets stay open, nothing answers) to test
+ * a Redis that hangs, stopped at the end. A missing redis-server fails the suite
  * with a message saying how to install it; nothing is skipped.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
@@ -13,6 +14,10 @@ export interface RedisServer {
   readonly port: number;
   /** SIGKILL: connections drop at once, as in a crash. Resolves once the process is gone. */
   kill(): Promise<void>;
+  /** SIGSTOP: connections stay open and commands are accepted, but no reply comes until thaw(). */
+  freeze(): void;
+  /** SIGCONT: answers everything queued meanwhile, in order. */
+  thaw(): void;
   /** Starts it again on the same port (empty: persistence is off). */
   restart(): Promise<void>;
   /** Stops it for good; idempotent. */
@@ -102,11 +107,19 @@ export async function startRedisServer(): Promise<RedisServer> {
     await Promise.race([waitForPing(port, 10_000), exited]);
   }
 
+  function signal(name: NodeJS.Signals): void {
+    if (!child || child.exitCode !== null)
+      throw new Error(`redis-server is not running (cannot send ${name})`);
+    child.kill(name);
+  }
+
   async function kill(): Promise<void> {
     const proc = child;
     child = undefined;
     if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
     const gone = new Promise<void>(resolve => proc.once('exit', () => resolve()));
+    // A frozen process still dies of SIGKILL; SIGCONT first keeps the exit prompt on every platform.
+    proc.kill('SIGCONT');
     proc.kill('SIGKILL');
     await gone;
   }
@@ -116,6 +129,8 @@ export async function startRedisServer(): Promise<RedisServer> {
     url: `redis://127.0.0.1:${port}`,
     port,
     kill,
+    freeze: () => signal('SIGSTOP'),
+    thaw: () => signal('SIGCONT'),
     restart: launch,
     stop: kill,
   };
