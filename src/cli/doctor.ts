@@ -8,6 +8,7 @@ import { type Config, ConfigError, loadConfig } from '../config/load.js';
 import { SETTINGS, type SettingKey } from '../config/settings.js';
 import { toExaiError } from '../errors.js';
 import { createLogger } from '../observability/logger.js';
+import { redactUrl, redactUrlsIn } from '../observability/redact.js';
 import type { ProviderName } from '../providers/types.js';
 import { createApp } from '../server/app.js';
 
@@ -91,13 +92,13 @@ export async function runDoctor(argv: string[]): Promise<number> {
     checks.push({
       name: 'store',
       status: 'ok',
-      detail: `${config.store} store opened${config.store === 'sqlite' ? ` in ${config.dataDir ?? 'the default data folder'}` : ''}${app.store.health ? ` at ${app.store.health().url}` : ''}`,
+      detail: `${config.store} store opened${config.store === 'sqlite' ? ` in ${config.dataDir ?? 'the default data folder'}` : ''}${app.store.health ? ` at ${redactUrl(app.store.health().url)}` : ''}`,
     });
   } catch (error) {
     checks.push({
       name: 'store',
       status: 'fail',
-      detail: toExaiError(error).message,
+      detail: redactUrlsIn(toExaiError(error).message),
       next:
         config.store === 'redis'
           ? 'check REDIS_URL and that Redis is running and reachable from here'
@@ -157,7 +158,9 @@ async function checkProvider(
       },
     ];
   }
-  const checks: Check[] = [{ name: `${label} key`, status: 'ok', detail: `set (${status.baseUrl})` }];
+  const checks: Check[] = [
+    { name: `${label} key`, status: 'ok', detail: `set (${redactUrl(status.baseUrl)})` },
+  ];
   if (!live) return checks;
   const started = performance.now();
   try {
@@ -181,7 +184,7 @@ async function checkProvider(
     checks.push({
       name: `${label} live call`,
       status: 'fail',
-      detail: `${error.kind}: ${error.message}`,
+      detail: `${error.kind}: ${redactUrlsIn(error.message)}`,
       ms,
       ...(next && { next }),
     });
@@ -194,7 +197,14 @@ function settingsReport(config: Config): Array<{ name: string; value: string; so
     const spec = SETTINGS[key];
     const source = config.sources[key];
     const raw = config[key];
-    const value = raw === undefined ? '(unset)' : spec.secret ? 'set (redacted)' : String(raw);
+    const value =
+      raw === undefined
+        ? '(unset)'
+        : spec.unit === 'url'
+          ? redactUrl(String(raw))
+          : spec.secret
+            ? 'set (redacted)'
+            : String(raw);
     return {
       name: source.from === 'default' ? (spec.env[0] ?? key) : source.name,
       value,
