@@ -66,7 +66,9 @@ export async function runDoctor(argv: string[]): Promise<number> {
   }
   const timeoutSecs = Number(values.timeout ?? 20);
   if (!Number.isFinite(timeoutSecs) || timeoutSecs <= 0) {
-    process.stderr.write('exai-mcp doctor: --timeout takes a positive number of seconds\n');
+    process.stderr.write(
+      `exai-mcp doctor: --timeout ${values.timeout} ${Number.isFinite(timeoutSecs) ? 'is out of range' : 'is not a number'}: use a number of seconds greater than 0 (default 20).\n`,
+    );
     return 2;
   }
 
