@@ -79,6 +79,8 @@ export async function openRepository(
         );
   }
   const listed = await runGit(folder, ['config', '--null', '--list', '--show-origin'], signal);
+  // A cut listing could hide a filter that would then run.
+  if (listed.truncated) throw refuse(folder, 'its git configuration is too large to check (over 1 MB)');
   const disabled: string[] = [];
   const settings: string[] = [];
   for (const entry of parseConfigList(listed.stdout)) {

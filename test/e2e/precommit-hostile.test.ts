@@ -157,6 +157,23 @@ describe('precommit on hostile repositories', () => {
     );
   });
 
+  it('refuses a repository whose core.worktree puts its work tree somewhere else', async () => {
+    const repo = join(realpathSync(server.dir), 'moved-worktree');
+    mkdirSync(repo);
+    git(repo, 'init', '-q');
+    git(repo, 'config', 'core.worktree', outside.path);
+
+    const { json, result } = await server.call(
+      'precommit',
+      step({ step_number: 1, next_step_required: true, path: repo }),
+    );
+
+    expect(result.isError).toBe(true);
+    expect(String(json.content)).toContain(
+      `Cannot check ${repo}: its repository's work tree is ${outside.path}`,
+    );
+  });
+
   it('still reads a linked work tree whose repository is under the allowed roots', async () => {
     const main = join(realpathSync(server.dir), 'main-repo');
     mkdirSync(main);
@@ -178,6 +195,40 @@ describe('precommit on hostile repositories', () => {
       repository: linked,
       branch: 'feature',
       unstaged: [{ status: 'M', path: 'a.ts' }],
+    });
+  });
+
+  it('still reads a submodule, and its superproject, when both are under the allowed roots', async () => {
+    const upstream = join(realpathSync(server.dir), 'lib-upstream');
+    mkdirSync(upstream);
+    git(upstream, 'init', '-q');
+    writeFileSync(join(upstream, 'lib.ts'), 'export const lib = 1;\n');
+    git(upstream, 'add', 'lib.ts');
+    git(upstream, 'commit', '-q', '-m', 'lib');
+    const superproject = join(realpathSync(server.dir), 'superproject');
+    mkdirSync(superproject);
+    git(superproject, 'init', '-q');
+    git(superproject, '-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', upstream, 'lib');
+    const sub = join(superproject, 'lib');
+    writeFileSync(join(sub, 'lib.ts'), 'export const lib = 2;\n');
+
+    const inSub = await server.call(
+      'precommit',
+      step({ step_number: 1, next_step_required: true, path: sub }),
+    );
+    expect(inSub.result.isError).toBeFalsy();
+    expect(inSub.json.git_changes).toMatchObject({
+      repository: sub,
+      unstaged: [{ status: 'M', path: 'lib.ts' }],
+    });
+    const inSuper = await server.call(
+      'precommit',
+      step({ step_number: 1, next_step_required: true, path: superproject }),
+    );
+    expect(inSuper.result.isError).toBeFalsy();
+    expect(inSuper.json.git_changes).toMatchObject({
+      repository: superproject,
+      staged: expect.arrayContaining([{ status: 'A', path: 'lib' }]),
     });
   });
 
