@@ -57,6 +57,8 @@ export async function openRepository(
   );
   if (where.code !== 0) throw notARepository(folder, where.stderr);
   const [top = '', gitDirRaw = '', commonRaw = ''] = where.stdout.split('\n');
+  if (top === '' || gitDirRaw === '' || commonRaw === '')
+    throw refuse(folder, 'git found no work tree for it (a bare repository, or a folder inside .git)');
   const toplevel = realOrSelf(top);
   const gitDir = realOrSelf(gitDirRaw);
   const commonDir = realOrSelf(resolve(folder, commonRaw));
@@ -142,6 +144,8 @@ function notARepository(folder: string, stderr: string): ExaiError {
       folder,
       'it is not in a git repository (no .git in it or in any folder above it). Give the path of a repository, or of a folder in one.',
     );
+  if (/must be run in a work tree/i.test(stderr))
+    return refuse(folder, 'git found no work tree for it (a bare repository, or a folder inside .git)');
   if (/dubious ownership/i.test(stderr))
     return refuse(
       folder,

@@ -248,6 +248,19 @@ describe('precommit on hostile repositories', () => {
       ),
     );
     expect(String(json.content)).not.toMatch(/fatal:/);
+
+    const another = join(realpathSync(server.dir), 'another');
+    mkdirSync(another);
+    git(another, 'init', '-q');
+    const inGitDir = join(another, '.git');
+    const bare = await server.call(
+      'precommit',
+      step({ step_number: 1, next_step_required: true, path: inGitDir }),
+    );
+    expect(bare.result.isError).toBe(true);
+    expect(String(bare.json.content)).toBe(
+      `Cannot check ${inGitDir}: git found no work tree for it (a bare repository, or a folder inside .git)`,
+    );
   });
 
   it('gives git none of the server environment: no provider keys', async () => {
