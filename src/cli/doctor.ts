@@ -8,6 +8,7 @@ import { type Config, ConfigError, loadConfig } from '../config/load.js';
 import { SETTINGS, type SettingKey } from '../config/settings.js';
 import { toExaiError } from '../errors.js';
 import { createLogger } from '../observability/logger.js';
+import { redactUrl, redactUrlsIn } from '../observability/redact.js';
 import type { ProviderName } from '../providers/types.js';
 import { createApp } from '../server/app.js';
 import type { FilePolicy } from '../tools/files.js';
@@ -66,7 +67,9 @@ export async function runDoctor(argv: string[]): Promise<number> {
   }
   const timeoutSecs = Number(values.timeout ?? 20);
   if (!Number.isFinite(timeoutSecs) || timeoutSecs <= 0) {
-    process.stderr.write('exai-mcp doctor: --timeout takes a positive number of seconds\n');
+    process.stderr.write(
+      `exai-mcp doctor: --timeout ${values.timeout} ${Number.isFinite(timeoutSecs) ? 'is out of range' : 'is not a number'}: use a number of seconds greater than 0 (default 20).\n`,
+    );
     return 2;
   }
 
@@ -92,13 +95,13 @@ export async function runDoctor(argv: string[]): Promise<number> {
     checks.push({
       name: 'store',
       status: 'ok',
-      detail: `${config.store} store opened${config.store === 'sqlite' ? ` in ${config.dataDir ?? 'the default data folder'}` : ''}${app.store.health ? ` at ${app.store.health().url}` : ''}`,
+      detail: `${config.store} store opened${config.store === 'sqlite' ? ` in ${config.dataDir ?? 'the default data folder'}` : ''}${app.store.health ? ` at ${redactUrl(app.store.health().url)}` : ''}`,
     });
   } catch (error) {
     checks.push({
       name: 'store',
       status: 'fail',
-      detail: toExaiError(error).message,
+      detail: redactUrlsIn(toExaiError(error).message),
       next:
         config.store === 'redis'
           ? 'check REDIS_URL and that Redis is running and reachable from here'
@@ -148,7 +151,9 @@ async function checkProvider(
       },
     ];
   }
-  const checks: Check[] = [{ name: `${label} key`, status: 'ok', detail: `set (${status.baseUrl})` }];
+  const checks: Check[] = [
+    { name: `${label} key`, status: 'ok', detail: `set (${redactUrl(status.baseUrl)})` },
+  ];
   if (!live) return checks;
   const started = performance.now();
   try {
@@ -172,7 +177,7 @@ async function checkProvider(
     checks.push({
       name: `${label} live call`,
       status: 'fail',
-      detail: `${error.kind}: ${error.message}`,
+      detail: `${error.kind}: ${redactUrlsIn(error.message)}`,
       ms,
       ...(next && { next }),
     });
@@ -211,7 +216,14 @@ function settingsReport(config: Config): Array<{ name: string; value: string; so
     const spec = SETTINGS[key];
     const source = config.sources[key];
     const raw = config[key];
-    const value = raw === undefined ? '(unset)' : spec.secret ? 'set (redacted)' : String(raw);
+    const value =
+      raw === undefined
+        ? '(unset)'
+        : spec.unit === 'url'
+          ? redactUrl(String(raw))
+          : spec.secret
+            ? 'set (redacted)'
+            : String(raw);
     return {
       name: source.from === 'default' ? (spec.env[0] ?? key) : source.name,
       value,

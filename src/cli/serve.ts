@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { type Config, ConfigError, loadConfig } from '../config/load.js';
+import type { SettingKey } from '../config/settings.js';
 import { isExaiError } from '../errors.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { type App, createApp } from '../server/app.js';
@@ -51,10 +52,13 @@ export async function runStdio(argv: string[]): Promise<number> {
 export async function runHttp(argv: string[]): Promise<number> {
   const flags = parseFlags('http', argv, HTTP_USAGE, { host: { type: 'string' }, port: { type: 'string' } });
   if (typeof flags === 'number') return flags;
-  const started = await startApp({
-    ...(flags.host !== undefined && { httpHost: flags.host }),
-    ...(flags.port !== undefined && { httpPort: flags.port }),
-  });
+  const started = await startApp(
+    {
+      ...(flags.host !== undefined && { httpHost: flags.host }),
+      ...(flags.port !== undefined && { httpPort: flags.port }),
+    },
+    { httpHost: '--host', httpPort: '--port' },
+  );
   if (typeof started === 'number') return started;
   const { app, config, logger } = started;
   let http: Awaited<ReturnType<typeof startHttpServer>>;
@@ -118,11 +122,12 @@ function parseFlags(
 }
 
 async function startApp(
-  overrides: Record<string, unknown>,
+  overrides: Partial<Record<SettingKey, unknown>>,
+  flagNames: Partial<Record<SettingKey, string>> = {},
 ): Promise<{ app: App; config: Config; logger: Logger } | number> {
   let config: Config;
   try {
-    config = loadConfig({ overrides });
+    config = loadConfig({ overrides, flagNames });
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`exai-mcp: ${error.message}\n`);

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
-import { SETTINGS, type SettingKey, type Settings } from './settings.js';
+import { SETTINGS, type SettingKey, type SettingSpec, type Settings, type SettingUnit } from './settings.js';
 
 export type SettingSource = { from: 'default' } | { from: 'env' | '.env'; name: string };
 
@@ -31,6 +31,8 @@ export interface LoadOptions {
   envFile?: string | false;
   /** Values that win over everything (CLI flags). */
   overrides?: Partial<Record<SettingKey, unknown>>;
+  /** The flag each override came from (`--port`), so an error names what the user typed. */
+  flagNames?: Partial<Record<SettingKey, string>>;
 }
 
 export function loadConfig(options: LoadOptions = {}): Config {
@@ -56,9 +58,9 @@ export function loadConfig(options: LoadOptions = {}): Config {
     if (parsed.success) {
       values[key] = parsed.data;
     } else {
-      const name = found?.name ?? key;
-      const shown = spec.secret ? '<redacted>' : JSON.stringify(raw);
-      problems.push(`${name}=${shown}: ${parsed.error.issues.map(i => i.message).join('; ')}`);
+      const flag = override !== undefined ? options.flagNames?.[key] : undefined;
+      const name = flag ?? found?.name ?? spec.env[0] ?? key;
+      problems.push(problemOf(spec, name, flag !== undefined, raw, parsed.error.issues));
     }
   }
   if (problems.length === 0) problems.push(...checkHierarchy(values as Settings, sources));
@@ -69,6 +71,48 @@ export function loadConfig(options: LoadOptions = {}): Config {
     sources: sources as Record<SettingKey, SettingSource>,
     ...(envFile && { envFile }),
   });
+}
+
+/** What a numeric setting accepts, read from its schema in the settings table. */
+function numericRange(spec: SettingSpec): { min: number; max: number; int: boolean } | undefined {
+  const schema = spec.schema as Partial<{ minValue: number | null; maxValue: number | null; isInt: boolean }>;
+  if (typeof schema.minValue !== 'number' || typeof schema.maxValue !== 'number') return undefined;
+  return { min: schema.minValue, max: schema.maxValue, int: schema.isInt === true };
+}
+
+const NUMBER_KIND: Partial<Record<SettingUnit, string>> = {
+  seconds: 'a number of seconds',
+  hours: 'a number of hours',
+  ms: 'a whole number of milliseconds',
+  bytes: 'a whole number of bytes',
+};
+
+/**
+ * `--port 99999 is out of range: use a whole number from 0 to 65535`: the name the user typed (flag or
+ * variable), what was wrong, and what is accepted. Secrets are never echoed.
+ */
+function problemOf(
+  spec: SettingSpec,
+  name: string,
+  isFlag: boolean,
+  raw: unknown,
+  issues: ReadonlyArray<{ code: string; message: string }>,
+): string {
+  // As typed: `NAME="value"` for a variable, `--flag value` for a flag (quoted only if it holds spaces).
+  const quoted = JSON.stringify(raw);
+  const shown = spec.secret
+    ? '<redacted>'
+    : isFlag && typeof raw === 'string' && /^[^\s"]{1,60}$/.test(raw)
+      ? raw
+      : quoted;
+  const given = isFlag ? `${name} ${shown}` : `${name}=${shown}`;
+  const range = numericRange(spec);
+  if (!range) return `${given}: ${issues.map(i => i.message).join('; ')}`;
+  const kind = NUMBER_KIND[spec.unit] ?? (range.int ? 'a whole number' : 'a number');
+  const accepted = `use ${kind} from ${range.min} to ${range.max}`;
+  if (issues.some(i => i.code === 'too_big' || i.code === 'too_small'))
+    return `${given} is out of range: ${accepted}.`;
+  return `${given} is not ${range.int ? 'a whole number' : 'a number'}: ${accepted}.`;
 }
 
 function readEnvFile(path: string | false): Record<string, string> {

@@ -16,6 +16,7 @@
 import { createClient, ErrorReply, type RedisClientType } from '@redis/client';
 import { ExaiError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
+import { redactUrl } from '../observability/redact.js';
 
 export type RedisClient = RedisClientType;
 type Reply = Awaited<ReturnType<RedisClient['sendCommand']>>;
@@ -57,19 +58,8 @@ export interface RedisLink {
   close(): Promise<void>;
 }
 
-/** `redis://user:secret@host:6379/0` → `redis://user:***@host:6379/0`. */
-export function redactRedisUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '<unparseable Redis URL>';
-  }
-}
-
 export function openRedisLink(options: RedisLinkOptions): RedisLink {
-  const displayUrl = redactRedisUrl(options.url);
+  const displayUrl = redactUrl(options.url);
   const log = options.logger.child({ component: options.name, redis: displayUrl });
   const commandTimeoutMs = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
   const client = createClient({

@@ -4,6 +4,7 @@
  */
 import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
+import { redactUrl } from '../observability/redact.js';
 import type { ModelSpec } from '../providers/models.js';
 import { autoModel, CHAT_AUTO } from './model-choice.js';
 import { successResult, toolOutputSchema } from './output.js';
@@ -43,7 +44,7 @@ export function listing(deps: Pick<ToolDeps, 'gateway' | 'config'>): Record<stri
       label: p.label,
       configured: p.configured,
       key_variables: p.keyVariables,
-      base_url: p.baseUrl,
+      base_url: redactUrl(p.baseUrl),
       models: models.filter(m => m.provider === p.provider).length,
     })),
     default_model: deps.config.defaultModel,

@@ -4,6 +4,7 @@
  */
 import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
+import { redactUrl, redactUrlsIn } from '../observability/redact.js';
 import type { ProviderStatus } from '../providers/gateway.js';
 import { successResult, toolOutputSchema } from './output.js';
 import { runTool } from './run.js';
@@ -65,13 +66,15 @@ function providerReport(p: ProviderStatus): Record<string, unknown> {
     label: p.label,
     configured: p.configured,
     key_variables: p.keyVariables,
-    base_url: p.baseUrl,
+    base_url: redactUrl(p.baseUrl),
     timeout_secs: p.timeoutSecs,
     breaker: {
       state: breaker.state,
       consecutive_failures: breaker.consecutiveFailures,
       ...(breaker.retryAt !== undefined && { retry_at: breaker.retryAt }),
-      ...(breaker.lastError !== undefined && { last_error: breaker.lastError }),
+      ...(breaker.lastError !== undefined && {
+        last_error: { ...breaker.lastError, message: redactUrlsIn(breaker.lastError.message) },
+      }),
     },
     in_flight: p.inFlight,
     queued: p.queued,
@@ -83,7 +86,7 @@ function providerReport(p: ProviderStatus): Record<string, unknown> {
     retries: stats.retries,
     stalls: stats.stalls,
     fallbacks: stats.fallbacks,
-    last_errors: stats.lastErrors,
+    last_errors: stats.lastErrors.map(e => ({ ...e, message: redactUrlsIn(e.message) })),
   };
 }
 

@@ -1,18 +1,20 @@
 /**
  * version: exai-mcp's version, the runtime, and the configuration in force. Secrets (the settings table's
- * `secret` flag) are shown only as set or not set.
+ * `secret` flag) are shown only as set or not set; URLs without their credentials (redactUrl).
  */
 import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import type { Config } from '../config/load.js';
 import { SETTINGS, type SettingKey } from '../config/settings.js';
+import { redactUrl } from '../observability/redact.js';
 import { successResult, toolOutputSchema } from './output.js';
 import { runTool } from './run.js';
 import type { ToolDeps } from './types.js';
 
 const DESCRIPTION =
   'Shows the exai-mcp version, the Node.js runtime, and every setting in force with where it came from ' +
-  '(environment, .env file or default). API keys and tokens are shown only as set or not set.';
+  '(environment, .env file or default). API keys and tokens are shown only as set or not set, URLs without ' +
+  'the credentials they may hold.';
 
 export function registerVersionTool(server: McpServer, deps: ToolDeps): void {
   server.registerTool(
@@ -54,7 +56,16 @@ export function redactedConfig(config: Config): ConfigEntry[] {
     const value = config[key];
     return {
       env: source.from === 'default' ? (spec.env[0] ?? key) : source.name,
-      value: spec.secret ? (value === undefined ? 'not set' : 'set (redacted)') : (value ?? null),
+      value:
+        value === undefined
+          ? spec.secret
+            ? 'not set'
+            : null
+          : spec.unit === 'url'
+            ? redactUrl(String(value))
+            : spec.secret
+              ? 'set (redacted)'
+              : value,
       source: source.from,
     };
   });

@@ -205,7 +205,8 @@ describe('redis conversation store across replicas', () => {
     const error = await failure(store.ready?.() ?? Promise.resolve());
     expect(Date.now() - started).toBeLessThan(2_000);
     expect(error.kind).toBe('not_configured');
-    expect(error.message).toContain('redis://user:***@127.0.0.1:1/0');
+    expect(error.message).toContain('redis://***@127.0.0.1:1/0');
+    expect(error.message).not.toContain('user:');
     expect(error.message).not.toContain('hunter2');
     expect(error.message).toMatch(/EXAI_STORE=redis.*REDIS_URL/);
   });

@@ -5,7 +5,8 @@
  */
 import { z } from 'zod';
 import { ExaiError } from '../../errors.js';
-import { allowedFolder, checkRef, type FileChange, parseNameStatus, runGit } from '../git.js';
+import { checkRef, type FileChange, parseNameStatus } from '../git.js';
+import { openRepository, type Repository } from '../git-repo.js';
 import { latestExtra } from '../state.js';
 import type { StepView, WorkflowTool } from '../types.js';
 import {
@@ -61,7 +62,10 @@ function gitSettings(view: StepView): GitSettings | undefined {
 
 /** The diffs to read: commits since compare_to, else the staged and unstaged changes asked for. */
 function diffArgs(s: GitSettings, nameStatus: boolean): Array<[string, string[]]> {
-  const mode = nameStatus ? ['--name-status'] : ['--no-color', '--no-ext-diff'];
+  // No textconv or external diff program from the repository's configuration or attributes; submodules
+  // compared by their commit only, so git does not look inside them (their configuration is not checked here).
+  const safe = ['--no-textconv', '--no-ext-diff', '--ignore-submodules=dirty'];
+  const mode = nameStatus ? ['--name-status', ...safe] : ['--no-color', ...safe];
   if (s.compareTo !== undefined)
     return [[`committed since ${s.compareTo}`, ['diff', ...mode, `${s.compareTo}...HEAD`, '--', '.']]];
   const diffs: Array<[string, string[]]> = [];
@@ -71,14 +75,14 @@ function diffArgs(s: GitSettings, nameStatus: boolean): Array<[string, string[]]
 }
 
 async function changeSummary(
-  repo: string,
+  repo: Repository,
   s: GitSettings,
   signal: AbortSignal,
 ): Promise<Record<string, unknown>> {
-  const top = (await runGit(repo, ['rev-parse', '--show-toplevel'], signal)).stdout.trim();
-  const branch = (await runGit(repo, ['branch', '--show-current'], signal)).stdout.trim();
+  const top = repo.toplevel;
+  const branch = (await repo.run(['branch', '--show-current'], signal)).stdout.trim();
   if (s.compareTo !== undefined) {
-    await runGit(repo, ['rev-parse', '--verify', '--quiet', `${s.compareTo}^{commit}`], signal).catch(() => {
+    await repo.run(['rev-parse', '--verify', '--quiet', `${s.compareTo}^{commit}`], signal).catch(() => {
       throw new ExaiError(
         'bad_request',
         `compare_to ${s.compareTo} is not a branch, tag or commit of ${top}`,
@@ -90,19 +94,24 @@ async function changeSummary(
   }
   const changes: Record<string, FileChange[] | string[]> = {};
   for (const [label, args] of diffArgs(s, true))
-    changes[label] = parseNameStatus((await runGit(repo, args, signal)).stdout);
+    changes[label] = parseNameStatus((await repo.run(args, signal)).stdout);
   if (s.compareTo === undefined && s.unstaged) {
-    const untracked = await runGit(repo, ['ls-files', '--others', '--exclude-standard', '--', '.'], signal);
+    const untracked = await repo.run(['ls-files', '--others', '--exclude-standard', '--', '.'], signal);
     changes.untracked = untracked.stdout.split('\n').filter(Boolean);
   }
   const total = Object.values(changes).reduce((sum, list) => sum + list.length, 0);
   return {
     repository: top,
-    path: repo,
+    path: repo.folder,
     branch: branch || '(detached HEAD)',
     ...(s.compareTo !== undefined && { compare_to: s.compareTo }),
     ...changes,
     ...(total === 0 && { note: 'No pending changes found in this folder for the options given.' }),
+    ...(repo.disabled.length > 0 && {
+      disabled_filters: repo.disabled,
+      disabled_note:
+        'The repository configures filter programs; they were not run, so these files are compared as stored.',
+    }),
   };
 }
 
@@ -113,12 +122,12 @@ async function diffSections(
 ): Promise<string[]> {
   const s = gitSettings(view);
   if (!s) return [];
-  const repo = allowedFolder(s.path, roots);
+  const repo = await openRepository(s.path, roots, signal);
   const sections: string[] = [];
   let left = MAX_DIFF_BYTES;
   for (const [label, args] of diffArgs(s, false)) {
     if (left <= 0) break;
-    const { stdout, truncated } = await runGit(repo, args, signal, left);
+    const { stdout, truncated } = await repo.run(args, signal, left);
     left -= Buffer.byteLength(stdout);
     const body =
       stdout.trim() === ''
@@ -187,7 +196,7 @@ export const precommitTool: WorkflowTool = {
   onStep: async ({ view, deps, signal }) => {
     const settings = gitSettings(view);
     if (!settings || (view.args.step_number !== 1 && !view.final)) return undefined;
-    const repo = allowedFolder(settings.path, deps.files.roots);
+    const repo = await openRepository(settings.path, deps.files.roots, signal);
     return { fields: { git_changes: await changeSummary(repo, settings, signal) } };
   },
   requiredActions: view =>
