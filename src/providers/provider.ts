@@ -7,6 +7,7 @@
  * retrying at once (circuit_open is final) and can fall back. Queue waits, attempts and backoff sleeps all
  * spend the same deadline; nothing here can outlive it.
  */
+import { SETTINGS } from '../config/settings.js';
 import { ExaiError, isExaiError, toExaiError } from '../errors.js';
 import type { HttpPool } from '../http/pool.js';
 import type { Logger } from '../observability/logger.js';
@@ -15,19 +16,26 @@ import { type CallStats, createCallStats } from '../observability/stats.js';
 import { createBreaker, type ProviderBreaker } from '../resilience/breaker.js';
 import { type Bulkhead, createBulkhead } from '../resilience/bulkhead.js';
 import { abortReason, Deadline } from '../resilience/deadline.js';
-import { decideRetry, type RetryPolicyOptions, sleep } from '../resilience/retry.js';
+import { decideRetry, MIN_ATTEMPT_BUDGET_MS, type RetryPolicyOptions, sleep } from '../resilience/retry.js';
 import { shareBreaker } from '../resilience/shared-breaker.js';
 import type { SharedHealth } from '../resilience/shared-health.js';
+import { addUsage, estimatePromptTokens, firstTokenTimeoutMs, largerOutputBudget } from './budget.js';
 import type { Dialect } from './dialect.js';
 import type { ModelSpec } from './models.js';
-import type { CallEvent, ChatMessage, ChatResponse } from './types.js';
+import type { CallEvent, ChatMessage, ChatResponse, Usage } from './types.js';
 import { type AttemptResult, runAttempt } from './wire.js';
 
 export interface ProviderSettings {
   baseUrl: string;
   apiKey: string | undefined;
   timeoutMs: number;
+  /** The first-token timeout of a small prompt: the floor of the allowance below. */
   firstTokenMs: number;
+  /**
+   * Extra first-token time per 1,000 prompt tokens: a long prompt takes a thinking model longer to read and
+   * reason over before the first byte. Default: EXAI_FIRST_TOKEN_SECS_PER_1K_PROMPT_TOKENS's default.
+   */
+  firstTokenMsPer1kPromptTokens?: number;
   idleMs: number;
   connectTimeoutMs: number;
   retry: RetryPolicyOptions;
@@ -39,6 +47,8 @@ export interface ProviderSettings {
   /** Stream upstream calls (default); false sends plain requests (no stall detection, deadline only). */
   stream: boolean;
 }
+
+const DEFAULT_FIRST_TOKEN_MS_PER_1K = SETTINGS.firstTokenSecsPer1kPromptTokens.default * 1000;
 
 export interface ProviderCall {
   messages: ChatMessage[];
@@ -115,6 +125,11 @@ export function createProvider(
     let retries = 0;
     let messages = request.messages;
     let toolRounds = 0;
+    let usage: Usage | undefined;
+    const requestIds: string[] = [];
+    // The request's own output budget, raised once when reasoning used all of it and left no answer.
+    let maxOutputTokens = Math.min(request.maxOutputTokens ?? model.maxOutputTokens, model.maxOutputTokens);
+    let budgetRaised = false;
     try {
       for (;;) {
         attempts++;
@@ -139,11 +154,16 @@ export function createProvider(
                   model: model.name,
                   url,
                   apiKey,
-                  payload: dialect.buildPayload({ ...request, messages }),
+                  payload: dialect.buildPayload({ ...request, messages, maxOutputTokens }),
                   stream: settings.stream,
                   pool: deps.pool,
                   connectTimeoutMs: settings.connectTimeoutMs,
-                  firstTokenMs: settings.firstTokenMs,
+                  firstTokenMs: firstTokenTimeoutMs(
+                    settings.firstTokenMs,
+                    settings.firstTokenMsPer1kPromptTokens ?? DEFAULT_FIRST_TOKEN_MS_PER_1K,
+                    estimatePromptTokens(messages),
+                  ),
+                  maxOutputTokens,
                   idleMs: settings.idleMs,
                   signal,
                   forwards: request.forwardsDeltas ?? false,
@@ -157,6 +177,38 @@ export function createProvider(
           if (error.kind === 'stalled') {
             stats.countStall();
             deps.observer?.stalled(dialect.name);
+          }
+          const larger =
+            error.kind === 'truncated' && !budgetRaised && !error.forwarded
+              ? largerOutputBudget(maxOutputTokens, model, estimatePromptTokens(messages))
+              : undefined;
+          if (larger !== undefined && deadline.remainingMs() > MIN_ATTEMPT_BUDGET_MS) {
+            // Once, at once: the same request with room for an answer after the reasoning.
+            budgetRaised = true;
+            log.info(
+              {
+                event: 'attempt_end',
+                model: model.name,
+                attempt: attempts,
+                ms: Math.round(performance.now() - attemptStarted),
+                outcome: error.kind,
+                retry: 0,
+                maxOutputTokens: larger,
+              },
+              `${label} attempt ${attempts} used its output budget on reasoning; retrying with ${larger} tokens`,
+            );
+            maxOutputTokens = larger;
+            stats.countRetry();
+            deps.observer?.retried(dialect.name, error.kind);
+            request.onEvent?.({
+              type: 'retry',
+              provider: dialect.name,
+              model: model.name,
+              attempt: attempts,
+              delayMs: 0,
+              reason: error.kind,
+            });
+            continue;
           }
           const decision = decideRetry({
             error,
@@ -206,8 +258,12 @@ export function createProvider(
           `${label} attempt ${attempts} ok`,
         );
 
+        usage = addUsage(usage, result.usage);
+        if (result.requestId !== undefined) requestIds.push(result.requestId);
         const next = dialect.continueToolLoop?.(messages, result);
         if (next) {
+          // Each builtin tool call of the round is a search the provider runs (and bills).
+          usage = { ...usage, webSearches: (usage.webSearches ?? 0) + result.toolCalls.length };
           toolRounds++;
           if (toolRounds > settings.toolLoopMaxIterations) {
             throw new ExaiError(
@@ -226,7 +282,7 @@ export function createProvider(
         return {
           content: result.content,
           reasoningContent: result.reasoning,
-          usage: result.usage,
+          usage: usage ?? result.usage,
           finishReason: result.finishReason,
           model: model.name,
           provider: dialect.name,
@@ -234,6 +290,7 @@ export function createProvider(
           elapsedMs,
           ...(result.webSearch !== undefined && { webSearch: result.webSearch }),
           ...(result.requestId !== undefined && { requestId: result.requestId }),
+          ...(requestIds.length > 0 && { requestIds }),
         };
       }
     } catch (thrown) {
