@@ -11,7 +11,7 @@ import { ExaiError, isExaiError } from '../errors.js';
 import { linkedController } from '../http/abort.js';
 import type { HttpPool } from '../http/pool.js';
 import { postJson, readText } from '../http/request.js';
-import { abortReason } from '../resilience/deadline.js';
+import { abortReason, formatSeconds } from '../resilience/deadline.js';
 import { parseRetryAfter } from '../resilience/retry.js';
 import { finishReasonError, mapProviderError } from './error-mapping.js';
 import type { ProviderName, ToolCall, Usage, WebSearchResult } from './types.js';
@@ -58,7 +58,7 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
     link.abort(
       new ExaiError(
         'stalled',
-        `${LABEL[input.provider]} ${input.model}: ${what} for ${ms / 1000} s; attempt abandoned`,
+        `${LABEL[input.provider]} ${input.model}: ${what} for ${formatSeconds(ms)}; attempt abandoned`,
         {
           provider: input.provider,
           model: input.model,
