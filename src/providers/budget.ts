@@ -35,12 +35,12 @@ export function estimatePromptTokens(messages: readonly ChatMessage[]): number {
 }
 
 /**
- * The first-token timeout of one attempt: a floor plus an allowance per 1,000 prompt tokens. A thinking model
- * given a large prompt can take minutes before its first byte and still be healthy; the call's deadline
- * bounds the attempt whatever this says.
+ * The first-token timeout of one attempt: a floor plus an allowance per whole 1,000 prompt tokens (so a short
+ * prompt gets exactly the floor). A thinking model given a large prompt can take minutes before its first
+ * byte and still be healthy; the call's deadline bounds the attempt whatever this says.
  */
 export function firstTokenTimeoutMs(floorMs: number, msPer1kTokens: number, promptTokens: number): number {
-  return Math.round(floorMs + (msPer1kTokens * promptTokens) / 1_000);
+  return Math.round(floorMs + msPer1kTokens * Math.floor(promptTokens / 1_000));
 }
 
 /**

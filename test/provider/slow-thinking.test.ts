@@ -36,7 +36,7 @@ describe('slow but alive is not a stall', () => {
     suite.gateway(env);
     const small = await rejection(suite.t.gateway.chat({ model: 'glm-4.6', messages: user('hi') }));
     expect(small.kind).toBe('stalled');
-    expect(small.message).toMatch(/no content arrived for 0\.30\d? s/);
+    expect(small.message).toMatch(/no content arrived for 0\.3 s/);
 
     suite.gateway(env);
     const response = await suite.t.gateway.chat({ model: 'glm-4.6', messages: user(BIG_PROMPT) });

@@ -27,6 +27,8 @@ describe('prompt-dependent budgets', () => {
     expect(firstTokenTimeoutMs(120_000, 2_000, 0)).toBe(120_000);
     expect(firstTokenTimeoutMs(120_000, 2_000, 100_000)).toBe(320_000);
     expect(firstTokenTimeoutMs(300, 0, 1_000_000)).toBe(300);
+    expect(firstTokenTimeoutMs(500, 2_000, 999)).toBe(500);
+    expect(firstTokenTimeoutMs(500, 2_000, 1_999)).toBe(2_500);
   });
 
   it.each([
