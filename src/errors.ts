@@ -12,6 +12,7 @@ export const ERROR_KINDS = [
   'quota_exhausted',
   'auth',
   'content_filtered',
+  'truncated',
   'bad_request',
   'not_found',
   'upstream_error',
@@ -44,7 +45,10 @@ export interface ExaiErrorDetails {
   elapsedMs?: number;
   /** Server-requested wait before the next attempt, from retry-after-ms / retry-after. */
   retryAfterMs?: number;
-  /** For circuit_open: when the breaker lets a probe through again (epoch ms). */
+  /**
+   * When trying again can help (epoch ms). For circuit_open: when the breaker lets a probe through again; for
+   * quota_exhausted: when the provider said the quota resets, which holds the breaker open until then.
+   */
   retryAt?: number;
   /** True once any content of this call reached the caller; such a call is never retried. */
   forwarded?: boolean;

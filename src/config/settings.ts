@@ -140,6 +140,14 @@ export const SETTINGS = {
     description:
       'An attempt that yields no text or reasoning within this time of being sent is stalled (aborted, retried if nothing was forwarded).',
   }),
+  firstTokenSecsPer1kPromptTokens: setting({
+    env: ['EXAI_FIRST_TOKEN_SECS_PER_1K_PROMPT_TOKENS'],
+    unit: 'seconds',
+    default: 2,
+    schema: secs(0, 3_600),
+    description:
+      'Added to PROVIDER_FIRST_TOKEN_TIMEOUT_SECS per 1,000 prompt tokens (estimated): thinking models read and reason over a long prompt for minutes before the first token. The call budget still ends the call.',
+  }),
   idleTimeoutSecs: setting({
     env: ['PROVIDER_IDLE_TIMEOUT_SECS'],
     unit: 'seconds',
@@ -187,16 +195,18 @@ export const SETTINGS = {
   glmMaxConcurrency: setting({
     env: ['GLM_MAX_CONCURRENCY'],
     unit: 'count',
-    default: 32,
+    default: 2,
     schema: int(1, 100_000),
-    description: 'Most GLM calls in flight; more wait in a queue whose wait counts against the call budget.',
+    description:
+      'Most GLM calls in flight; more wait in a queue whose wait counts against the call budget. The default suits GLM Coding Plan keys (1–3 in flight); raise it for a pay-as-you-go account with higher limits.',
   }),
   kimiMaxConcurrency: setting({
     env: ['KIMI_MAX_CONCURRENCY'],
     unit: 'count',
-    default: 32,
+    default: 1,
     schema: int(1, 100_000),
-    description: 'Most Kimi calls in flight, as GLM_MAX_CONCURRENCY.',
+    description:
+      'Most Kimi calls in flight, as GLM_MAX_CONCURRENCY. The default suits a Tier0 account (1 in flight); Tier1 and up allow 50 or more.',
   }),
   maxQueue: setting({
     env: ['PROVIDER_MAX_QUEUE'],

@@ -1,12 +1,14 @@
 /**
  * One provider's resilient call path, composed once per provider:
  *
- *   deadline (whole call budget) → retry loop → circuit breaker → bulkhead (queue) → one streamed attempt
+ *   deadline (whole call budget) → tool loop → retry loop → circuit breaker → bulkhead (queue) → one attempt
  *
  * The breaker sees every attempt, so a provider that keeps failing opens it mid-retry and the call stops
  * retrying at once (circuit_open is final) and can fall back. Queue waits, attempts and backoff sleeps all
- * spend the same deadline; nothing here can outlive it.
+ * spend the same deadline; nothing here can outlive it. What happens is told as one event stream
+ * (call-events.ts) that stats, metrics, logs and the caller's progress callback subscribe to.
  */
+import { SETTINGS } from '../config/settings.js';
 import { ExaiError, isExaiError, toExaiError } from '../errors.js';
 import type { HttpPool } from '../http/pool.js';
 import type { Logger } from '../observability/logger.js';
@@ -15,19 +17,27 @@ import { type CallStats, createCallStats } from '../observability/stats.js';
 import { createBreaker, type ProviderBreaker } from '../resilience/breaker.js';
 import { type Bulkhead, createBulkhead } from '../resilience/bulkhead.js';
 import { abortReason, Deadline } from '../resilience/deadline.js';
-import { decideRetry, type RetryPolicyOptions, sleep } from '../resilience/retry.js';
+import { decideRetry, MIN_ATTEMPT_BUDGET_MS, type RetryPolicyOptions, sleep } from '../resilience/retry.js';
 import { shareBreaker } from '../resilience/shared-breaker.js';
 import type { SharedHealth } from '../resilience/shared-health.js';
+import { addUsage, estimatePromptTokens, firstTokenTimeoutMs, largerOutputBudget } from './budget.js';
+import { callerListener, emitterFor, type ProviderEventListener, standardListeners } from './call-events.js';
 import type { Dialect } from './dialect.js';
 import type { ModelSpec } from './models.js';
-import type { CallEvent, ChatMessage, ChatResponse } from './types.js';
+import type { CallEvent, ChatMessage, ChatResponse, Usage } from './types.js';
 import { type AttemptResult, runAttempt } from './wire.js';
 
 export interface ProviderSettings {
   baseUrl: string;
   apiKey: string | undefined;
   timeoutMs: number;
+  /** The first-token timeout of a small prompt: the floor of the allowance below. */
   firstTokenMs: number;
+  /**
+   * Extra first-token time per 1,000 prompt tokens: a long prompt takes a thinking model longer to read and
+   * reason over before the first byte. Default: EXAI_FIRST_TOKEN_SECS_PER_1K_PROMPT_TOKENS's default.
+   */
+  firstTokenMsPer1kPromptTokens?: number;
   idleMs: number;
   connectTimeoutMs: number;
   retry: RetryPolicyOptions;
@@ -39,6 +49,8 @@ export interface ProviderSettings {
   /** Stream upstream calls (default); false sends plain requests (no stall detection, deadline only). */
   stream: boolean;
 }
+
+const DEFAULT_FIRST_TOKEN_MS_PER_1K = SETTINGS.firstTokenSecsPer1kPromptTokens.default * 1000;
 
 export interface ProviderCall {
   messages: ChatMessage[];
@@ -62,6 +74,19 @@ export interface ProviderRuntime {
   readonly stats: CallStats;
   call(call: ProviderCall): Promise<ChatResponse>;
   dispose(): void;
+}
+
+/** What one call carries from attempt to attempt and round to round. */
+interface CallState {
+  readonly request: ProviderCall;
+  readonly apiKey: string;
+  readonly deadline: Deadline;
+  readonly emit: ProviderEventListener;
+  attempts: number;
+  retries: number;
+  /** The request's own output budget, raised once when reasoning used all of it and left no answer. */
+  maxOutputTokens: number;
+  budgetRaised: boolean;
 }
 
 export function createProvider(
@@ -88,10 +113,160 @@ export function createProvider(
     maxQueue: settings.maxQueue,
   });
   const stats = createCallStats();
+  const listeners = standardListeners(dialect.name, label, { stats, observer: deps.observer, log });
   const url = new URL(`${settings.baseUrl.replace(/\/+$/, '')}/chat/completions`);
   const unsubscribe = breaker.onTransition((from, to) =>
     log.warn({ event: 'breaker_transition', from, to }, `${label} breaker ${from} → ${to}`),
   );
+
+  /** One attempt: a breaker check, a bulkhead slot, one request on the wire. */
+  function attempt(state: CallState, messages: ChatMessage[]): Promise<AttemptResult> {
+    const { request, apiKey, deadline } = state;
+    const admitted = breaker.generation();
+    return breaker.execute(
+      signal =>
+        bulkhead.run(async () => {
+          // The breaker may have opened while this call waited for a slot.
+          breaker.ensureNotOpen(admitted);
+          return runAttempt({
+            provider: dialect.name,
+            model: request.model.name,
+            url,
+            apiKey,
+            payload: dialect.buildPayload({ ...request, messages, maxOutputTokens: state.maxOutputTokens }),
+            stream: settings.stream,
+            pool: deps.pool,
+            connectTimeoutMs: settings.connectTimeoutMs,
+            firstTokenMs: firstTokenTimeoutMs(
+              settings.firstTokenMs,
+              settings.firstTokenMsPer1kPromptTokens ?? DEFAULT_FIRST_TOKEN_MS_PER_1K,
+              estimatePromptTokens(messages),
+            ),
+            maxOutputTokens: state.maxOutputTokens,
+            idleMs: settings.idleMs,
+            signal,
+            forwards: request.forwardsDeltas ?? false,
+            onDelta: (channel, text) => request.onEvent?.({ type: 'delta', channel, text }),
+          });
+        }, signal),
+      deadline.signal,
+    );
+  }
+
+  /** Attempts until one answers, the retry policy gives up, or the deadline ends the call. */
+  async function withRetries(state: CallState, messages: ChatMessage[]): Promise<AttemptResult> {
+    const { request, deadline, emit } = state;
+    const model = request.model;
+    for (;;) {
+      state.attempts++;
+      const attemptNo = state.attempts;
+      emit({ type: 'attempt_start', model: model.name, attempt: attemptNo });
+      const attemptStarted = performance.now();
+      const ms = () => Math.round(performance.now() - attemptStarted);
+      try {
+        const result = await attempt(state, messages);
+        emit({
+          type: 'attempt_end',
+          model: model.name,
+          attempt: attemptNo,
+          ms: ms(),
+          outcome: 'ok',
+          finish: result.finishReason,
+          tokens: result.usage.totalTokens,
+        });
+        return result;
+      } catch (thrown) {
+        const error = deadline.signal.aborted ? abortReason(deadline.signal) : toExaiError(thrown);
+        if (error.kind === 'stalled') emit({ type: 'stalled', model: model.name });
+        const larger =
+          error.kind === 'truncated' && !state.budgetRaised && !error.forwarded
+            ? largerOutputBudget(state.maxOutputTokens, model, estimatePromptTokens(messages))
+            : undefined;
+        if (larger !== undefined && deadline.remainingMs() > MIN_ATTEMPT_BUDGET_MS) {
+          // Once, at once: the same request with room for an answer after the reasoning.
+          state.budgetRaised = true;
+          state.maxOutputTokens = larger;
+          emit({
+            type: 'attempt_end',
+            model: model.name,
+            attempt: attemptNo,
+            ms: ms(),
+            outcome: error.kind,
+            retry: 0,
+            maxOutputTokens: larger,
+          });
+          emit({ type: 'retry', model: model.name, attempt: attemptNo, delayMs: 0, reason: error.kind });
+          continue;
+        }
+        const decision = decideRetry({
+          error,
+          retriesSoFar: state.retries,
+          remainingMs: deadline.remainingMs(),
+          options: settings.retry,
+        });
+        emit({
+          type: 'attempt_end',
+          model: model.name,
+          attempt: attemptNo,
+          ms: ms(),
+          outcome: error.kind,
+          status: error.status,
+          code: error.code,
+          retry: decision.retry ? decision.delayMs : false,
+        });
+        if (!decision.retry) throw finalError(error, decision.why);
+        state.retries++;
+        emit({
+          type: 'retry',
+          model: model.name,
+          attempt: attemptNo,
+          delayMs: Math.round(decision.delayMs),
+          reason: error.kind,
+        });
+        await sleep(decision.delayMs, deadline.signal);
+      }
+    }
+  }
+
+  /** Rounds of the provider's builtin tool loop (Kimi's $web_search), each answered with retries. */
+  async function toolLoop(state: CallState): Promise<Omit<ChatResponse, 'elapsedMs'>> {
+    const model = state.request.model;
+    let messages = state.request.messages;
+    let usage: Usage | undefined;
+    const requestIds: string[] = [];
+    for (let round = 0; ; ) {
+      const result = await withRetries(state, messages);
+      usage = addUsage(usage, result.usage);
+      if (result.requestId !== undefined) requestIds.push(result.requestId);
+      const next = dialect.continueToolLoop?.(messages, result);
+      if (!next) {
+        return {
+          content: result.content,
+          reasoningContent: result.reasoning,
+          usage,
+          finishReason: result.finishReason,
+          model: model.name,
+          provider: dialect.name,
+          attempts: state.attempts,
+          ...(result.webSearch !== undefined && { webSearch: result.webSearch }),
+          ...(result.requestId !== undefined && { requestId: result.requestId }),
+          ...(requestIds.length > 0 && { requestIds }),
+        };
+      }
+      // Each builtin tool call of the round is a search the provider runs (and bills).
+      usage = { ...usage, webSearches: (usage.webSearches ?? 0) + result.toolCalls.length };
+      round++;
+      if (round > settings.toolLoopMaxIterations) {
+        throw new ExaiError(
+          'protocol',
+          `${label} ${model.name}: still asking for web searches after ${settings.toolLoopMaxIterations} rounds; stopped`,
+          { retryable: false },
+        );
+      }
+      state.emit({ type: 'tool_round', model: model.name, round });
+      messages = next;
+    }
+  }
 
   async function call(request: ProviderCall): Promise<ChatResponse> {
     const model = request.model;
@@ -100,171 +275,46 @@ export function createProvider(
       throw new ExaiError(
         'not_configured',
         `${label} is not configured: set ${dialect.keyVariables.join(' or ')}.`,
-        {
-          provider: dialect.name,
-          model: model.name,
-        },
+        { provider: dialect.name, model: model.name },
       );
     }
-    const apiKey = settings.apiKey;
     const deadline = Deadline.start(settings.timeoutMs, {
       parent: request.parent,
       label: `${label} ${model.name} call`,
     });
-    let attempts = 0;
-    let retries = 0;
-    let messages = request.messages;
-    let toolRounds = 0;
+    const emit = emitterFor([...listeners, callerListener(dialect.name, request.onEvent)]);
+    const state: CallState = {
+      request,
+      apiKey: settings.apiKey,
+      deadline,
+      emit,
+      attempts: 0,
+      retries: 0,
+      maxOutputTokens: Math.min(request.maxOutputTokens ?? model.maxOutputTokens, model.maxOutputTokens),
+      budgetRaised: false,
+    };
     try {
-      for (;;) {
-        attempts++;
-        request.onEvent?.({
-          type: 'attempt_start',
-          provider: dialect.name,
-          model: model.name,
-          attempt: attempts,
-        });
-        const attemptStarted = performance.now();
-        log.debug({ event: 'attempt_start', model: model.name, attempt: attempts }, 'attempt start');
-        let result: AttemptResult;
-        try {
-          const admitted = breaker.generation();
-          result = await breaker.execute(
-            signal =>
-              bulkhead.run(async () => {
-                // The breaker may have opened while this call waited for a slot.
-                breaker.ensureNotOpen(admitted);
-                return runAttempt({
-                  provider: dialect.name,
-                  model: model.name,
-                  url,
-                  apiKey,
-                  payload: dialect.buildPayload({ ...request, messages }),
-                  stream: settings.stream,
-                  pool: deps.pool,
-                  connectTimeoutMs: settings.connectTimeoutMs,
-                  firstTokenMs: settings.firstTokenMs,
-                  idleMs: settings.idleMs,
-                  signal,
-                  forwards: request.forwardsDeltas ?? false,
-                  onDelta: (channel, text) => request.onEvent?.({ type: 'delta', channel, text }),
-                });
-              }, signal),
-            deadline.signal,
-          );
-        } catch (thrown) {
-          const error = deadline.signal.aborted ? abortReason(deadline.signal) : toExaiError(thrown);
-          if (error.kind === 'stalled') {
-            stats.countStall();
-            deps.observer?.stalled(dialect.name);
-          }
-          const decision = decideRetry({
-            error,
-            retriesSoFar: retries,
-            remainingMs: deadline.remainingMs(),
-            options: settings.retry,
-          });
-          const attemptMs = Math.round(performance.now() - attemptStarted);
-          log.info(
-            {
-              event: 'attempt_end',
-              model: model.name,
-              attempt: attempts,
-              ms: attemptMs,
-              outcome: error.kind,
-              status: error.status,
-              code: error.code,
-              retry: decision.retry ? decision.delayMs : false,
-            },
-            `${label} attempt ${attempts} failed: ${error.kind}`,
-          );
-          if (!decision.retry) throw finalError(error, decision.why);
-          retries++;
-          stats.countRetry();
-          deps.observer?.retried(dialect.name, error.kind);
-          request.onEvent?.({
-            type: 'retry',
-            provider: dialect.name,
-            model: model.name,
-            attempt: attempts,
-            delayMs: Math.round(decision.delayMs),
-            reason: error.kind,
-          });
-          await sleep(decision.delayMs, deadline.signal);
-          continue;
-        }
-        log.info(
-          {
-            event: 'attempt_end',
-            model: model.name,
-            attempt: attempts,
-            ms: Math.round(performance.now() - attemptStarted),
-            outcome: 'ok',
-            finish: result.finishReason,
-            tokens: result.usage.totalTokens,
-          },
-          `${label} attempt ${attempts} ok`,
-        );
-
-        const next = dialect.continueToolLoop?.(messages, result);
-        if (next) {
-          toolRounds++;
-          if (toolRounds > settings.toolLoopMaxIterations) {
-            throw new ExaiError(
-              'protocol',
-              `${label} ${model.name}: still asking for web searches after ${settings.toolLoopMaxIterations} rounds; stopped`,
-              { retryable: false },
-            );
-          }
-          request.onEvent?.({ type: 'web_search', iteration: toolRounds });
-          messages = next;
-          continue;
-        }
-        const elapsedMs = Math.round(performance.now() - started);
-        stats.record(model.name, 'ok', elapsedMs);
-        deps.observer?.callEnded(dialect.name, model.name, 'ok', elapsedMs / 1000);
-        return {
-          content: result.content,
-          reasoningContent: result.reasoning,
-          usage: result.usage,
-          finishReason: result.finishReason,
-          model: model.name,
-          provider: dialect.name,
-          attempts,
-          elapsedMs,
-          ...(result.webSearch !== undefined && { webSearch: result.webSearch }),
-          ...(result.requestId !== undefined && { requestId: result.requestId }),
-        };
-      }
+      const response = await toolLoop(state);
+      const elapsedMs = Math.round(performance.now() - started);
+      emit({ type: 'call_end', model: model.name, outcome: 'ok', elapsedMs });
+      return { ...response, elapsedMs };
     } catch (thrown) {
       const error =
         deadline.signal.aborted && !isExaiError(thrown) ? abortReason(deadline.signal) : toExaiError(thrown);
       error.provider ??= dialect.name;
       error.model ??= model.name;
-      error.attempts = attempts;
+      error.attempts = state.attempts;
       error.elapsedMs = Math.round(performance.now() - started);
-      stats.record(model.name, error.kind, error.elapsedMs, error.message);
-      deps.observer?.callEnded(dialect.name, model.name, error.kind, error.elapsedMs / 1000);
+      emit({
+        type: 'call_end',
+        model: model.name,
+        outcome: error.kind,
+        elapsedMs: error.elapsedMs,
+        message: error.message,
+      });
       throw error;
     } finally {
       deadline.dispose();
-    }
-
-    function finalError(error: ExaiError, why: string): ExaiError {
-      if (error.kind === 'timeout' || error.kind === 'cancelled' || error.kind === 'circuit_open')
-        return error;
-      if (!error.retryable || error.forwarded) return error;
-      // A retryable error we stopped retrying: say why, so "overloaded" does not read as "tried once".
-      return new ExaiError(error.kind, `${error.message} (${why})`, {
-        retryable: false,
-        ...(error.provider !== undefined && { provider: error.provider }),
-        ...(error.model !== undefined && { model: error.model }),
-        ...(error.status !== undefined && { status: error.status }),
-        ...(error.code !== undefined && { code: error.code }),
-        ...(error.requestId !== undefined && { requestId: error.requestId }),
-        ...(error.retryAfterMs !== undefined && { retryAfterMs: error.retryAfterMs }),
-        cause: error,
-      });
     }
   }
 
@@ -281,4 +331,21 @@ export function createProvider(
       breaker.dispose();
     },
   };
+}
+
+/** A retryable error we stopped retrying says why, so "overloaded" does not read as "tried once". */
+function finalError(error: ExaiError, why: string): ExaiError {
+  if (error.kind === 'timeout' || error.kind === 'cancelled' || error.kind === 'circuit_open') return error;
+  if (!error.retryable || error.forwarded) return error;
+  return new ExaiError(error.kind, `${error.message} (${why})`, {
+    retryable: false,
+    ...(error.provider !== undefined && { provider: error.provider }),
+    ...(error.model !== undefined && { model: error.model }),
+    ...(error.status !== undefined && { status: error.status }),
+    ...(error.code !== undefined && { code: error.code }),
+    ...(error.requestId !== undefined && { requestId: error.requestId }),
+    ...(error.retryAfterMs !== undefined && { retryAfterMs: error.retryAfterMs }),
+    ...(error.retryAt !== undefined && { retryAt: error.retryAt }),
+    cause: error,
+  });
 }

@@ -31,12 +31,16 @@ export interface ChatMessage {
   name?: string;
 }
 
+/** Token counts of a whole call: every round of a tool loop and the attempt that answered, summed. */
 export interface Usage {
   inputTokens: number;
   outputTokens: number;
   totalTokens: number;
   reasoningTokens?: number;
+  /** Input tokens served from the provider's prefix cache (billed at a fraction of the input price). */
   cachedTokens?: number;
+  /** Web searches the provider ran for this call (each is billed on top of tokens). */
+  webSearches?: number;
 }
 
 export interface WebSearchResult {
@@ -104,7 +108,10 @@ export interface ChatResponse {
   elapsedMs: number;
   fallbackFrom?: FallbackInfo;
   webSearch?: WebSearchResult[];
+  /** The provider's id of the request that produced the answer (quote it to the provider's support). */
   requestId?: string;
+  /** The provider's ids of every request this call made that got an answer, in order (tool-loop rounds). */
+  requestIds?: string[];
 }
 
 export type StreamChunk =

@@ -11,9 +11,9 @@ import { ExaiError, isExaiError } from '../errors.js';
 import { linkedController } from '../http/abort.js';
 import type { HttpPool } from '../http/pool.js';
 import { postJson, readText } from '../http/request.js';
-import { abortReason } from '../resilience/deadline.js';
+import { abortReason, formatSeconds } from '../resilience/deadline.js';
 import { parseRetryAfter } from '../resilience/retry.js';
-import { mapProviderError } from './error-mapping.js';
+import { finishReasonError, mapProviderError } from './error-mapping.js';
 import type { ProviderName, ToolCall, Usage, WebSearchResult } from './types.js';
 
 export interface AttemptInput {
@@ -31,6 +31,8 @@ export interface AttemptInput {
   extraHeaders?: Record<string, string>;
   /** The caller forwards content as it arrives: once any has gone out, a failure may not be retried. */
   forwards?: boolean;
+  /** The output budget the payload carries, for the message when reasoning used all of it. */
+  maxOutputTokens?: number;
   onDelta?: (channel: 'content' | 'reasoning', text: string) => void;
 }
 
@@ -56,7 +58,7 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
     link.abort(
       new ExaiError(
         'stalled',
-        `${LABEL[input.provider]} ${input.model}: ${what} for ${ms / 1000} s; attempt abandoned`,
+        `${LABEL[input.provider]} ${input.model}: ${what} for ${formatSeconds(ms)}; attempt abandoned`,
         {
           provider: input.provider,
           model: input.model,
@@ -90,8 +92,9 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
         },
       },
     );
-    const requestId = header(res.headers['x-request-id']) ?? header(res.headers['msh-request-id']);
-    if (requestId) acc.requestId = requestId;
+    // Kimi names every response in msh-request-id; GLM puts its ids in the body (read as it arrives).
+    const requestId = header(res.headers['msh-request-id']) ?? header(res.headers['x-request-id']);
+    if (requestId) acc.headerRequestId = requestId;
 
     if (res.status < 200 || res.status >= 300) {
       const text = await readText(res.body, 256 * 1024);
@@ -101,6 +104,7 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
         model: input.model,
         status: res.status,
         body: parseJson(text) ?? text,
+        secrets: [input.apiKey],
         ...(requestId !== undefined && { requestId }),
         ...(retryAfterMs !== undefined && { retryAfterMs }),
       });
@@ -124,12 +128,27 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
           model: input.model,
           status: res.status,
           body: json,
+          secrets: [input.apiKey],
           ...(requestId !== undefined && { requestId }),
         });
       acc.absorbCompletion(json);
-      if (acc.content) input.onDelta?.('content', acc.content);
     }
-    return acc.result();
+    const result = acc.result();
+    const abnormal = finishReasonError({
+      provider: input.provider,
+      model: input.model,
+      finishReason: result.finishReason,
+      content: result.content,
+      reasoning: result.reasoning,
+      toolCalls: result.toolCalls.length,
+      ...(input.maxOutputTokens !== undefined && { maxOutputTokens: input.maxOutputTokens }),
+      ...(result.requestId !== undefined && { requestId: result.requestId }),
+    });
+    if (abnormal) throw abnormal;
+    if (!input.stream || !contentType.includes('text/event-stream')) {
+      if (result.content) input.onDelta?.('content', result.content);
+    }
+    return result;
   } catch (error) {
     // The caller's abort reason may be anything (an MCP SDK reason, a DOMException): as a plain error it
     // would read as a network failure and count against the breaker, so a few user cancels opened it.
@@ -175,12 +194,14 @@ function readStream(
         if (json === undefined)
           throw protocolError(input, `malformed stream chunk: ${event.data.slice(0, 120)}`);
         if (hasError(json)) {
+          const requestId = acc.requestId();
           throw mapProviderError({
             provider: input.provider,
             model: input.model,
             body: json,
             inStream: true,
-            ...(acc.requestId !== undefined && { requestId: acc.requestId }),
+            secrets: [input.apiKey],
+            ...(requestId !== undefined && { requestId }),
           });
         }
         acc.absorbChunk(json, onDelta);
@@ -222,7 +243,8 @@ class Accumulator {
   finishReason = '';
   usage: Usage = { inputTokens: 0, outputTokens: 0, totalTokens: 0 };
   webSearch: WebSearchResult[] | undefined;
-  requestId: string | undefined;
+  headerRequestId: string | undefined;
+  bodyRequestId: string | undefined;
   forwardedChunks = 0;
   private readonly toolCalls: ToolCall[] = [];
 
@@ -260,17 +282,25 @@ class Accumulator {
     this.absorbMeta(json, choice);
   }
 
+  /** A header id first (Kimi's msh-request-id), then GLM's body `request_id`, then the completion `id`. */
+  requestId(): string | undefined {
+    return this.headerRequestId ?? this.bodyRequestId;
+  }
+
   result(): AttemptResult {
+    const requestId = this.requestId();
+    const usage =
+      this.webSearch && this.webSearch.length > 0 ? { ...this.usage, webSearches: 1 } : this.usage;
     return {
       content: this.content,
       reasoning: this.reasoning,
       toolCalls: this.toolCalls.filter(Boolean),
       finishReason: this.finishReason || 'stop',
-      usage: this.usage,
+      usage,
       model: this.model,
       forwardedChunks: this.forwardedChunks,
       ...(this.webSearch !== undefined && { webSearch: this.webSearch }),
-      ...(this.requestId !== undefined && { requestId: this.requestId }),
+      ...(requestId !== undefined && { requestId }),
     };
   }
 
@@ -293,6 +323,10 @@ class Accumulator {
 
   private absorbMeta(json: Record<string, unknown>, choice: Record<string, unknown> | undefined): void {
     if (typeof json.model === 'string') this.model = json.model;
+    if (this.bodyRequestId === undefined) {
+      const id = typeof json.request_id === 'string' ? json.request_id : json.id;
+      if (typeof id === 'string' && id) this.bodyRequestId = id;
+    }
     // Kimi has been seen to put usage on the choice rather than at the top level.
     const usage = (json.usage ?? choice?.usage) as Record<string, unknown> | undefined;
     if (usage && typeof usage === 'object') this.usage = toUsage(usage);
@@ -312,7 +346,10 @@ function toUsage(raw: Record<string, unknown>): Usage {
     outputTokens: output,
     totalTokens: num(raw.total_tokens) || input + output,
     ...(typeof details.reasoning_tokens === 'number' && { reasoningTokens: details.reasoning_tokens }),
-    ...(typeof prompt.cached_tokens === 'number' && { cachedTokens: prompt.cached_tokens }),
+    // GLM (OpenAI style) nests cached input tokens; Kimi puts them at the top level of usage.
+    ...(typeof prompt.cached_tokens === 'number'
+      ? { cachedTokens: prompt.cached_tokens }
+      : typeof raw.cached_tokens === 'number' && { cachedTokens: raw.cached_tokens }),
   };
 }
 

@@ -3,8 +3,10 @@ import {
   ConsecutiveBreaker,
   circuitBreaker,
   handleWhen,
+  type IBackoff,
   type IBreaker,
   type IDisposable,
+  type IHalfOpenAfterBackoffContext,
   isBrokenCircuitError,
 } from 'cockatiel';
 import { type ErrorKind, ExaiError, isExaiError } from '../errors.js';
@@ -25,6 +27,9 @@ import { abortReason } from './deadline.js';
  *   closes the breaker (cockatiel's rule), except a cancelled probe, which proved nothing and reopens it.
  * - The half-open transition is lazy (cockatiel): after `resetMs` the breaker reports 'open' until the next call,
  *   which becomes the probe.
+ * - A quota failure that says when the quota resets (`retryAt`: GLM's 5-hour and weekly Coding Plan limits,
+ *   Kimi's daily token limit) holds the breaker open until then rather than `resetMs`: a probe before the
+ *   reset can only fail the same way, and each one costs a request against a limit already reached.
  */
 export type BreakerStateName = 'closed' | 'open' | 'half_open';
 
@@ -105,9 +110,24 @@ export function createBreaker(options: {
   const { name, resetMs, now = Date.now } = options;
   const breaker = new OpenAtOnceOnFatal(options.threshold);
   const abandonedProbes = new WeakSet<object>();
+  // How long this opening lasts: resetMs, or until the reset time the failure that opened it named.
+  const openFor = (context: IHalfOpenAfterBackoffContext): number => {
+    const error = 'error' in context.result ? context.result.error : undefined;
+    if (isExaiError(error) && error.kind === 'quota_exhausted' && error.retryAt !== undefined)
+      return Math.max(resetMs, error.retryAt - now());
+    return resetMs;
+  };
+  let openDurationMs = resetMs;
+  const halfOpenAfter = {
+    next(context: IHalfOpenAfterBackoffContext): IBackoff<IHalfOpenAfterBackoffContext> {
+      const duration = openFor(context);
+      openDurationMs = duration;
+      return { duration, next: halfOpenAfter.next };
+    },
+  };
   const policy = circuitBreaker(
     handleWhen(error => isCounted(error) || abandonedProbes.has(error)),
-    { halfOpenAfter: resetMs, breaker },
+    { halfOpenAfter, breaker },
   );
   breaker.lastError = () => {
     const last = policy.lastFailure;
@@ -171,10 +191,10 @@ export function createBreaker(options: {
         { retryable: false, provider: name },
       );
     }
-    const retryAt = (openedAt ?? now()) + resetMs;
+    const retryAt = (openedAt ?? now()) + openDurationMs;
     return new ExaiError(
       'circuit_open',
-      `${name} circuit breaker is open until ${clockTime(retryAt)} (${why}); failing fast`,
+      `${name} circuit breaker is open until ${untilText(retryAt, now())} (${why}); failing fast`,
       { retryable: false, provider: name, retryAt },
     );
   };
@@ -222,7 +242,7 @@ export function createBreaker(options: {
       };
       if (snap.state !== 'closed' && openedAt !== undefined) {
         snap.openedAt = iso(openedAt);
-        snap.retryAt = iso(openedAt + resetMs);
+        snap.retryAt = iso(openedAt + openDurationMs);
       }
       if (lastError) snap.lastError = { ...lastError, at: iso(lastError.at) };
       return snap;
@@ -251,4 +271,12 @@ function stateName(state: CircuitState): BreakerStateName {
 /** Local wall-clock time of day (HH:MM:SS): what a person compares against their own clock. */
 export function clockTime(epochMs: number): string {
   return new Date(epochMs).toTimeString().slice(0, 8);
+}
+
+/** clockTime, with the date in front when the moment is a day or more away (a weekly quota reset). */
+export function untilText(epochMs: number, now: number = Date.now()): string {
+  if (epochMs - now < 86_400_000) return clockTime(epochMs);
+  const d = new Date(epochMs);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${clockTime(epochMs)}`;
 }

@@ -192,7 +192,13 @@ function metadataFor(
       input_tokens: response.usage.inputTokens,
       output_tokens: response.usage.outputTokens,
       total_tokens: response.usage.totalTokens,
+      ...(response.usage.cachedTokens !== undefined && { cached_tokens: response.usage.cachedTokens }),
+      ...(response.usage.reasoningTokens !== undefined && {
+        reasoning_tokens: response.usage.reasoningTokens,
+      }),
+      ...(response.usage.webSearches !== undefined && { web_searches: response.usage.webSearches }),
     },
+    ...(response.requestId !== undefined && { request_id: response.requestId }),
     ...(files.length > 0 && { files: files.map(f => f.path) }),
     ...(history && {
       history_turns_included: history.turnsIncluded,

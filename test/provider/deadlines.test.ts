@@ -24,7 +24,12 @@ describe('deadline hierarchy', () => {
   );
 
   it('deadlines fire under forced garbage collection while calls are pending', async () => {
-    suite.gateway({ GLM_API_URL: `${suite.fake.url}/mode/hang/v1`, GLM_TIMEOUT_SECS: '0.4' });
+    // All 20 in flight at once (not queued behind a small concurrency limit).
+    suite.gateway({
+      GLM_API_URL: `${suite.fake.url}/mode/hang/v1`,
+      GLM_TIMEOUT_SECS: '0.4',
+      GLM_MAX_CONCURRENCY: '32',
+    });
     const calls = Array.from({ length: 20 }, () =>
       rejection(suite.t.gateway.chat({ model: 'glm-4.6', messages: user('x') })),
     );
@@ -102,7 +107,12 @@ describe('deadline hierarchy', () => {
 describe('sockets after timeouts and cancels', () => {
   it('aborting many requests waiting for headers on a multi-connection pool closes every one of their sockets', async () => {
     // Both providers share one pool and one origin; only the path picks the fake's behaviour.
-    suite.gateway({ GLM_API_URL: `${suite.fake.url}/v1`, KIMI_API_URL: `${suite.fake.url}/mode/hang/v1` });
+    suite.gateway({
+      GLM_API_URL: `${suite.fake.url}/v1`,
+      KIMI_API_URL: `${suite.fake.url}/mode/hang/v1`,
+      GLM_MAX_CONCURRENCY: '8',
+      KIMI_MAX_CONCURRENCY: '8',
+    });
     // Warm the pool so it holds several idle keep-alive connections to the same origin.
     await Promise.all(
       Array.from({ length: 4 }, () => suite.t.gateway.chat({ model: 'glm-4.6', messages: user('warm') })),

@@ -242,3 +242,55 @@ describe('provider circuit breaker', () => {
     });
   });
 });
+
+describe('provider circuit breaker and quota reset times', () => {
+  let breaker: ProviderBreaker;
+  beforeEach(() => {
+    vi.useFakeTimers({ now: START });
+    breaker = createBreaker({ name: 'GLM', threshold: 3, resetMs: 30_000 });
+  });
+  afterEach(() => {
+    breaker.dispose();
+    vi.useRealTimers();
+  });
+
+  const quotaUntil = (retryAt: number) => () =>
+    Promise.reject(new ExaiError('quota_exhausted', '5-hour limit', { retryAt }));
+
+  test('a quota failure that names its reset time holds the breaker open until then, not resetMs', async () => {
+    const resetAt = START + 3 * 3_600_000;
+    await expect(breaker.execute(quotaUntil(resetAt), never())).rejects.toMatchObject({
+      kind: 'quota_exhausted',
+    });
+    expect(breaker.snapshot()).toMatchObject({ state: 'open', retryAt: new Date(resetAt).toISOString() });
+    vi.advanceTimersByTime(60_000);
+    const error = await breaker.execute(ok, never()).catch((e: ExaiError) => e);
+    expect(error).toMatchObject({ kind: 'circuit_open', retryAt: resetAt });
+    vi.advanceTimersByTime(resetAt - START - 60_000);
+    await expect(breaker.execute(ok, never())).resolves.toBe('ok');
+    expect(breaker.snapshot().state).toBe('closed');
+  });
+
+  test('a reset time sooner than resetMs does not shorten the usual wait', async () => {
+    await expect(breaker.execute(quotaUntil(START + 1_000), never())).rejects.toBeDefined();
+    expect(breaker.snapshot().retryAt).toBe(new Date(START + 30_000).toISOString());
+  });
+
+  test('an open breaker a day or more away names the date as well as the time', async () => {
+    const resetAt = START + 3 * 86_400_000;
+    await expect(breaker.execute(quotaUntil(resetAt), never())).rejects.toBeDefined();
+    const error = (await breaker.execute(ok, never()).catch((e: ExaiError) => e)) as ExaiError;
+    expect(error.message).toMatch(/open until \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}/);
+  });
+
+  test('a probe that hits the same quota again reopens until the newly named reset', async () => {
+    const first = START + 60_000;
+    await expect(breaker.execute(quotaUntil(first), never())).rejects.toBeDefined();
+    vi.advanceTimersByTime(60_000);
+    const second = Date.now() + 7 * 86_400_000;
+    await expect(breaker.execute(quotaUntil(second), never())).rejects.toMatchObject({
+      kind: 'quota_exhausted',
+    });
+    expect(breaker.snapshot()).toMatchObject({ state: 'open', retryAt: new Date(second).toISOString() });
+  });
+});

@@ -1,0 +1,77 @@
+/**
+ * Sizes that depend on the prompt: how long a healthy model may take before its first token, how far an
+ * output budget may grow, and usage summed over the rounds of one call.
+ */
+import type { ModelSpec } from './models.js';
+import type { ChatMessage, Usage } from './types.js';
+
+/**
+ * Rough prompt size without a tokenizer: about 4 characters per token for Latin text and code, about 0.6
+ * tokens per character when the text is mostly CJK. Images count a flat 1,000 tokens each. Good enough to
+ * scale a timeout and to keep an output budget inside the context window with a margin.
+ */
+export function estimatePromptTokens(messages: readonly ChatMessage[]): number {
+  let latin = 0;
+  let cjk = 0;
+  let images = 0;
+  const count = (text: string) => {
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if ((c >= 0x3000 && c <= 0x9fff) || (c >= 0xac00 && c <= 0xd7af) || (c >= 0xff00 && c <= 0xffef)) cjk++;
+      else latin++;
+    }
+  };
+  for (const message of messages) {
+    if (typeof message.content === 'string') count(message.content);
+    else
+      for (const part of message.content) {
+        if (part.type === 'text') count(part.text);
+        else images++;
+      }
+    if (message.reasoning_content) count(message.reasoning_content);
+    for (const call of message.tool_calls ?? []) count(call.function.arguments);
+  }
+  return Math.ceil(latin / 4 + cjk * 0.6) + images * 1_000;
+}
+
+/**
+ * The first-token timeout of one attempt: a floor plus an allowance per whole 1,000 prompt tokens (so a short
+ * prompt gets exactly the floor). A thinking model given a large prompt can take minutes before its first
+ * byte and still be healthy; the call's deadline bounds the attempt whatever this says.
+ */
+export function firstTokenTimeoutMs(floorMs: number, msPer1kTokens: number, promptTokens: number): number {
+  return Math.round(floorMs + msPer1kTokens * Math.floor(promptTokens / 1_000));
+}
+
+/**
+ * The output budget for one more try after reasoning used all of it: double, but never above the model's
+ * ceiling nor beyond what the context window leaves after the prompt (Kimi rejects prompt + budget > window).
+ * Undefined when it cannot grow.
+ */
+export function largerOutputBudget(
+  current: number,
+  model: Pick<ModelSpec, 'maxOutputTokens' | 'contextWindow'>,
+  promptTokens: number,
+): number | undefined {
+  const room = model.contextWindow - promptTokens;
+  const larger = Math.min(current * 2, model.maxOutputTokens, room);
+  return larger > current ? larger : undefined;
+}
+
+/** Usage of two rounds of one call, added field by field; optional fields stay absent when both lack them. */
+export function addUsage(total: Usage | undefined, round: Usage): Usage {
+  if (!total) return { ...round };
+  const sum = (a: number | undefined, b: number | undefined) =>
+    a === undefined && b === undefined ? undefined : (a ?? 0) + (b ?? 0);
+  const reasoningTokens = sum(total.reasoningTokens, round.reasoningTokens);
+  const cachedTokens = sum(total.cachedTokens, round.cachedTokens);
+  const webSearches = sum(total.webSearches, round.webSearches);
+  return {
+    inputTokens: total.inputTokens + round.inputTokens,
+    outputTokens: total.outputTokens + round.outputTokens,
+    totalTokens: total.totalTokens + round.totalTokens,
+    ...(reasoningTokens !== undefined && { reasoningTokens }),
+    ...(cachedTokens !== undefined && { cachedTokens }),
+    ...(webSearches !== undefined && { webSearches }),
+  };
+}
