@@ -189,14 +189,24 @@ export const SETTINGS = {
     unit: 'count',
     default: 32,
     schema: int(1, 100_000),
-    description: 'Most GLM calls in flight; more wait in a queue whose wait counts against the call budget.',
+    description:
+      'Most GLM calls in flight, and where the learned limit starts: a concurrency 429 (GLM 1302) lowers the limit for this key, sustained success raises it back slowly. More calls wait in a queue whose wait counts against the call budget.',
   }),
   kimiMaxConcurrency: setting({
     env: ['KIMI_MAX_CONCURRENCY'],
     unit: 'count',
     default: 32,
     schema: int(1, 100_000),
-    description: 'Most Kimi calls in flight, as GLM_MAX_CONCURRENCY.',
+    description:
+      'Most Kimi calls in flight, learned as GLM_MAX_CONCURRENCY (from Kimi rate_limit_reached_error about concurrency).',
+  }),
+  concurrencyProbeSecs: setting({
+    env: ['PROVIDER_CONCURRENCY_PROBE_SECS'],
+    unit: 'seconds',
+    default: 60,
+    schema: secs(0, 86_400),
+    description:
+      'After a concurrency 429, the learned limit is not raised again for this long (each probe above the real limit costs one 429).',
   }),
   maxQueue: setting({
     env: ['PROVIDER_MAX_QUEUE'],

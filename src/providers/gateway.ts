@@ -54,7 +54,10 @@ export interface ProviderStatus {
   breaker: BreakerSnapshot;
   inFlight: number;
   queued: number;
+  /** The configured maximum. */
   maxConcurrency: number;
+  /** The concurrency learned for this key: `limit` in [1, max], lowered by concurrency 429s. */
+  concurrency: { limit: number; max: number; inFlight: number; queued: number };
   stats: CallStatsSnapshot;
   /**
    * Another replica's live report for this provider (shared health): its breaker is open until `openUntil`,
@@ -106,6 +109,7 @@ export function createGateway(config: Config, deps: GatewayDeps): ModelGateway {
     connectTimeoutMs: secondsToMs(config.connectTimeoutSecs),
     retry: { maxRetries: config.maxRetries, baseMs: config.retryBaseMs, capMs: config.retryCapMs },
     maxQueue: config.maxQueue,
+    concurrencyProbeMs: secondsToMs(config.concurrencyProbeSecs),
     breakerThreshold: config.breakerThreshold,
     breakerResetMs: secondsToMs(config.breakerResetSecs),
     toolLoopMaxIterations: config.webSearchMaxIterations,
@@ -280,7 +284,13 @@ export function createGateway(config: Config, deps: GatewayDeps): ModelGateway {
           breaker: p.breaker.snapshot(),
           inFlight: p.bulkhead.active,
           queued: p.bulkhead.queued,
-          maxConcurrency: p.bulkhead.limit,
+          maxConcurrency: p.bulkhead.max,
+          concurrency: {
+            limit: p.bulkhead.limit,
+            max: p.bulkhead.max,
+            inFlight: p.bulkhead.active,
+            queued: p.bulkhead.queued,
+          },
           stats: p.stats.snapshot(),
           ...(remote !== undefined && { remote }),
         };

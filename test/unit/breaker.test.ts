@@ -241,4 +241,28 @@ describe('provider circuit breaker', () => {
       counts: { successes: 2, failures: 3, rejected: 4 },
     });
   });
+
+  test('failures its owner marks as ignored neither count nor open it', async () => {
+    const concurrency = createBreaker({
+      name: 'GLM',
+      threshold: 2,
+      resetMs: 30_000,
+      ignore: error => error.code === '1302',
+    });
+    try {
+      for (let i = 0; i < 5; i++) {
+        await expect(
+          concurrency.execute(
+            () => Promise.reject(new ExaiError('rate_limited', 'too many at once', { code: '1302' })),
+            never(),
+          ),
+        ).rejects.toMatchObject({ kind: 'rate_limited' });
+      }
+      expect(concurrency.snapshot()).toMatchObject({ state: 'closed', consecutiveFailures: 0 });
+      await failTimes(concurrency, 2, 'rate_limited');
+      expect(concurrency.snapshot().state).toBe('open');
+    } finally {
+      concurrency.dispose();
+    }
+  });
 });
