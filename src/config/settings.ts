@@ -11,6 +11,7 @@ export type SettingUnit =
   | 'bytes'
   | 'hours'
   | 'flag'
+  | 'fraction'
   | 'text'
   | 'url'
   | 'path'
@@ -237,6 +238,14 @@ export const SETTINGS = {
     schema: flag,
     description:
       'When a provider is unavailable and budget remains, try the equivalent model on the other provider.',
+  }),
+  fallbackReserveFraction: setting({
+    env: ['FALLBACK_RESERVE_FRACTION'],
+    unit: 'fraction',
+    default: 0.4,
+    schema: z.coerce.number({ error: 'must be a number between 0 and 0.9' }).min(0).max(0.9),
+    description:
+      'When a fallback is possible, the share of the call budget kept for it: the first provider must start answering within the rest (0.4: within 60 %), or the call falls back. Once it streams text or reasoning it may use the whole budget. 0 turns the reserve off.',
   }),
   kimiThinkingModel: setting({
     env: ['KIMI_THINKING_MODEL'],

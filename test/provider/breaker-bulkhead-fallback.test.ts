@@ -122,6 +122,50 @@ describe('fallback to the other provider', () => {
     expect(response.provider).toBe('kimi');
   });
 
+  it('a hung primary leaves the fallback room: the answer comes well within the budget', async () => {
+    suite.gateway({
+      GLM_API_URL: `${suite.fake.url}/mode/hang/v1`,
+      KIMI_API_URL: `${suite.fake.url}/v1`,
+      GLM_TIMEOUT_SECS: '3',
+      FALLBACK_ON_FAILURE: 'true',
+    });
+    const started = performance.now();
+    // No budget of its own: the whole call may take GLM_TIMEOUT_SECS, of which GLM gets 60 %.
+    const response = await ask('glm-4.6');
+    const elapsed = performance.now() - started;
+    expect(response.provider).toBe('kimi');
+    expect(response.fallbackFrom).toMatchObject({ reason: 'timeout' });
+    expect(response.fallbackFrom?.message).toMatch(/no answer within 1\.8 s, its 60 % share of the budget/);
+    expect(elapsed).toBeGreaterThan(1_500);
+    expect(elapsed).toBeLessThan(2_800);
+  });
+
+  it('a primary that is answering may use the whole budget, past its share', async () => {
+    suite.gateway({
+      GLM_API_URL: `${suite.fake.url}/mode/slow,chunks=8,every=200/v1`,
+      KIMI_API_URL: `${suite.fake.url}/v1`,
+      GLM_TIMEOUT_SECS: '2.5',
+      FALLBACK_ON_FAILURE: 'true',
+    });
+    // 1.6 s of streaming against a 1.5 s share: cut at the share, it would fall back.
+    const response = await ask('glm-4.6');
+    expect(response.provider).toBe('glm');
+    expect(response.fallbackFrom).toBeUndefined();
+  });
+
+  it('FALLBACK_RESERVE_FRACTION=0 gives the primary the whole budget', async () => {
+    suite.gateway({
+      GLM_API_URL: `${suite.fake.url}/mode/hang/v1`,
+      KIMI_API_URL: `${suite.fake.url}/v1`,
+      GLM_TIMEOUT_SECS: '0.6',
+      FALLBACK_ON_FAILURE: 'true',
+      FALLBACK_RESERVE_FRACTION: '0',
+    });
+    const error = await rejection(ask('glm-4.6'));
+    expect(error.kind).toBe('timeout');
+    expect(suite.fake.requests.every(r => r.mode === 'hang')).toBe(true);
+  });
+
   it('falls back when the primary provider has no key', async () => {
     suite.gateway({ GLM_API_KEY: '', KIMI_API_URL: `${suite.fake.url}/v1`, FALLBACK_ON_FAILURE: 'true' });
     const response = await ask('glm-4.6');
