@@ -209,6 +209,14 @@ export const SETTINGS = {
     description:
       'After a concurrency 429, the learned limit is not raised again for this long (each probe above the real limit costs one 429).',
   }),
+  maxRequestBytes: setting({
+    env: ['PROVIDER_MAX_REQUEST_BYTES'],
+    unit: 'bytes',
+    default: 33_554_432,
+    schema: int(1_024, 268_435_456),
+    description:
+      'Largest request body sent to a provider; a larger one fails at once as `local` (not retried, not held against the provider).',
+  }),
   maxQueue: setting({
     env: ['PROVIDER_MAX_QUEUE'],
     unit: 'count',

@@ -111,6 +111,7 @@ export function createGateway(config: Config, deps: GatewayDeps): ModelGateway {
     retry: { maxRetries: config.maxRetries, baseMs: config.retryBaseMs, capMs: config.retryCapMs },
     maxQueue: config.maxQueue,
     concurrencyProbeMs: secondsToMs(config.concurrencyProbeSecs),
+    maxRequestBytes: config.maxRequestBytes,
     breakerThreshold: config.breakerThreshold,
     breakerResetMs: secondsToMs(config.breakerResetSecs),
     toolLoopMaxIterations: config.webSearchMaxIterations,

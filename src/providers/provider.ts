@@ -36,6 +36,8 @@ export interface ProviderSettings {
   maxConcurrency: number;
   /** After a concurrency refusal, no raise of the learned limit for this long. */
   concurrencyProbeMs: number;
+  /** Largest request body; a larger one fails locally. */
+  maxRequestBytes: number;
   maxQueue: number;
   breakerThreshold: number;
   breakerResetMs: number;
@@ -163,6 +165,7 @@ export function createProvider(
                   stream: settings.stream,
                   pool: deps.pool,
                   connectTimeoutMs: settings.connectTimeoutMs,
+                  maxRequestBytes: settings.maxRequestBytes,
                   firstTokenMs: settings.firstTokenMs,
                   idleMs: settings.idleMs,
                   signal,

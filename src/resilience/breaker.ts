@@ -22,9 +22,10 @@ import { abortReason } from './deadline.js';
  * - Errors of the caller's making (cancelled, bad_request, not_found, content_filtered, circuit_open,
  *   not_configured, local, non-ExaiErrors) pass through unchanged and neither count nor reset the consecutive
  *   count: they say nothing about the provider's health. Nor do errors the owner marks with `ignore` (a
- *   concurrency 429 says we sent too many at once, which the adaptive limit fixes, not that the provider
- *   is down: counted, one burst of them opened the breaker for every caller). A probe that ends that way proved the provider answers and
- *   closes the breaker (cockatiel's rule), except a cancelled probe, which proved nothing and reopens it.
+ *   concurrency 429 says we sent too many at once, which the adaptive limit fixes, not that the provider is
+ *   down; counted, one burst of them opened the breaker for every caller). A probe that ends that way proved
+ *   the provider answers and closes the breaker (cockatiel's rule), except a cancelled or local probe, which
+ *   never got an answer and reopens it.
  * - The half-open transition is lazy (cockatiel): after `resetMs` the breaker reports 'open' until the next call,
  *   which becomes the probe.
  */
@@ -70,6 +71,8 @@ const COUNTED_KINDS: ReadonlySet<ErrorKind> = new Set([
   'quota_exhausted',
 ]);
 const FATAL_KINDS: ReadonlySet<ErrorKind> = new Set(['auth', 'quota_exhausted']);
+/** A probe that ends so never reached the provider (or was abandoned): the breaker reopens. */
+const PROVED_NOTHING: ReadonlySet<ErrorKind> = new Set(['cancelled', 'local']);
 const MAX_TRANSITIONS = 20;
 
 type CountedTest = (error: unknown) => error is ExaiError;
@@ -208,7 +211,7 @@ export function createBreaker(options: {
             if (isCounted(error)) {
               tally.failures++;
               lastError = { kind: error.kind, message: error.message, at: now() };
-            } else if (isProbe && isExaiError(error) && error.kind === 'cancelled') {
+            } else if (isProbe && isExaiError(error) && PROVED_NOTHING.has(error.kind)) {
               abandonedProbes.add(error);
             }
             throw error;

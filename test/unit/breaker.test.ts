@@ -154,16 +154,19 @@ describe('provider circuit breaker', () => {
     expect(breaker.snapshot().state).toBe('closed');
   });
 
-  test('a probe the caller cancelled proves nothing and reopens it', async () => {
-    await failTimes(breaker, 3);
-    vi.advanceTimersByTime(30_000);
-    await failTimes(breaker, 1, 'cancelled');
-    expect(breaker.snapshot()).toMatchObject({
-      state: 'open',
-      retryAt: new Date(START + 60_000).toISOString(),
-    });
-    expect(breaker.snapshot().lastError?.kind).toBe('overloaded');
-  });
+  test.each<ErrorKind>(['cancelled', 'local'])(
+    'a probe that ends %s never reached the provider: it proves nothing and reopens it',
+    async kind => {
+      await failTimes(breaker, 3);
+      vi.advanceTimersByTime(30_000);
+      await failTimes(breaker, 1, kind);
+      expect(breaker.snapshot()).toMatchObject({
+        state: 'open',
+        retryAt: new Date(START + 60_000).toISOString(),
+      });
+      expect(breaker.snapshot().lastError?.kind).toBe('overloaded');
+    },
+  );
 
   test('passes the caller signal to fn and rejects an already aborted call without running it', async () => {
     const controller = new AbortController();
