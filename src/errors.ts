@@ -20,6 +20,10 @@ export const ERROR_KINDS = [
   'circuit_open',
   'protocol',
   'not_configured',
+  // Failed on our side before anything reached the provider (the body could not be built, or is over our own
+  // size cap): never retried, never counted against the provider's breaker, no fallback (the other provider
+  // would get the same body).
+  'local',
 ] as const;
 
 export type ErrorKind = (typeof ERROR_KINDS)[number];

@@ -11,6 +11,7 @@ export type SettingUnit =
   | 'bytes'
   | 'hours'
   | 'flag'
+  | 'fraction'
   | 'text'
   | 'url'
   | 'path'
@@ -198,7 +199,7 @@ export const SETTINGS = {
     default: 2,
     schema: int(1, 100_000),
     description:
-      'Most GLM calls in flight; more wait in a queue whose wait counts against the call budget. The default suits GLM Coding Plan keys (1–3 in flight); raise it for a pay-as-you-go account with higher limits.',
+      'Most GLM calls in flight, and where the learned limit starts: a concurrency 429 (GLM 1302) lowers the limit for this key, sustained success raises it back slowly. More calls wait in a queue whose wait counts against the call budget. The default suits GLM Coding Plan keys (1–3 in flight); raise it for a pay-as-you-go account with higher limits.',
   }),
   kimiMaxConcurrency: setting({
     env: ['KIMI_MAX_CONCURRENCY'],
@@ -206,7 +207,23 @@ export const SETTINGS = {
     default: 1,
     schema: int(1, 100_000),
     description:
-      'Most Kimi calls in flight, as GLM_MAX_CONCURRENCY. The default suits a Tier0 account (1 in flight); Tier1 and up allow 50 or more.',
+      'Most Kimi calls in flight, learned as GLM_MAX_CONCURRENCY (from Kimi rate_limit_reached_error about concurrency). The default suits a Tier0 account (1 in flight); Tier1 and up allow 50 or more.',
+  }),
+  concurrencyProbeSecs: setting({
+    env: ['PROVIDER_CONCURRENCY_PROBE_SECS'],
+    unit: 'seconds',
+    default: 60,
+    schema: secs(0, 86_400),
+    description:
+      'After a concurrency 429, the learned limit is not raised again for this long (each probe above the real limit costs one 429).',
+  }),
+  maxRequestBytes: setting({
+    env: ['PROVIDER_MAX_REQUEST_BYTES'],
+    unit: 'bytes',
+    default: 33_554_432,
+    schema: int(1_024, 268_435_456),
+    description:
+      'Largest request body sent to a provider; a larger one fails at once as `local` (not retried, not held against the provider).',
   }),
   maxQueue: setting({
     env: ['PROVIDER_MAX_QUEUE'],
@@ -237,6 +254,14 @@ export const SETTINGS = {
     schema: flag,
     description:
       'When a provider is unavailable and budget remains, try the equivalent model on the other provider.',
+  }),
+  fallbackReserveFraction: setting({
+    env: ['FALLBACK_RESERVE_FRACTION'],
+    unit: 'fraction',
+    default: 0.4,
+    schema: z.coerce.number({ error: 'must be a number between 0 and 0.9' }).min(0).max(0.9),
+    description:
+      'When a fallback is possible, the share of the call budget kept for it: the first provider must start answering within the rest (0.4: within 60 %), or the call falls back. Once it streams text or reasoning it may use the whole budget. 0 turns the reserve off.',
   }),
   kimiThinkingModel: setting({
     env: ['KIMI_THINKING_MODEL'],

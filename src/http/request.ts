@@ -15,6 +15,8 @@ export interface PostOptions {
   headers: Record<string, string>;
   signal: AbortSignal;
   connectTimeoutMs: number;
+  /** Largest body to send; a larger one is a `local` error and never leaves this process. */
+  maxBodyBytes?: number;
 }
 
 export interface HttpResponse {
@@ -27,8 +29,31 @@ export interface HttpResponse {
 export function postJson(url: URL, payload: unknown, options: PostOptions): Promise<HttpResponse> {
   const { signal } = options;
   if (signal.aborted) return Promise.reject(signal.reason);
-  // A string body, not a Buffer: node:http then sends headers and body in one write instead of a writev.
-  const data = JSON.stringify(payload);
+  let data: string;
+  try {
+    // A string body, not a Buffer: node:http then sends headers and body in one write instead of a writev.
+    data = JSON.stringify(payload);
+  } catch (error) {
+    // V8 throws RangeError "Invalid string length" past ~512 MB of JSON; cycles and BigInts throw TypeError.
+    // Our failure, not the provider's: as a `network` error it was retried and opened the breaker.
+    const why = error instanceof Error ? error.message : String(error);
+    return Promise.reject(
+      new ExaiError(
+        'local',
+        `request to ${url.host} not sent: its body could not be serialised (${why}); send fewer or smaller files or less history`,
+        { cause: error },
+      ),
+    );
+  }
+  const bytes = Buffer.byteLength(data);
+  if (options.maxBodyBytes !== undefined && bytes > options.maxBodyBytes) {
+    return Promise.reject(
+      new ExaiError(
+        'local',
+        `request to ${url.host} not sent: its body is ${formatBytes(bytes)}, over the ${formatBytes(options.maxBodyBytes)} limit (PROVIDER_MAX_REQUEST_BYTES); send fewer or smaller files or less history`,
+      ),
+    );
+  }
   const send = url.protocol === 'https:' ? https.request : http.request;
 
   return new Promise<HttpResponse>((resolve, reject) => {
@@ -39,7 +64,7 @@ export function postJson(url: URL, payload: unknown, options: PostOptions): Prom
       headers: {
         ...options.headers,
         'content-type': 'application/json',
-        'content-length': String(Buffer.byteLength(data)),
+        'content-length': String(bytes),
       },
     });
 
@@ -94,6 +119,11 @@ export async function readText(body: IncomingMessage, maxBytes = 8 * 1024 * 1024
     chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString('utf8');
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes < 1024 * 1024) return `${Math.ceil(bytes / 1024)} KiB`;
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
 }
 
 function toNetworkError(error: Error & { code?: string }, url: URL): ExaiError {

@@ -18,6 +18,8 @@ export interface LiveState {
     breakerState: 'closed' | 'open' | 'half_open';
     inFlight: number;
     queued: number;
+    /** The concurrency learned for the provider's key (at most its configured maximum). */
+    concurrencyLimit: number;
   }>;
   activeSessions(): number;
 }
@@ -106,6 +108,16 @@ export function createMetrics(): Metrics {
     collect() {
       this.reset();
       for (const p of live?.providers() ?? []) this.set({ provider: p.provider }, p.queued);
+    },
+  });
+  new Gauge({
+    name: 'exai_provider_concurrency_limit',
+    help: 'Provider calls allowed in flight: the limit learned from concurrency 429s, at most the configured maximum',
+    labelNames: ['provider'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const p of live?.providers() ?? []) this.set({ provider: p.provider }, p.concurrencyLimit);
     },
   });
   new Gauge({

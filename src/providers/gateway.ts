@@ -5,12 +5,13 @@
 import type { Config } from '../config/load.js';
 import { secondsToMs } from '../config/load.js';
 import { type ErrorKind, ExaiError, toExaiError } from '../errors.js';
+import { linkedController } from '../http/abort.js';
 import { createHttpPool, type HttpPool, type PoolStats } from '../http/pool.js';
 import type { Logger } from '../observability/logger.js';
 import type { CallObserver } from '../observability/metrics.js';
 import type { CallStatsSnapshot } from '../observability/stats.js';
 import type { BreakerSnapshot } from '../resilience/breaker.js';
-import { Deadline } from '../resilience/deadline.js';
+import { Deadline, formatSeconds } from '../resilience/deadline.js';
 import { MIN_ATTEMPT_BUDGET_MS } from '../resilience/retry.js';
 import type { SharedHealth, SharedHealthSnapshot } from '../resilience/shared-health.js';
 import type { Dialect } from './dialect.js';
@@ -54,7 +55,10 @@ export interface ProviderStatus {
   breaker: BreakerSnapshot;
   inFlight: number;
   queued: number;
+  /** The configured maximum. */
   maxConcurrency: number;
+  /** The concurrency learned for this key: `limit` in [1, max], lowered by concurrency 429s. */
+  concurrency: { limit: number; max: number; inFlight: number; queued: number };
   stats: CallStatsSnapshot;
   /**
    * Another replica's live report for this provider (shared health): its breaker is open until `openUntil`,
@@ -102,10 +106,13 @@ export function createGateway(config: Config, deps: GatewayDeps): ModelGateway {
   const pool = deps.pool ?? createHttpPool({ maxSocketsPerOrigin: config.maxConnections });
   const shared = {
     firstTokenMs: secondsToMs(config.firstTokenTimeoutSecs),
+    firstTokenMsPer1kPromptTokens: secondsToMs(config.firstTokenSecsPer1kPromptTokens),
     idleMs: secondsToMs(config.idleTimeoutSecs),
     connectTimeoutMs: secondsToMs(config.connectTimeoutSecs),
     retry: { maxRetries: config.maxRetries, baseMs: config.retryBaseMs, capMs: config.retryCapMs },
     maxQueue: config.maxQueue,
+    concurrencyProbeMs: secondsToMs(config.concurrencyProbeSecs),
+    maxRequestBytes: config.maxRequestBytes,
     breakerThreshold: config.breakerThreshold,
     breakerResetMs: secondsToMs(config.breakerResetSecs),
     toolLoopMaxIterations: config.webSearchMaxIterations,
@@ -174,7 +181,7 @@ export function createGateway(config: Config, deps: GatewayDeps): ModelGateway {
     );
     try {
       try {
-        return await callOn(primary, request, budget);
+        return await callWithReserve(primary, request, budget);
       } catch (thrown) {
         const error = toExaiError(thrown);
         const alternative = fallbackFor(primary, error, budget);
@@ -243,6 +250,57 @@ export function createGateway(config: Config, deps: GatewayDeps): ModelGateway {
     });
   }
 
+  /**
+   * The first provider's call when a fallback could answer: it must start answering (any text or reasoning)
+   * within its share of the budget, 1 - FALLBACK_RESERVE_FRACTION (60 % by default), or it ends as a timeout
+   * and the rest of the budget goes to the fallback. Without this a hung provider spent the whole budget
+   * (300 s by default) and left the healthy one none. Once it answers the cap is lifted: a slow but live
+   * stream is not cut off for a fallback that would have to start from scratch.
+   */
+  async function callWithReserve(
+    model: ModelSpec,
+    request: GatewayRequest,
+    budget: Deadline,
+  ): Promise<ChatResponse> {
+    const reserve = config.fallbackReserveFraction;
+    if (reserve <= 0 || !canFallBack(model)) return callOn(model, request, budget);
+    const shareMs = budget.remainingMs() * (1 - reserve);
+    const label = `${providers[model.provider].dialect.label} ${model.name}`;
+    const cap = linkedController(budget.signal);
+    const timer = setTimeout(() => {
+      cap.abort(
+        new ExaiError(
+          'timeout',
+          `${label}: no answer within ${formatSeconds(shareMs)}, its ${Math.round((1 - reserve) * 100)} % share of the budget (the rest is kept for the fallback, FALLBACK_RESERVE_FRACTION)`,
+          { elapsedMs: Math.round(shareMs) },
+        ),
+      );
+    }, shareMs);
+    // Time still bounded by the whole budget; cancelled by it or by the share running out.
+    const primaryBudget = Deadline.start(budget.remainingMs(), {
+      parent: cap.signal,
+      bound: budget,
+      label: `${label} call`,
+    });
+    try {
+      return await callOn(
+        model,
+        {
+          ...request,
+          onEvent: event => {
+            if (event.type === 'delta') clearTimeout(timer);
+            request.onEvent?.(event);
+          },
+        },
+        primaryBudget,
+      );
+    } finally {
+      clearTimeout(timer);
+      primaryBudget.dispose();
+      cap.dispose();
+    }
+  }
+
   /** The equivalent model on the other provider, when fallback is on and that provider has a key. */
   function alternativeFor(model: ModelSpec): ModelSpec | undefined {
     if (!config.fallbackOnFailure || !model.equivalent) return undefined;
@@ -280,7 +338,13 @@ export function createGateway(config: Config, deps: GatewayDeps): ModelGateway {
           breaker: p.breaker.snapshot(),
           inFlight: p.bulkhead.active,
           queued: p.bulkhead.queued,
-          maxConcurrency: p.bulkhead.limit,
+          maxConcurrency: p.bulkhead.max,
+          concurrency: {
+            limit: p.bulkhead.limit,
+            max: p.bulkhead.max,
+            inFlight: p.bulkhead.active,
+            queued: p.bulkhead.queued,
+          },
           stats: p.stats.snapshot(),
           ...(remote !== undefined && { remote }),
         };

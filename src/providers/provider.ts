@@ -14,6 +14,7 @@ import type { HttpPool } from '../http/pool.js';
 import type { Logger } from '../observability/logger.js';
 import type { CallObserver } from '../observability/metrics.js';
 import { type CallStats, createCallStats } from '../observability/stats.js';
+import { createAdaptiveLimit } from '../resilience/adaptive-limit.js';
 import { createBreaker, type ProviderBreaker } from '../resilience/breaker.js';
 import { type Bulkhead, createBulkhead } from '../resilience/bulkhead.js';
 import { abortReason, Deadline } from '../resilience/deadline.js';
@@ -22,6 +23,7 @@ import { shareBreaker } from '../resilience/shared-breaker.js';
 import type { SharedHealth } from '../resilience/shared-health.js';
 import { addUsage, estimatePromptTokens, firstTokenTimeoutMs, largerOutputBudget } from './budget.js';
 import { callerListener, emitterFor, type ProviderEventListener, standardListeners } from './call-events.js';
+import { concurrencyRefusal } from './concurrency-refusal.js';
 import type { Dialect } from './dialect.js';
 import type { ModelSpec } from './models.js';
 import type { CallEvent, ChatMessage, ChatResponse, Usage } from './types.js';
@@ -42,6 +44,10 @@ export interface ProviderSettings {
   connectTimeoutMs: number;
   retry: RetryPolicyOptions;
   maxConcurrency: number;
+  /** After a concurrency refusal, no raise of the learned limit for this long. */
+  concurrencyProbeMs: number;
+  /** Largest request body; a larger one fails locally. */
+  maxRequestBytes: number;
   maxQueue: number;
   breakerThreshold: number;
   breakerResetMs: number;
@@ -103,15 +109,31 @@ export function createProvider(
   const label = dialect.label;
   const log = deps.logger.child({ provider: dialect.name });
   const breaker = shareBreaker(
-    createBreaker({ name: label, threshold: settings.breakerThreshold, resetMs: settings.breakerResetMs }),
+    createBreaker({
+      name: label,
+      threshold: settings.breakerThreshold,
+      resetMs: settings.breakerResetMs,
+      ignore: error => concurrencyRefusal(error) !== undefined,
+    }),
     deps.sharedHealth,
     { provider: dialect.name, label },
   );
+  const learned = createAdaptiveLimit({
+    max: settings.maxConcurrency,
+    probeIntervalMs: settings.concurrencyProbeMs,
+  });
   const bulkhead = createBulkhead({
     name: label,
     limit: settings.maxConcurrency,
     maxQueue: settings.maxQueue,
+    adaptive: { limit: learned, refusal: concurrencyRefusal },
   });
+  learned.onChange(limit =>
+    log.warn(
+      { event: 'concurrency_limit', limit, max: settings.maxConcurrency },
+      `${label} concurrency limit now ${limit} of ${settings.maxConcurrency}`,
+    ),
+  );
   const stats = createCallStats();
   const listeners = standardListeners(dialect.name, label, { stats, observer: deps.observer, log });
   const url = new URL(`${settings.baseUrl.replace(/\/+$/, '')}/chat/completions`);
@@ -137,6 +159,7 @@ export function createProvider(
             stream: settings.stream,
             pool: deps.pool,
             connectTimeoutMs: settings.connectTimeoutMs,
+            maxRequestBytes: settings.maxRequestBytes,
             firstTokenMs: firstTokenTimeoutMs(
               settings.firstTokenMs,
               settings.firstTokenMsPer1kPromptTokens ?? DEFAULT_FIRST_TOKEN_MS_PER_1K,

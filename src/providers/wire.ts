@@ -25,6 +25,8 @@ export interface AttemptInput {
   stream: boolean;
   pool: HttpPool;
   connectTimeoutMs: number;
+  /** Largest request body; a larger one fails as `local` before anything is sent. */
+  maxRequestBytes?: number;
   firstTokenMs: number;
   idleMs: number;
   signal: AbortSignal;
@@ -85,6 +87,7 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
         pool: input.pool,
         signal: link.signal,
         connectTimeoutMs: input.connectTimeoutMs,
+        ...(input.maxRequestBytes !== undefined && { maxBodyBytes: input.maxRequestBytes }),
         headers: {
           authorization: `Bearer ${input.apiKey}`,
           accept: input.stream ? 'text/event-stream' : 'application/json',

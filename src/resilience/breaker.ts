@@ -22,9 +22,12 @@ import { abortReason } from './deadline.js';
  * - While half-open we fail fast instead of letting cockatiel park callers behind the probe: that wait is not
  *   abortable, and the re-execute after it drops the caller's AbortSignal (fixed only in cockatiel 4, Node 22+).
  * - Errors of the caller's making (cancelled, bad_request, not_found, content_filtered, circuit_open,
- *   not_configured, non-ExaiErrors) pass through unchanged and neither count nor reset the consecutive count:
- *   they say nothing about the provider's health. A probe that ends that way proved the provider answers and
- *   closes the breaker (cockatiel's rule), except a cancelled probe, which proved nothing and reopens it.
+ *   not_configured, local, non-ExaiErrors) pass through unchanged and neither count nor reset the consecutive
+ *   count: they say nothing about the provider's health. Nor do errors the owner marks with `ignore` (a
+ *   concurrency 429 says we sent too many at once, which the adaptive limit fixes, not that the provider is
+ *   down; counted, one burst of them opened the breaker for every caller). A probe that ends that way proved
+ *   the provider answers and closes the breaker (cockatiel's rule), except a cancelled or local probe, which
+ *   never got an answer and reopens it.
  * - The half-open transition is lazy (cockatiel): after `resetMs` the breaker reports 'open' until the next call,
  *   which becomes the probe.
  * - A quota failure that says when the quota resets (`retryAt`: GLM's 5-hour and weekly Coding Plan limits,
@@ -73,14 +76,24 @@ const COUNTED_KINDS: ReadonlySet<ErrorKind> = new Set([
   'quota_exhausted',
 ]);
 const FATAL_KINDS: ReadonlySet<ErrorKind> = new Set(['auth', 'quota_exhausted']);
+/** A probe that ends so never reached the provider (or was abandoned): the breaker reopens. */
+const PROVED_NOTHING: ReadonlySet<ErrorKind> = new Set(['cancelled', 'local']);
 const MAX_TRANSITIONS = 20;
 
-const isCounted = (error: unknown): error is ExaiError => isExaiError(error) && COUNTED_KINDS.has(error.kind);
+type CountedTest = (error: unknown) => error is ExaiError;
+
+const countedUnless =
+  (ignore: ((error: ExaiError) => boolean) | undefined): CountedTest =>
+  (error: unknown): error is ExaiError =>
+    isExaiError(error) && COUNTED_KINDS.has(error.kind) && !ignore?.(error);
 
 class OpenAtOnceOnFatal implements IBreaker {
   readonly consecutive: ConsecutiveBreaker;
   lastError: () => unknown = () => undefined;
-  constructor(threshold: number) {
+  constructor(
+    threshold: number,
+    private readonly isCounted: CountedTest,
+  ) {
     this.consecutive = new ConsecutiveBreaker(threshold);
   }
   get state(): unknown {
@@ -95,7 +108,7 @@ class OpenAtOnceOnFatal implements IBreaker {
   failure(): boolean {
     const error = this.lastError();
     // Only an abandoned probe gets here uncounted; cockatiel reopens on any half-open failure regardless.
-    if (!isCounted(error)) return true;
+    if (!this.isCounted(error)) return true;
     return this.consecutive.failure() || FATAL_KINDS.has(error.kind);
   }
 }
@@ -106,9 +119,12 @@ export function createBreaker(options: {
   resetMs: number;
   /** Clock for messages and snapshots. cockatiel times the half-open on Date.now, so keep the two in step. */
   now?: () => number;
+  /** Failures of a counted kind that still say nothing about the provider's health. */
+  ignore?: (error: ExaiError) => boolean;
 }): ProviderBreaker {
   const { name, resetMs, now = Date.now } = options;
-  const breaker = new OpenAtOnceOnFatal(options.threshold);
+  const isCounted = countedUnless(options.ignore);
+  const breaker = new OpenAtOnceOnFatal(options.threshold, isCounted);
   const abandonedProbes = new WeakSet<object>();
   // How long this opening lasts: resetMs, or until the reset time the failure that opened it named.
   const openFor = (context: IHalfOpenAfterBackoffContext): number => {
@@ -215,7 +231,7 @@ export function createBreaker(options: {
             if (isCounted(error)) {
               tally.failures++;
               lastError = { kind: error.kind, message: error.message, at: now() };
-            } else if (isProbe && isExaiError(error) && error.kind === 'cancelled') {
+            } else if (isProbe && isExaiError(error) && PROVED_NOTHING.has(error.kind)) {
               abandonedProbes.add(error);
             }
             throw error;

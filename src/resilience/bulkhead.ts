@@ -1,8 +1,12 @@
 import { ExaiError } from '../errors.js';
+import type { AdaptiveLimit } from './adaptive-limit.js';
 import { abortReason } from './deadline.js';
 
 /**
- * At most `limit` calls per provider at once, with a bounded FIFO queue behind them.
+ * At most `limit` calls per provider at once, with a bounded FIFO queue behind them. With an adaptive limit the
+ * bound is the one learned from the provider's concurrency refusals (adaptive-limit.ts), and the bulkhead
+ * reports each call's outcome to it: callers above the learned limit wait here, within their deadline,
+ * instead of being sent into a 429.
  *
  * Not cockatiel's BulkheadPolicy: in 3.2.1 a queued call whose signal aborts stays in the queue until a slot
  * frees (the signal is only checked on dequeue), so a cancelled or timed-out call would wait for someone
@@ -15,7 +19,16 @@ export interface Bulkhead {
   run<T>(fn: () => Promise<T>, signal: AbortSignal): Promise<T>;
   readonly active: number;
   readonly queued: number;
+  /** Calls allowed in flight now: the learned limit, or the configured one. */
   readonly limit: number;
+  /** The configured maximum. */
+  readonly max: number;
+}
+
+export interface AdaptiveFeedback {
+  limit: AdaptiveLimit;
+  /** Whether a failure is the provider refusing a call for concurrency, and the limit it named if any. */
+  refusal(error: unknown): { reported?: number | undefined } | undefined;
 }
 
 interface Waiter {
@@ -24,31 +37,60 @@ interface Waiter {
   onAbort(): void;
 }
 
-export function createBulkhead(options: { name: string; limit: number; maxQueue: number }): Bulkhead {
-  const { name, limit, maxQueue } = options;
-  if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`${name} bulkhead limit must be >= 1`);
+export function createBulkhead(options: {
+  name: string;
+  limit: number;
+  maxQueue: number;
+  adaptive?: AdaptiveFeedback | undefined;
+}): Bulkhead {
+  const { name, maxQueue, adaptive } = options;
+  const max = options.limit;
+  if (!Number.isInteger(max) || max < 1) throw new RangeError(`${name} bulkhead limit must be >= 1`);
   if (!Number.isInteger(maxQueue) || maxQueue < 0)
     throw new RangeError(`${name} bulkhead queue must be >= 0`);
+  if (adaptive && adaptive.limit.max !== max)
+    throw new RangeError(
+      `${name} adaptive limit max ${adaptive.limit.max} differs from the bulkhead's ${max}`,
+    );
+  const current = (): number => adaptive?.limit.limit ?? max;
 
   let active = 0;
   // A Set keeps insertion order (FIFO) and deletes an aborted waiter from the middle in O(1).
   const queue = new Set<Waiter>();
 
-  /** Hands the slot straight to the next waiter, so a newcomer can never overtake the queue. */
-  const release = (): void => {
-    const next = queue.values().next();
-    if (next.done) {
-      active--;
-      return;
+  /**
+   * Starts waiters while there is room. Called whenever room appears (a release, a raised limit), so the queue
+   * is empty whenever a slot is free and a newcomer can never overtake it.
+   */
+  const drain = (): void => {
+    while (active < current()) {
+      const next = queue.values().next();
+      if (next.done) return;
+      queue.delete(next.value);
+      next.value.signal.removeEventListener('abort', next.value.onAbort);
+      active++;
+      next.value.start();
     }
-    queue.delete(next.value);
-    next.value.signal.removeEventListener('abort', next.value.onAbort);
-    next.value.start();
+  };
+  adaptive?.limit.onChange(drain);
+
+  const release = (): void => {
+    active--;
+    drain();
   };
 
   const runInSlot = async <T>(fn: () => Promise<T>): Promise<T> => {
+    // Taken as the call starts: its own slot is already counted.
+    const startedWith = active;
+    const epoch = adaptive?.limit.epoch ?? 0;
     try {
-      return await fn();
+      const value = await fn();
+      adaptive?.limit.onSuccess({ inFlight: startedWith });
+      return value;
+    } catch (error) {
+      const refusal = adaptive?.refusal(error);
+      if (refusal) adaptive?.limit.onLimited({ inFlight: active, epoch, reported: refusal.reported });
+      throw error;
     } finally {
       release();
     }
@@ -61,10 +103,13 @@ export function createBulkhead(options: { name: string; limit: number; maxQueue:
     get queued() {
       return queue.size;
     },
-    limit,
+    get limit() {
+      return current();
+    },
+    max,
     run<T>(fn: () => Promise<T>, signal: AbortSignal): Promise<T> {
       if (signal.aborted) return Promise.reject(abortReason(signal));
-      if (active < limit) {
+      if (active < current() && queue.size === 0) {
         active++;
         return runInSlot(fn);
       }
@@ -72,7 +117,7 @@ export function createBulkhead(options: { name: string; limit: number; maxQueue:
         return Promise.reject(
           new ExaiError(
             'overloaded',
-            `${name} is busy: ${limit} calls running and ${maxQueue} queued (the limits); not queueing more`,
+            `${name} is busy: ${active} calls running and ${maxQueue} queued (the limits); not queueing more`,
             { retryable: false, provider: name },
           ),
         );

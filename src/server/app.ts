@@ -97,6 +97,7 @@ export function createApp(config: Config, options: AppOptions): App {
         breakerState: p.breaker.state,
         inFlight: p.inFlight,
         queued: p.queued,
+        concurrencyLimit: p.concurrency.limit,
       })),
     activeSessions: () => 0,
   });

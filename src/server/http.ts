@@ -114,6 +114,7 @@ export async function startHttpServer(app: App, options: HttpServerOptions): Pro
         breakerState: p.breaker.state,
         inFlight: p.inFlight,
         queued: p.queued,
+        concurrencyLimit: p.concurrency.limit,
       })),
     activeSessions: () => sessions.size,
   });

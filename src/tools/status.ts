@@ -79,6 +79,8 @@ function providerReport(p: ProviderStatus): Record<string, unknown> {
     in_flight: p.inFlight,
     queued: p.queued,
     max_concurrency: p.maxConcurrency,
+    // The limit learned from this key's concurrency 429s; calls above it wait in the queue.
+    concurrency: { limit: p.concurrency.limit, max: p.concurrency.max, in_flight: p.concurrency.inFlight },
     calls: stats.calls,
     ok: stats.outcomes.ok ?? 0,
     errors_by_kind: errors,
@@ -102,6 +104,11 @@ function nextSteps(providers: ProviderStatus[]): string[] {
     if (p.breaker.state === 'open') {
       steps.push(
         `${p.label} is failing fast (breaker open) until ${p.breaker.retryAt ?? 'its reset time'}; use the other provider meanwhile.`,
+      );
+    }
+    if (p.concurrency.limit < p.concurrency.max) {
+      steps.push(
+        `${p.label} refused calls for concurrency: this key allows about ${p.concurrency.limit} in flight (learned), so more calls queue; a higher plan or tier raises it.`,
       );
     }
     if (p.stats.outcomes.auth)

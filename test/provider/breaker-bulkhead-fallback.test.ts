@@ -59,6 +59,55 @@ describe('circuit breaker per provider', () => {
   });
 });
 
+describe('local failures', () => {
+  // What JSON.stringify does with a body past V8's string limit (~512 MB), without allocating one.
+  const unserialisable = () => [
+    {
+      role: 'user' as const,
+      content: {
+        toJSON() {
+          throw new RangeError('Invalid string length');
+        },
+      } as unknown as string,
+    },
+  ];
+
+  it('a body that cannot be serialised fails once as local: no retry, no breaker, no fallback', async () => {
+    suite.gateway({
+      GLM_API_URL: `${suite.fake.url}/v1`,
+      KIMI_API_URL: `${suite.fake.url}/v1`,
+      BREAKER_FAILURE_THRESHOLD: '2',
+      FALLBACK_ON_FAILURE: 'true',
+    });
+    for (let i = 0; i < 5; i++) {
+      const error = await rejection(suite.t.gateway.chat({ model: 'glm-4.6', messages: unserialisable() }));
+      expect(error).toMatchObject({ kind: 'local', retryable: false, attempts: 1, provider: 'glm' });
+      expect(error.message).toMatch(/not sent: its body could not be serialised \(Invalid string length\)/);
+    }
+    expect(suite.fake.requests).toHaveLength(0);
+    expect(glmBreaker()).toMatchObject({ state: 'closed', consecutiveFailures: 0 });
+    expect(suite.t.logs.filter(l => l.event === 'fallback')).toHaveLength(0);
+    // Other callers are unaffected.
+    expect((await ask()).content).toBe('echo: hello');
+  });
+
+  it('a body over PROVIDER_MAX_REQUEST_BYTES is refused locally with the limit named', async () => {
+    suite.gateway({
+      GLM_API_URL: `${suite.fake.url}/v1`,
+      PROVIDER_MAX_REQUEST_BYTES: '2048',
+      BREAKER_FAILURE_THRESHOLD: '1',
+    });
+    const error = await rejection(
+      suite.t.gateway.chat({ model: 'glm-4.6', messages: user('x'.repeat(4_000)) }),
+    );
+    expect(error).toMatchObject({ kind: 'local', attempts: 1 });
+    expect(error.message).toMatch(/its body is \d KiB, over the 2 KiB limit \(PROVIDER_MAX_REQUEST_BYTES\)/);
+    expect(suite.fake.requests).toHaveLength(0);
+    expect(glmBreaker().state).toBe('closed');
+    expect((await ask()).content).toBe('echo: hello');
+  });
+});
+
 describe('bulkhead per provider', () => {
   it('never has more calls in flight upstream than GLM_MAX_CONCURRENCY', async () => {
     suite.gateway({ GLM_API_URL: `${suite.fake.url}/mode/delay,ms=100/v1`, GLM_MAX_CONCURRENCY: '3' });
@@ -120,6 +169,50 @@ describe('fallback to the other provider', () => {
     const response = await ask('glm-4.6', { timeoutMs: 3_000 });
     expect(response.fallbackFrom?.reason).toBe('timeout');
     expect(response.provider).toBe('kimi');
+  });
+
+  it('a hung primary leaves the fallback room: the answer comes well within the budget', async () => {
+    suite.gateway({
+      GLM_API_URL: `${suite.fake.url}/mode/hang/v1`,
+      KIMI_API_URL: `${suite.fake.url}/v1`,
+      GLM_TIMEOUT_SECS: '3',
+      FALLBACK_ON_FAILURE: 'true',
+    });
+    const started = performance.now();
+    // No budget of its own: the whole call may take GLM_TIMEOUT_SECS, of which GLM gets 60 %.
+    const response = await ask('glm-4.6');
+    const elapsed = performance.now() - started;
+    expect(response.provider).toBe('kimi');
+    expect(response.fallbackFrom).toMatchObject({ reason: 'timeout' });
+    expect(response.fallbackFrom?.message).toMatch(/no answer within 1\.8 s, its 60 % share of the budget/);
+    expect(elapsed).toBeGreaterThan(1_500);
+    expect(elapsed).toBeLessThan(2_800);
+  });
+
+  it('a primary that is answering may use the whole budget, past its share', async () => {
+    suite.gateway({
+      GLM_API_URL: `${suite.fake.url}/mode/slow,chunks=8,every=200/v1`,
+      KIMI_API_URL: `${suite.fake.url}/v1`,
+      GLM_TIMEOUT_SECS: '2.5',
+      FALLBACK_ON_FAILURE: 'true',
+    });
+    // 1.6 s of streaming against a 1.5 s share: cut at the share, it would fall back.
+    const response = await ask('glm-4.6');
+    expect(response.provider).toBe('glm');
+    expect(response.fallbackFrom).toBeUndefined();
+  });
+
+  it('FALLBACK_RESERVE_FRACTION=0 gives the primary the whole budget', async () => {
+    suite.gateway({
+      GLM_API_URL: `${suite.fake.url}/mode/hang/v1`,
+      KIMI_API_URL: `${suite.fake.url}/v1`,
+      GLM_TIMEOUT_SECS: '0.6',
+      FALLBACK_ON_FAILURE: 'true',
+      FALLBACK_RESERVE_FRACTION: '0',
+    });
+    const error = await rejection(ask('glm-4.6'));
+    expect(error.kind).toBe('timeout');
+    expect(suite.fake.requests.every(r => r.mode === 'hang')).toBe(true);
   });
 
   it('falls back when the primary provider has no key', async () => {

@@ -86,6 +86,8 @@ describe('the per-1K-token allowance is a setting', () => {
         retry: { maxRetries: 0, baseMs: 10, capMs: 50 },
         maxConcurrency: 4,
         maxQueue: 10,
+        concurrencyProbeMs: 60_000,
+        maxRequestBytes: 1_048_576,
         breakerThreshold: 5,
         breakerResetMs: 1_000,
         toolLoopMaxIterations: 3,

@@ -154,16 +154,19 @@ describe('provider circuit breaker', () => {
     expect(breaker.snapshot().state).toBe('closed');
   });
 
-  test('a probe the caller cancelled proves nothing and reopens it', async () => {
-    await failTimes(breaker, 3);
-    vi.advanceTimersByTime(30_000);
-    await failTimes(breaker, 1, 'cancelled');
-    expect(breaker.snapshot()).toMatchObject({
-      state: 'open',
-      retryAt: new Date(START + 60_000).toISOString(),
-    });
-    expect(breaker.snapshot().lastError?.kind).toBe('overloaded');
-  });
+  test.each<ErrorKind>(['cancelled', 'local'])(
+    'a probe that ends %s never reached the provider: it proves nothing and reopens it',
+    async kind => {
+      await failTimes(breaker, 3);
+      vi.advanceTimersByTime(30_000);
+      await failTimes(breaker, 1, kind);
+      expect(breaker.snapshot()).toMatchObject({
+        state: 'open',
+        retryAt: new Date(START + 60_000).toISOString(),
+      });
+      expect(breaker.snapshot().lastError?.kind).toBe('overloaded');
+    },
+  );
 
   test('passes the caller signal to fn and rejects an already aborted call without running it', async () => {
     const controller = new AbortController();
@@ -240,6 +243,30 @@ describe('provider circuit breaker', () => {
       transitions: [{ from: 'closed', to: 'open', at: new Date(START).toISOString() }],
       counts: { successes: 2, failures: 3, rejected: 4 },
     });
+  });
+
+  test('failures its owner marks as ignored neither count nor open it', async () => {
+    const concurrency = createBreaker({
+      name: 'GLM',
+      threshold: 2,
+      resetMs: 30_000,
+      ignore: error => error.code === '1302',
+    });
+    try {
+      for (let i = 0; i < 5; i++) {
+        await expect(
+          concurrency.execute(
+            () => Promise.reject(new ExaiError('rate_limited', 'too many at once', { code: '1302' })),
+            never(),
+          ),
+        ).rejects.toMatchObject({ kind: 'rate_limited' });
+      }
+      expect(concurrency.snapshot()).toMatchObject({ state: 'closed', consecutiveFailures: 0 });
+      await failTimes(concurrency, 2, 'rate_limited');
+      expect(concurrency.snapshot().state).toBe('open');
+    } finally {
+      concurrency.dispose();
+    }
   });
 });
 
