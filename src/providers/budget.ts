@@ -23,7 +23,8 @@ export function estimatePromptTokens(messages: readonly ChatMessage[]): number {
   };
   for (const message of messages) {
     if (typeof message.content === 'string') count(message.content);
-    else
+    // Anything else that is not a part list is left for serialisation to refuse, as a local failure.
+    else if (Array.isArray(message.content))
       for (const part of message.content) {
         if (part.type === 'text') count(part.text);
         else images++;

@@ -127,13 +127,22 @@ export function createBreaker(options: {
   const breaker = new OpenAtOnceOnFatal(options.threshold, isCounted);
   const abandonedProbes = new WeakSet<object>();
   // How long this opening lasts: resetMs, or until the reset time the failure that opened it named.
+  // A named reset time is kept as given, so messages and snapshots repeat the provider's own instant.
+  let openUntil: number | undefined;
   const openFor = (context: IHalfOpenAfterBackoffContext): number => {
     const error = 'error' in context.result ? context.result.error : undefined;
-    if (isExaiError(error) && error.kind === 'quota_exhausted' && error.retryAt !== undefined)
-      return Math.max(resetMs, error.retryAt - now());
+    openUntil = undefined;
+    if (isExaiError(error) && error.kind === 'quota_exhausted' && error.retryAt !== undefined) {
+      const at = now();
+      if (error.retryAt - at > resetMs) {
+        openUntil = error.retryAt;
+        return error.retryAt - at;
+      }
+    }
     return resetMs;
   };
   let openDurationMs = resetMs;
+  const reopensAt = (): number => openUntil ?? (openedAt ?? now()) + openDurationMs;
   const halfOpenAfter = {
     next(context: IHalfOpenAfterBackoffContext): IBackoff<IHalfOpenAfterBackoffContext> {
       const duration = openFor(context);
@@ -207,7 +216,7 @@ export function createBreaker(options: {
         { retryable: false, provider: name },
       );
     }
-    const retryAt = (openedAt ?? now()) + openDurationMs;
+    const retryAt = reopensAt();
     return new ExaiError(
       'circuit_open',
       `${name} circuit breaker is open until ${untilText(retryAt, now())} (${why}); failing fast`,
@@ -258,7 +267,7 @@ export function createBreaker(options: {
       };
       if (snap.state !== 'closed' && openedAt !== undefined) {
         snap.openedAt = iso(openedAt);
-        snap.retryAt = iso(openedAt + openDurationMs);
+        snap.retryAt = iso(reopensAt());
       }
       if (lastError) snap.lastError = { ...lastError, at: iso(lastError.at) };
       return snap;
