@@ -20,7 +20,7 @@ import { shareBreaker } from '../resilience/shared-breaker.js';
 import type { SharedHealth } from '../resilience/shared-health.js';
 import type { Dialect } from './dialect.js';
 import type { ModelSpec } from './models.js';
-import type { CallEvent, ChatMessage, ChatResponse } from './types.js';
+import type { CallEvent, ChatMessage, ChatResponse, ThinkingLevel } from './types.js';
 import { type AttemptResult, runAttempt } from './wire.js';
 
 export interface ProviderSettings {
@@ -45,6 +45,7 @@ export interface ProviderCall {
   model: ModelSpec;
   temperature?: number;
   thinking: boolean;
+  thinkingLevel?: ThinkingLevel;
   webSearch: boolean;
   maxOutputTokens?: number;
   /** The caller's budget (a parent Deadline) or plain signal. */
