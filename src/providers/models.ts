@@ -80,7 +80,7 @@ export const retiredModelSchema = z.object({
   name: z.string().min(1),
   /** The current model that takes over its requests and stored threads. */
   successor: z.string().min(1),
-  /** When, or which line, for the error message ("was retired by Moonshot (2026-08-31)"). */
+  /** When, for the error message ("was retired by Moonshot on 2026-08-31"). */
   note: z.string().optional(),
 });
 export type RetiredModel = z.output<typeof retiredModelSchema>;
@@ -309,8 +309,8 @@ export const BUILTIN_MODELS: ModelSpecInput[] = [
   }),
 ];
 
-const MOONSHOT_2026_05 = 'the original K2 line, 2026';
-const MOONSHOT_2026_08 = '2026-08-31';
+const MOONSHOT_2026_05 = 'in 2026';
+const MOONSHOT_2026_08 = 'on 2026-08-31';
 
 /** Ids the vendors no longer serve (a request answers 404): never sent; calls and threads move to the successor. */
 export const RETIRED_MODELS: RetiredModel[] = [
@@ -329,8 +329,8 @@ export const RETIRED_MODELS: RetiredModel[] = [
     successor: 'kimi-k2.6',
     note: MOONSHOT_2026_05,
   })),
-  { name: 'kimi-latest', successor: 'kimi-k2.6', note: 'closed to new users 2026-01-28' },
-  { name: 'kimi-thinking-preview', successor: 'kimi-k2.6', note: '2025-11-11' },
+  { name: 'kimi-latest', successor: 'kimi-k2.6', note: 'on 2026-01-28 (closed to new users)' },
+  { name: 'kimi-thinking-preview', successor: 'kimi-k2.6', note: 'on 2025-11-11' },
   { name: 'kimi-k2.5', successor: 'kimi-k2.6', note: MOONSHOT_2026_08 },
   ...['8k', '32k', '128k', 'auto', '8k-vision-preview', '32k-vision-preview', '128k-vision-preview'].map(
     size => ({ name: `moonshot-v1-${size}`, successor: 'kimi-k2.6', note: MOONSHOT_2026_08 }),

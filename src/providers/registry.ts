@@ -138,7 +138,7 @@ export function createRegistry(
   }
 
   function retiredError(entry: RetiredEntry): ExaiError {
-    const when = entry.note ? ` (${entry.note})` : '';
+    const when = entry.note ? ` ${entry.note}` : '';
     return new ExaiError(
       'bad_request',
       `${entry.name} was retired by ${VENDOR[entry.provider]}${when}; use ${entry.successor}.`,

@@ -65,7 +65,7 @@ describe('exai-mcp ask', () => {
     expect(JSON.parse(run.stdout)).toMatchObject({
       content: 'echo: hi',
       provider: 'kimi',
-      model: 'kimi-k2-0905-preview',
+      model: 'kimi-k2.6',
     });
   });
 

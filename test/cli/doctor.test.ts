@@ -51,7 +51,7 @@ describe('exai-mcp doctor', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/GLM_API_KEY\s+set \(redacted\)\s+env/);
     expect(run.stdout).toMatch(/GLM_TIMEOUT_SECS\s+300\s+default/);
-    expect(run.stdout).toMatch(/✓ GLM live call\s+glm-4\.5-flash answered in \d+ ms/);
+    expect(run.stdout).toMatch(/✓ GLM live call\s+glm-4\.7-flash answered in \d+ ms/);
     expect(run.stdout).toMatch(/! Kimi key\s+not set/);
     expect(run.stdout).toMatch(/→ set KIMI_API_KEY or MOONSHOT_API_KEY/);
     expect(run.stdout).not.toContain('sk-doctor-secret');
