@@ -41,9 +41,7 @@ describe('resource cleanup', () => {
       if (kind === 3) {
         const c = new AbortController();
         controllers.push(c);
-        calls.push(
-          t.gateway.chat({ model: 'kimi-k2.6', messages: user('cancel'), signal: c.signal }),
-        );
+        calls.push(t.gateway.chat({ model: 'kimi-k2.6', messages: user('cancel'), signal: c.signal }));
       }
     }
     setTimeout(() => {
