@@ -155,7 +155,7 @@ describe('exai-mcp ask on every model of the catalogue', () => {
   }
 
   it(`answers on each of the ${models.length} models with thinking off and on, and with web search where the model has it`, async () => {
-    const results = [];
+    const results: Array<Awaited<ReturnType<typeof run>>> = [];
     // A few CLI processes at a time: each is a full Node start-up.
     for (let i = 0; i < cases.length; i += 6) {
       results.push(...(await Promise.all(cases.slice(i, i + 6).map((c, j) => run(c, i + j)))));
@@ -192,7 +192,9 @@ describe('exai-mcp ask on every model of the catalogue', () => {
         if (c.model.provider === 'kimi') {
           // The $web_search round trip: the assistant tool-call turn carries reasoning_content.
           expect(bodies, label).toHaveLength(2);
-          const assistant = (bodies[1]?.messages as Array<Record<string, unknown>>).find(m => m.tool_calls);
+          const assistant = ((bodies[1]?.messages ?? []) as Array<Record<string, unknown>>).find(
+            m => m.tool_calls,
+          );
           expect(assistant?.reasoning_content, label).toBe(' ');
           expect(bodies[1]?.thinking, label).toEqual({ type: 'disabled' });
         }
