@@ -143,7 +143,8 @@ describe('GLM_ALLOWED_MODELS / KIMI_ALLOWED_MODELS', () => {
 
     const { tools } = await s.client.listTools();
     const chatTool = tools.find(t => t.name === 'chat');
-    const modelField = (chatTool?.inputSchema.properties as Record<string, { description?: string }>).model;
+    const modelField = ((chatTool?.inputSchema.properties ?? {}) as Record<string, { description?: string }>)
+      .model;
     expect(modelField?.description).toContain('glm-5.1, glm-4.7-flash, kimi-k2.6');
 
     const refused = await s.call('chat', { prompt: 'hi', model: 'glm-5.3' });
