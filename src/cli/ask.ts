@@ -16,7 +16,7 @@ Sends one prompt through the full provider stack (deadlines, retries, breaker, f
 
 Options:
   -m, --model <name>   model name, alias or "auto" (default: DEFAULT_MODEL)
-      --thinking       ask for thinking (GLM parameter, or Kimi's thinking model)
+      --thinking       ask for thinking (sent as each model's rules say; effort high)
       --websearch      let the model search the web
       --system <text>  a system prompt
       --json           print the whole response object as JSON instead of streaming the answer
@@ -74,7 +74,7 @@ export async function runAsk(argv: string[]): Promise<number> {
       signal: interrupt.signal,
       onEvent: (event: CallEvent) => reportProgress(event, spinner),
     };
-    const model = gateway.resolveModel(request.model, { thinking: request.thinking });
+    const model = gateway.resolveModel(request.model);
     process.stderr.write(`→ ${model.name} (${model.provider})\n`);
     spinner = startSpinner(model.name);
 

@@ -9,6 +9,7 @@ import { SETTINGS, type SettingKey } from '../config/settings.js';
 import { toExaiError } from '../errors.js';
 import { createLogger } from '../observability/logger.js';
 import { redactUrl, redactUrlsIn } from '../observability/redact.js';
+import { listUpstreamModels } from '../providers/model-list.js';
 import type { ProviderName } from '../providers/types.js';
 import { createApp } from '../server/app.js';
 import type { FilePolicy } from '../tools/files.js';
@@ -33,7 +34,6 @@ interface Check {
   ms?: number;
 }
 
-const PROBE_MODEL: Record<ProviderName, string> = { glm: 'glm-4.5-flash', kimi: 'kimi-k2-turbo-preview' };
 const NEXT_STEP: Record<string, string> = {
   auth: 'the key was refused: check it, and that it belongs to this endpoint (the .cn and international platforms differ)',
   quota_exhausted: 'the account has no balance or quota left: recharge it',
@@ -112,6 +112,8 @@ export async function runDoctor(argv: string[]): Promise<number> {
   if (app) {
     for (const provider of ['glm', 'kimi'] as const)
       checks.push(...(await checkProvider(app, provider, !values.offline, timeoutSecs)));
+    if (!values.offline && app.gateway.isConfigured('kimi'))
+      checks.push(await checkKimiCatalogue(app, config, timeoutSecs));
     checks.push(rootsCheck(app.files));
     const usable = checks.filter(c => c.name.endsWith('live call') && c.status === 'ok').length;
     const keys = (['glm', 'kimi'] as const).filter(p => app?.gateway.isConfigured(p)).length;
@@ -158,7 +160,8 @@ async function checkProvider(
   const started = performance.now();
   try {
     const response = await app.gateway.chat({
-      model: PROBE_MODEL[provider],
+      // The registry's cheap, fast probe model of this provider, thinking off (the default).
+      model: app.gateway.registry.defaultFor(provider, 'probe').name,
       messages: [{ role: 'user', content: 'Reply with the single word OK.' }],
       maxOutputTokens: 16,
       timeoutMs: timeoutSecs * 1000,
@@ -183,6 +186,45 @@ async function checkProvider(
     });
   }
   return checks;
+}
+
+/**
+ * Kimi lists the ids it serves (GLM has no such endpoint): every Kimi id of the configured catalogue that it
+ * does not list would answer 404, so name them.
+ */
+async function checkKimiCatalogue(
+  app: ReturnType<typeof createApp>,
+  config: Config,
+  timeoutSecs: number,
+): Promise<Check> {
+  const name = 'Kimi catalogue';
+  const ours = app.gateway.registry.byProvider('kimi').map(m => m.name);
+  const started = performance.now();
+  let served: string[];
+  try {
+    served = await listUpstreamModels(config.kimiApiUrl, config.kimiApiKey ?? '', timeoutSecs * 1000);
+  } catch (thrown) {
+    const error = toExaiError(thrown);
+    return {
+      name,
+      status: 'warn',
+      detail: `could not list Kimi's models (GET /models): ${error.message}`,
+      next: 'the catalogue could not be checked; calls still work for ids Kimi serves',
+      ms: Math.round(performance.now() - started),
+    };
+  }
+  const ms = Math.round(performance.now() - started);
+  const known = new Set(served);
+  const unknown = ours.filter(id => !known.has(id));
+  if (unknown.length === 0)
+    return { name, status: 'ok', detail: `all ${ours.length} Kimi models are served upstream`, ms };
+  return {
+    name,
+    status: 'warn',
+    detail: `unknown upstream (calls to them would fail): ${unknown.join(', ')}; Kimi serves: ${served.join(', ')}`,
+    next: 'correct or retire these ids in EXAI_MODELS_FILE, or leave them out with KIMI_ALLOWED_MODELS',
+    ms,
+  };
 }
 
 /** No shared folder is a failure: every file-taking tool would refuse its files. */

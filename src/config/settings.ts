@@ -37,6 +37,15 @@ const url = z
   .url({ error: 'must be an http(s) URL' })
   .refine(u => /^https?:\/\//.test(u), 'must start with http:// or https://');
 const optionalText = z.string().min(1).optional();
+const modelList = z
+  .string()
+  .transform(v =>
+    v
+      .split(',')
+      .map(name => name.trim())
+      .filter(Boolean),
+  )
+  .optional();
 const redisUrl = z
   .string()
   .refine(u => /^rediss?:\/\/[^\s]+$/.test(u) && URL.canParse(u), 'must be a redis:// or rediss:// URL');
@@ -266,9 +275,10 @@ export const SETTINGS = {
   kimiThinkingModel: setting({
     env: ['KIMI_THINKING_MODEL'],
     unit: 'text',
-    default: 'kimi-k2-thinking',
-    schema: z.string().min(1),
-    description: 'Kimi model used when thinking is asked of a Kimi model without thinking.',
+    default: undefined,
+    schema: optionalText,
+    description:
+      "Kimi model that replaces a Kimi model without thinking when expert analysis asks for thinking (default: the catalogue's, kimi-k2.6). Kimi thinking is a request parameter now, not another model.",
   }),
   webSearchMaxIterations: setting({
     env: ['KIMI_WEBSEARCH_MAX_ITERATIONS'],
@@ -284,12 +294,35 @@ export const SETTINGS = {
     schema: z.string().min(1),
     description: 'Model used when a call names none; `auto` picks per tool.',
   }),
+  glmAllowedModels: setting({
+    env: ['GLM_ALLOWED_MODELS'],
+    unit: 'text',
+    default: undefined,
+    schema: modelList,
+    description:
+      'Comma-separated GLM models (names or aliases) callers may use; unset: all. For a shared server that limits cost; listmodels shows only these.',
+  }),
+  kimiAllowedModels: setting({
+    env: ['KIMI_ALLOWED_MODELS'],
+    unit: 'text',
+    default: undefined,
+    schema: modelList,
+    description: 'Comma-separated Kimi models callers may use, as GLM_ALLOWED_MODELS; unset: all.',
+  }),
+  glmWebSearchEngine: setting({
+    env: ['GLM_WEB_SEARCH_ENGINE'],
+    unit: 'text',
+    default: undefined,
+    schema: optionalText,
+    description:
+      "search_engine of GLM's web_search tool. Default: search_pro on open.bigmodel.cn (the China platform lists search_std, search_pro, search_pro_sogou, search_pro_quark), search_pro_jina elsewhere.",
+  }),
   modelsFile: setting({
     env: ['EXAI_MODELS_FILE'],
     unit: 'path',
     default: undefined,
     schema: optionalText,
-    description: 'JSON file of models to add or override (see "Models").',
+    description: 'JSON file of models to add or override, retired ids and per-role defaults (see "Models").',
   }),
   logLevel: setting({
     env: ['LOG_LEVEL'],
@@ -533,10 +566,10 @@ export const SETTINGS = {
   glmThinkingUpgradeModel: setting({
     env: ['GLM_THINKING_UPGRADE_MODEL', 'THINKING_UPGRADE_MODEL'],
     unit: 'text',
-    default: 'glm-4.6',
-    schema: z.string().min(1),
+    default: undefined,
+    schema: optionalText,
     description:
-      'GLM model that replaces a GLM model without thinking (glm-4.5-flash) when thinking is asked of expert analysis.',
+      "GLM model that replaces a GLM model without thinking when expert analysis asks for thinking (default: the catalogue's, glm-5.1).",
   }),
   expertDedupTtlSecs: setting({
     env: ['EXPERT_ANALYSIS_DEDUP_TTL_SECS'],

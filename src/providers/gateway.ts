@@ -14,10 +14,10 @@ import type { BreakerSnapshot } from '../resilience/breaker.js';
 import { Deadline, formatSeconds } from '../resilience/deadline.js';
 import { MIN_ATTEMPT_BUDGET_MS } from '../resilience/retry.js';
 import type { SharedHealth, SharedHealthSnapshot } from '../resilience/shared-health.js';
-import type { Dialect } from './dialect.js';
-import { glmDialect } from './glm.js';
+import { type Dialect, planRequest } from './dialect.js';
+import { createGlmDialect, glmSearchEngine } from './glm.js';
 import { kimiDialect } from './kimi.js';
-import type { ModelSpec } from './models.js';
+import type { ModelRole, ModelSpec } from './models.js';
 import { createProvider, type ProviderRuntime } from './provider.js';
 import { createRegistry, loadModelsFile, type ModelRegistry } from './registry.js';
 import type { ChatRequest, ChatResponse, ProviderName, StreamChunk } from './types.js';
@@ -76,8 +76,13 @@ export interface ModelGateway {
   chat(request: GatewayRequest): Promise<ChatResponse>;
   /** Deltas as they arrive, then the final response. Breaking out of the loop cancels the call. */
   stream(request: GatewayRequest): AsyncIterable<StreamChunk>;
-  /** The model a request would use: name or alias resolved, `auto` replaced, thinking switch applied. */
-  resolveModel(name: string | undefined, options?: { thinking?: boolean }): ModelSpec;
+  /** The model a request would use: name or alias resolved, `auto` (or no name) replaced by the default. */
+  resolveModel(name: string | undefined): ModelSpec;
+  /**
+   * The default model for a role among the configured providers: GLM's when GLM has a key (or neither has),
+   * else Kimi's.
+   */
+  autoModel(role: ModelRole): ModelSpec;
   isConfigured(provider: ProviderName): boolean;
   status(): ProviderStatus[];
   /** Connected/degraded state of shared provider health, for the status tool and /readyz. */
@@ -102,7 +107,22 @@ export interface GatewayDeps {
 }
 
 export function createGateway(config: Config, deps: GatewayDeps): ModelGateway {
-  const registry = createRegistry(config.modelsFile ? loadModelsFile(config.modelsFile) : []);
+  const registry = createRegistry(config.modelsFile ? loadModelsFile(config.modelsFile) : [], {
+    allowed: { glm: config.glmAllowedModels, kimi: config.kimiAllowedModels },
+    allowedSettings: { glm: 'GLM_ALLOWED_MODELS', kimi: 'KIMI_ALLOWED_MODELS' },
+    roles: {
+      glm: {
+        thinking: config.glmThinkingUpgradeModel
+          ? { name: config.glmThinkingUpgradeModel, setting: 'GLM_THINKING_UPGRADE_MODEL' }
+          : undefined,
+      },
+      kimi: {
+        thinking: config.kimiThinkingModel
+          ? { name: config.kimiThinkingModel, setting: 'KIMI_THINKING_MODEL' }
+          : undefined,
+      },
+    },
+  });
   const pool = deps.pool ?? createHttpPool({ maxSocketsPerOrigin: config.maxConnections });
   const shared = {
     firstTokenMs: secondsToMs(config.firstTokenTimeoutSecs),
@@ -132,7 +152,7 @@ export function createGateway(config: Config, deps: GatewayDeps): ModelGateway {
     );
   const providers: Record<ProviderName, ProviderRuntime> = {
     glm: make(
-      glmDialect,
+      createGlmDialect({ searchEngine: glmSearchEngine(config.glmApiUrl, config.glmWebSearchEngine) }),
       config.glmApiUrl,
       config.glmApiKey,
       config.glmTimeoutSecs,
@@ -148,28 +168,24 @@ export function createGateway(config: Config, deps: GatewayDeps): ModelGateway {
   };
   const log = deps.logger.child({ component: 'gateway' });
 
-  function resolveModel(name: string | undefined, options: { thinking?: boolean } = {}): ModelSpec {
-    let wanted = name?.trim() || config.defaultModel;
-    if (wanted.toLowerCase() === 'auto') wanted = autoModel();
-    const model = registry.resolve(wanted);
-    if (options.thinking && model.thinking === 'switch') {
-      return registry.resolve(model.thinkingModel ?? config.kimiThinkingModel);
-    }
-    return model;
+  function resolveModel(name: string | undefined): ModelSpec {
+    const wanted = name?.trim() || config.defaultModel;
+    if (wanted.toLowerCase() === 'auto') return autoModel('general');
+    return registry.resolve(wanted);
   }
 
-  /** `auto` without a per-tool choice: GLM's flagship when GLM has a key, else Kimi's. */
-  function autoModel(): string {
-    if (providers.glm.configured || !providers.kimi.configured) return 'glm-4.6';
-    return 'kimi-k2-0905-preview';
+  function autoModel(role: ModelRole): ModelSpec {
+    const provider = providers.glm.configured || !providers.kimi.configured ? 'glm' : 'kimi';
+    return registry.defaultFor(provider, role);
   }
 
   async function chat(request: GatewayRequest): Promise<ChatResponse> {
-    const primary = resolveModel(request.model, { thinking: request.thinking ?? false });
+    const primary = resolveModel(request.model);
+    assertImagesFit(primary, request);
     const runtime = providers[primary.provider];
     // A call that can neither fall back nor has a budget of its own needs no deadline above the provider's:
     // one timer and one signal fewer on the hot path.
-    if (request.timeoutMs === undefined && !canFallBack(primary)) {
+    if (request.timeoutMs === undefined && !canFallBack(primary, request)) {
       return callOn(primary, request, request.parent ?? request.signal);
     }
     const budget = Deadline.start(
@@ -184,7 +200,7 @@ export function createGateway(config: Config, deps: GatewayDeps): ModelGateway {
         return await callWithReserve(primary, request, budget);
       } catch (thrown) {
         const error = toExaiError(thrown);
-        const alternative = fallbackFor(primary, error, budget);
+        const alternative = fallbackFor(primary, request, error, budget);
         if (!alternative) throw error;
         const to = { provider: alternative.provider, model: alternative.name };
         log.warn(
@@ -232,22 +248,41 @@ export function createGateway(config: Config, deps: GatewayDeps): ModelGateway {
     }
   }
 
-  function callOn(
+  async function callOn(
     model: ModelSpec,
     request: GatewayRequest,
     budget: Deadline | AbortSignal | undefined,
   ): Promise<ChatResponse> {
-    return providers[model.provider].call({
+    const call = {
       messages: request.messages,
       model,
       thinking: request.thinking ?? false,
       webSearch: request.webSearch ?? false,
-      ...(budget !== undefined && { parent: budget }),
+      ...(request.thinkingLevel !== undefined && { thinkingLevel: request.thinkingLevel }),
       ...(request.temperature !== undefined && { temperature: request.temperature }),
       ...(request.maxOutputTokens !== undefined && { maxOutputTokens: request.maxOutputTokens }),
+    };
+    const response = await providers[model.provider].call({
+      ...call,
+      ...(budget !== undefined && { parent: budget }),
       ...(request.forwardsDeltas !== undefined && { forwardsDeltas: request.forwardsDeltas }),
       ...(request.onEvent !== undefined && { onEvent: request.onEvent }),
     });
+    return { ...response, adjustments: planRequest(call).adjustments };
+  }
+
+  /** Images go only to vision models: anything else fails here, before any request, naming the ones that see. */
+  function assertImagesFit(model: ModelSpec, request: GatewayRequest): void {
+    if (model.vision || !hasImages(request)) return;
+    const vision = registry
+      .list()
+      .filter(m => m.vision)
+      .map(m => m.name);
+    throw new ExaiError(
+      'bad_request',
+      `${model.name} does not accept images. Use a vision model (${vision.join(', ')}) or leave out the images.`,
+      { retryable: false, model: model.name, provider: model.provider },
+    );
   }
 
   /**
@@ -263,7 +298,7 @@ export function createGateway(config: Config, deps: GatewayDeps): ModelGateway {
     budget: Deadline,
   ): Promise<ChatResponse> {
     const reserve = config.fallbackReserveFraction;
-    if (reserve <= 0 || !canFallBack(model)) return callOn(model, request, budget);
+    if (reserve <= 0 || !canFallBack(model, request)) return callOn(model, request, budget);
     const shareMs = budget.remainingMs() * (1 - reserve);
     const label = `${providers[model.provider].dialect.label} ${model.name}`;
     const cap = linkedController(budget.signal);
@@ -302,21 +337,27 @@ export function createGateway(config: Config, deps: GatewayDeps): ModelGateway {
   }
 
   /** The equivalent model on the other provider, when fallback is on and that provider has a key. */
-  function alternativeFor(model: ModelSpec): ModelSpec | undefined {
-    if (!config.fallbackOnFailure || !model.equivalent) return undefined;
-    const alternative = registry.find(model.equivalent);
+  function alternativeFor(model: ModelSpec, request: GatewayRequest): ModelSpec | undefined {
+    if (!config.fallbackOnFailure) return undefined;
+    const alternative = registry.equivalentOf(model);
     if (!alternative || alternative.provider === model.provider) return undefined;
+    if (hasImages(request) && !alternative.vision) return undefined;
     return providers[alternative.provider].configured ? alternative : undefined;
   }
 
-  function canFallBack(model: ModelSpec): boolean {
-    return alternativeFor(model) !== undefined;
+  function canFallBack(model: ModelSpec, request: GatewayRequest): boolean {
+    return alternativeFor(model, request) !== undefined;
   }
 
-  function fallbackFor(model: ModelSpec, error: ExaiError, budget: Deadline): ModelSpec | undefined {
+  function fallbackFor(
+    model: ModelSpec,
+    request: GatewayRequest,
+    error: ExaiError,
+    budget: Deadline,
+  ): ModelSpec | undefined {
     if (error.forwarded || !FALLBACK_KINDS.has(error.kind)) return undefined;
     if (budget.remainingMs() < MIN_ATTEMPT_BUDGET_MS) return undefined;
-    return alternativeFor(model);
+    return alternativeFor(model, request);
   }
 
   return {
@@ -324,6 +365,7 @@ export function createGateway(config: Config, deps: GatewayDeps): ModelGateway {
     chat,
     stream: request => streamChat(chat, request),
     resolveModel,
+    autoModel,
     isConfigured: provider => providers[provider].configured,
     status: () =>
       (Object.values(providers) as ProviderRuntime[]).map(p => {
@@ -357,6 +399,12 @@ export function createGateway(config: Config, deps: GatewayDeps): ModelGateway {
       if (!deps.pool) pool.destroy();
     },
   };
+}
+
+function hasImages(request: ChatRequest): boolean {
+  return request.messages.some(
+    m => typeof m.content !== 'string' && m.content.some(part => part.type === 'image_url'),
+  );
 }
 
 /** Adapts the event callback to an async iterator; a consumer that stops early aborts the call. */

@@ -1,9 +1,10 @@
 /**
- * Kimi (Moonshot) specifics. Thinking is a model switch (resolved by the gateway), and web search is the
- * `$web_search` builtin: the model asks for it with a tool call, we echo the call's arguments back unchanged
- * as the tool message, and Moonshot runs the search server-side on the next request.
+ * Kimi (Moonshot) specifics. Thinking and output budget follow the plan; web search is the `$web_search`
+ * builtin: the model asks for it with a tool call, we echo the call's arguments back unchanged as the tool
+ * message, and Moonshot runs the search server-side on the next request
+ * (https://platform.kimi.com/docs/guide/use-web-search.md).
  */
-import { basePayload, type Dialect } from './dialect.js';
+import { basePayload, type Dialect, planRequest } from './dialect.js';
 import type { ChatMessage } from './types.js';
 
 const WEB_SEARCH = '$web_search';
@@ -13,8 +14,9 @@ export const kimiDialect: Dialect = {
   label: 'Kimi',
   keyVariables: ['KIMI_API_KEY', 'MOONSHOT_API_KEY'],
   buildPayload(input) {
-    const payload = basePayload(input);
-    if (input.webSearch && input.model.webSearch) {
+    const plan = planRequest(input);
+    const payload = basePayload(input, plan);
+    if (plan.webSearch) {
       payload.tools = [{ type: 'builtin_function', function: { name: WEB_SEARCH } }];
       payload.tool_choice = 'auto';
     }
@@ -27,8 +29,10 @@ export const kimiDialect: Dialect = {
       role: 'assistant',
       content: result.content,
       tool_calls: result.toolCalls,
-      // Thinking models reject a follow-up whose assistant turn lost its reasoning.
-      ...(result.reasoning && { reasoning_content: result.reasoning }),
+      // A thinking model refuses a follow-up whose assistant tool-call turn lacks reasoning_content, and an
+      // empty string counts as missing: send a single space then. (K2.6 has been seen reasoning even with
+      // thinking disabled, so every tool-call turn carries it.)
+      reasoning_content: result.reasoning || ' ',
     };
     const replies: ChatMessage[] = result.toolCalls.map(call => ({
       role: 'tool',

@@ -26,7 +26,7 @@ import { callerListener, emitterFor, type ProviderEventListener, standardListene
 import { concurrencyRefusal } from './concurrency-refusal.js';
 import type { Dialect } from './dialect.js';
 import type { ModelSpec } from './models.js';
-import type { CallEvent, ChatMessage, ChatResponse, Usage } from './types.js';
+import type { CallEvent, ChatMessage, ChatResponse, ThinkingLevel, Usage } from './types.js';
 import { type AttemptResult, runAttempt } from './wire.js';
 
 export interface ProviderSettings {
@@ -63,6 +63,7 @@ export interface ProviderCall {
   model: ModelSpec;
   temperature?: number;
   thinking: boolean;
+  thinkingLevel?: ThinkingLevel;
   webSearch: boolean;
   maxOutputTokens?: number;
   /** The caller's budget (a parent Deadline) or plain signal. */

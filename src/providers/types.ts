@@ -6,6 +6,9 @@ import type { ErrorKind } from '../errors.js';
 
 export type ProviderName = 'glm' | 'kimi';
 
+/** The tools' thinking_mode: how hard the model should think (mapped per model by the dialects). */
+export type ThinkingLevel = 'minimal' | 'low' | 'medium' | 'high' | 'max';
+
 export interface TextPart {
   type: 'text';
   text: string;
@@ -77,6 +80,8 @@ export interface ChatRequest {
   model: string;
   temperature?: number;
   thinking?: boolean;
+  /** How hard to think when `thinking` is on (effort-level models); default high. */
+  thinkingLevel?: ThinkingLevel;
   webSearch?: boolean;
   maxOutputTokens?: number;
   /** The caller's signal: aborting it cancels the call and closes the upstream socket. */
@@ -96,6 +101,23 @@ export interface FallbackInfo {
   message: string;
 }
 
+/**
+ * What the request rules of the answering model changed about the request, for the answer's metadata: a
+ * caller should learn that its temperature was not sent or that no search ran, not guess.
+ */
+export interface RequestAdjustments {
+  /** The requested temperature, not sent: the model fixes its sampling. */
+  temperatureDropped?: number;
+  /** Why the requested web search was not run. */
+  webSearchSkipped?: string;
+  /** The `reasoning_effort` sent. */
+  reasoningEffort?: string;
+  /** Whether the model thought (asked for, or a model that always does). */
+  thinking: boolean;
+  /** The output budget sent. */
+  outputTokens: number;
+}
+
 export interface ChatResponse {
   content: string;
   reasoningContent: string;
@@ -112,6 +134,7 @@ export interface ChatResponse {
   requestId?: string;
   /** The provider's ids of every request this call made that got an answer, in order (tool-loop rounds). */
   requestIds?: string[];
+  adjustments?: RequestAdjustments;
 }
 
 export type StreamChunk =

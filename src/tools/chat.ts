@@ -11,7 +11,7 @@ import type { ChatMessage, ChatResponse, ContentPart } from '../providers/types.
 import { CHAT_SYSTEM_PROMPT } from './chat-prompt.js';
 import { conversationMessages, lastModel, openThread, recordExchange, turn } from './conversation.js';
 import type { LoadedFile } from './files.js';
-import { CHAT_AUTO, chooseModel } from './model-choice.js';
+import { adjustmentMetadata, CHAT_AUTO, chooseModel, threadModel } from './model-choice.js';
 import { type ContinuationOffer, successResult, toolOutputSchema } from './output.js';
 import { runTool } from './run.js';
 import {
@@ -19,6 +19,7 @@ import {
   filesField,
   imagesField,
   modelField,
+  modelFieldFor,
   temperatureField,
   thinkingFrom,
   thinkingModeField,
@@ -56,7 +57,7 @@ export function registerChatTool(server: McpServer, deps: ToolDeps): void {
     {
       title: 'Chat with a second-opinion model',
       description: DESCRIPTION,
-      inputSchema: chatInputSchema,
+      inputSchema: chatInputSchema.extend({ model: modelFieldFor(allowedModels(deps)) }),
       outputSchema: toolOutputSchema,
       annotations: { readOnlyHint: true, openWorldHint: true },
     },
@@ -66,10 +67,19 @@ export function registerChatTool(server: McpServer, deps: ToolDeps): void {
 
 type ChatArgs = z.output<typeof chatInputSchema>;
 
+/** The usable models when the server limits them, for the model field's description. */
+export function allowedModels(deps: Pick<ToolDeps, 'gateway'>): string[] | undefined {
+  const { registry } = deps.gateway;
+  if (!registry.allowedNames('glm') && !registry.allowedNames('kimi')) return undefined;
+  return registry.list().map(m => m.name);
+}
+
 async function chat(deps: ToolDeps, args: ChatArgs, ctx: ServerContext, signal: AbortSignal) {
   const thinking = thinkingFrom(args.thinking_mode);
   const thread = await openThread(deps, args.continuation_id);
-  const model = chooseModel(deps, args.model ?? lastModel(thread), CHAT_AUTO, thinking);
+  // A thread remembers its model; one the vendor has retired continues on its successor, and the answer says so.
+  const stored = args.model === undefined ? threadModel(deps.gateway, lastModel(thread)) : undefined;
+  const model = chooseModel(deps, args.model ?? stored?.model, CHAT_AUTO, thinking);
   // Vision is checked before any image is read: a request that cannot be sent costs no I/O.
   if ((args.images?.length ?? 0) > 0 && !model.vision) {
     const vision = deps.gateway.registry
@@ -113,6 +123,7 @@ async function chat(deps: ToolDeps, args: ChatArgs, ctx: ServerContext, signal: 
       model: model.name,
       temperature: args.temperature ?? DEFAULT_TEMPERATURE,
       thinking,
+      ...(args.thinking_mode !== undefined && { thinkingLevel: args.thinking_mode }),
       webSearch: args.use_websearch,
       signal,
       onEvent: event => progress.onEvent(event),
@@ -149,6 +160,11 @@ async function chat(deps: ToolDeps, args: ChatArgs, ctx: ServerContext, signal: 
     metadata: {
       ...metadataFor(model, response, thinking, args.use_websearch, files, history, memoryWarning),
       ...(omitted.length > 0 && { files_omitted: omitted }),
+      ...(stored?.replacedFrom && {
+        model_retired: stored.replacedFrom,
+        model_replaced_from: stored.replacedFrom,
+        model_replaced_note: `This thread used ${stored.replacedFrom}, which its vendor retired; it continues on ${model.name}.`,
+      }),
     },
   });
 }
@@ -206,6 +222,7 @@ function metadataFor(
     }),
     ...(response.fallbackFrom && { fallback_from: response.fallbackFrom }),
     ...(response.webSearch?.length && { web_search_results: response.webSearch.length }),
+    ...adjustmentMetadata(response),
     ...(memoryWarning && { memory_warning: memoryWarning }),
   };
 }

@@ -5,7 +5,7 @@
 import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { redactUrl } from '../observability/redact.js';
-import type { ModelSpec } from '../providers/models.js';
+import { MODEL_ROLES, type ModelSpec } from '../providers/models.js';
 import { autoModel, CHAT_AUTO } from './model-choice.js';
 import { successResult, toolOutputSchema } from './output.js';
 import { runTool } from './run.js';
@@ -13,8 +13,9 @@ import type { ToolDeps } from './types.js';
 
 const DESCRIPTION =
   'Lists the available model providers (GLM / Z.ai, Kimi / Moonshot), every model with its aliases, context ' +
-  'window and capabilities (thinking, vision, web search), and which models are usable with the API keys ' +
-  'this server has. Use it to pick a value for the model field of the other tools.';
+  'window, capabilities (thinking, effort levels, vision, web search), prices and defaults, which models are ' +
+  'usable with the API keys this server has (and allowed by it), and retired ids with their successors. Use it ' +
+  'to pick a value for the model field of the other tools.';
 
 export function registerListModelsTool(server: McpServer, deps: ToolDeps): void {
   server.registerTool(
@@ -35,22 +36,31 @@ export function registerListModelsTool(server: McpServer, deps: ToolDeps): void 
 
 export function listing(deps: Pick<ToolDeps, 'gateway' | 'config'>): Record<string, unknown> {
   const { gateway } = deps;
+  const { registry } = gateway;
   const providers = gateway.status();
   const configured = (m: ModelSpec) => gateway.isConfigured(m.provider);
-  const models = gateway.registry.list();
+  const models = registry.list();
   return {
-    providers: providers.map(p => ({
-      name: p.provider,
-      label: p.label,
-      configured: p.configured,
-      key_variables: p.keyVariables,
-      base_url: redactUrl(p.baseUrl),
-      models: models.filter(m => m.provider === p.provider).length,
-    })),
+    providers: providers.map(p => {
+      const allowed = registry.allowedNames(p.provider);
+      return {
+        name: p.provider,
+        label: p.label,
+        configured: p.configured,
+        key_variables: p.keyVariables,
+        base_url: redactUrl(p.baseUrl),
+        models: models.filter(m => m.provider === p.provider).length,
+        ...(allowed && { allowed_models: allowed }),
+        defaults: Object.fromEntries(
+          MODEL_ROLES.map(role => [role, registry.defaultFor(p.provider, role).name]),
+        ),
+      };
+    }),
     default_model: deps.config.defaultModel,
     auto: {
       note: 'model "auto" (or no model when DEFAULT_MODEL=auto) picks per tool among configured providers',
       chat: autoModel(gateway, CHAT_AUTO),
+      workflow_expert: autoModel(gateway, 'expert'),
     },
     models: models.map(m => ({
       name: m.name,
@@ -59,21 +69,36 @@ export function listing(deps: Pick<ToolDeps, 'gateway' | 'config'>): Record<stri
       available: configured(m),
       context_window: m.contextWindow,
       max_output_tokens: m.maxOutputTokens,
-      thinking:
-        m.thinking === 'none'
-          ? false
-          : m.thinking === 'switch'
-            ? `via ${m.thinkingModel ?? deps.config.kimiThinkingModel}`
-            : m.thinking === 'param'
-              ? 'on request'
-              : 'always',
+      thinking: THINKING[m.thinking],
+      ...(m.effort.length > 0 && { reasoning_effort: m.effort }),
       vision: m.vision,
-      web_search: m.webSearch,
-      ...(m.equivalent !== undefined && { fallback: m.equivalent }),
+      web_search: m.webSearch ? (m.webSearchNeedsThinkingOff ? 'only with thinking off' : true) : false,
+      ...(m.webSearch && m.webSearchCost && { web_search_cost: m.webSearchCost }),
+      temperature:
+        m.temperature === 'omit'
+          ? 'fixed by the model (never sent)'
+          : 'fixed' in m.temperature
+            ? m.temperature.fixed
+            : [m.temperature.min, m.temperature.max],
+      ...(m.price && {
+        price_usd_per_1m_tokens: {
+          input: m.price.input,
+          ...(m.price.cachedInput !== undefined && { cached_input: m.price.cachedInput }),
+          output: m.price.output,
+        },
+      }),
+      ...(registry.equivalentOf(m) && { fallback: registry.equivalentOf(m)?.name }),
       description: m.description,
     })),
+    retired: registry.retiredList().map(r => ({ name: r.name, use: r.successor })),
     ...(!providers.some(p => p.configured) && {
       next_steps: `No provider is configured: set ${providers.map(p => p.keyVariables[0]).join(' or ')} and restart the server.`,
     }),
   };
 }
+
+const THINKING: Record<ModelSpec['thinking'], string | false> = {
+  toggle: 'on request (thinking_mode above minimal)',
+  always: 'always',
+  none: false,
+};

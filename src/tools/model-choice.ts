@@ -1,36 +1,46 @@
 /**
- * Which model a tool call uses: the name or alias asked for, else DEFAULT_MODEL; `auto` becomes the tool's
- * own choice for whichever provider has a key. A model whose provider has no key fails here, before any
- * work, with the variables to set.
+ * Which model a tool call uses: the name or alias asked for, else DEFAULT_MODEL; `auto` becomes the registry's
+ * default for the tool's role on whichever provider has a key. A model whose provider has no key, a retired
+ * id or a model this server does not allow fails here, before any work, saying what to do.
  */
 import { ExaiError } from '../errors.js';
 import type { ModelGateway } from '../providers/gateway.js';
-import type { ModelSpec } from '../providers/models.js';
-import type { ProviderName } from '../providers/types.js';
+import type { ModelRole, ModelSpec } from '../providers/models.js';
+import type { ChatResponse, ProviderName } from '../providers/types.js';
 import type { ToolDeps } from './types.js';
 
-/** A tool's `auto` model per provider (GLM preferred when both have keys, as in the reference). */
-export type AutoModels = Readonly<Record<ProviderName, string>>;
+/** A tool's `auto`: the role whose default model it uses (see DEFAULT_ROLES in providers/models.ts). */
+export type AutoModels = ModelRole;
 
-export const CHAT_AUTO: AutoModels = { glm: 'glm-4.5-flash', kimi: 'kimi-k2-turbo-preview' };
+export const CHAT_AUTO: AutoModels = 'chat';
 
-export function autoModel(gateway: ModelGateway, auto: AutoModels): string {
-  if (gateway.isConfigured('glm')) return auto.glm;
-  if (gateway.isConfigured('kimi')) return auto.kimi;
-  return auto.glm;
+export function autoModel(gateway: ModelGateway, role: AutoModels): string {
+  return gateway.autoModel(role).name;
 }
 
 export function chooseModel(
   deps: Pick<ToolDeps, 'config' | 'gateway'>,
   requested: string | undefined,
-  auto: AutoModels,
-  thinking: boolean,
+  role: AutoModels,
+  _thinking?: boolean,
 ): ModelSpec {
-  let name = requested?.trim() || deps.config.defaultModel;
-  if (name.toLowerCase() === 'auto') name = autoModel(deps.gateway, auto);
-  const spec = deps.gateway.resolveModel(name, { thinking });
+  const name = requested?.trim() || deps.config.defaultModel;
+  const spec = name.toLowerCase() === 'auto' ? deps.gateway.autoModel(role) : deps.gateway.resolveModel(name);
   assertUsable(deps, spec);
   return spec;
+}
+
+/**
+ * A stored thread's model, or its successor when the vendor has retired it: a conversation outlives model
+ * ids, so it continues on the successor and the answer says so.
+ */
+export function threadModel(
+  gateway: ModelGateway,
+  stored: string | undefined,
+): { model: string | undefined; replacedFrom?: string } {
+  if (stored === undefined) return { model: undefined };
+  const retired = gateway.registry.retired(stored);
+  return retired ? { model: retired.successor, replacedFrom: retired.name } : { model: stored };
 }
 
 function assertUsable(deps: Pick<ToolDeps, 'config' | 'gateway'>, spec: ModelSpec): void {
@@ -48,7 +58,7 @@ function assertUsable(deps: Pick<ToolDeps, 'config' | 'gateway'>, spec: ModelSpe
     );
   }
   // The gateway falls back to the equivalent model when the first provider has no key: allow that path.
-  const equivalent = spec.equivalent ? gateway.registry.find(spec.equivalent) : undefined;
+  const equivalent = gateway.registry.equivalentOf(spec);
   if (deps.config.fallbackOnFailure && equivalent && gateway.isConfigured(equivalent.provider)) return;
   const label = providers.find(p => p.provider === spec.provider)?.label ?? spec.provider;
   throw new ExaiError(
@@ -57,4 +67,20 @@ function assertUsable(deps: Pick<ToolDeps, 'config' | 'gateway'>, spec: ModelSpe
       'the server, or pick a model of a configured provider (see the listmodels tool)',
     { retryable: false, model: spec.name, provider: spec.provider },
   );
+}
+
+/** What the model's request rules changed (see RequestAdjustments), under the names callers read. */
+export function adjustmentMetadata(response: ChatResponse): Record<string, unknown> {
+  const a = response.adjustments;
+  if (!a) return {};
+  return {
+    model_thinking: a.thinking,
+    max_output_tokens: a.outputTokens,
+    ...(a.reasoningEffort !== undefined && { reasoning_effort: a.reasoningEffort }),
+    ...(a.temperatureDropped !== undefined && {
+      temperature_dropped: a.temperatureDropped,
+      temperature_note: `${response.model} fixes its own sampling, so no temperature was sent.`,
+    }),
+    ...(a.webSearchSkipped !== undefined && { web_search_skipped: a.webSearchSkipped }),
+  };
 }

@@ -12,8 +12,18 @@ export const modelField = z
   .min(1)
   .optional()
   .describe(
-    'Model name or alias (see the listmodels tool), or "auto" to let the server choose. Default: DEFAULT_MODEL.',
+    'Model name or alias (see the listmodels tool: it lists the models this server allows), or "auto" to let ' +
+      'the server choose. Default: DEFAULT_MODEL.',
   );
+
+/** The model field of a server that limits its models (GLM_ALLOWED_MODELS / KIMI_ALLOWED_MODELS): names them. */
+export function modelFieldFor(allowed: readonly string[] | undefined) {
+  if (!allowed) return modelField;
+  return modelField.describe(
+    `Model name or alias, or "auto" to let the server choose. This server allows only: ${allowed.join(', ')}. ` +
+      'Default: DEFAULT_MODEL.',
+  );
+}
 
 export const temperatureField = z
   .number()
@@ -26,14 +36,19 @@ export const thinkingModeField = z
   .enum(THINKING_MODES)
   .optional()
   .describe(
-    'Reasoning depth. GLM and Kimi only switch thinking on or off: anything but "minimal" turns it on ' +
-      '(GLM: the thinking parameter; Kimi: its thinking model).',
+    'Reasoning depth. "minimal" (or leaving it out) turns thinking off where the model allows; anything else ' +
+      'turns it on. Models with effort levels (glm-5.3, glm-5.2, kimi-k3) map low → low, medium/high → high, ' +
+      'max → max; models that always think ignore "off".',
   );
 
 export const webSearchField = z
   .boolean()
-  .default(true)
-  .describe('Let the model search the web when it helps (provider-native web search).');
+  .default(false)
+  .describe(
+    'Let the model search the web when it helps (provider-native web search). Costs money on top of tokens: ' +
+      'GLM bills each search, Kimi charges 0.03 CNY per search and bills the results as input tokens. Kimi ' +
+      'searches only with thinking off. Default false.',
+  );
 
 export const continuationField = z
   .string()

@@ -9,6 +9,7 @@ import { secondsToMs } from '../config/load.js';
 import { toExaiError } from '../errors.js';
 import { Deadline } from '../resilience/deadline.js';
 import { type SingleFlight, untilAborted } from '../resilience/single-flight.js';
+import { adjustmentMetadata } from '../tools/model-choice.js';
 import { runTool } from '../tools/run.js';
 import type { ToolDeps } from '../tools/types.js';
 import { complete } from './completion.js';
@@ -195,5 +196,6 @@ function expertMetadata(
       },
     }),
     ...(answer?.fallbackFrom && { fallback_from: answer.fallbackFrom }),
+    ...(answer && adjustmentMetadata(answer)),
   };
 }

@@ -18,34 +18,37 @@ import type { ToolDeps } from '../tools/types.js';
 import { type ExpertAnalysis, failedAnalysis, parseExpertText } from './expert-result.js';
 import type { StepArgs } from './types.js';
 
-/** `auto` for workflow tools: each provider's strongest general model. */
-export const WORKFLOW_AUTO: AutoModels = { glm: 'glm-4.6', kimi: 'kimi-k2-0905-preview' };
+/** `auto` for workflow tools: the registry's expert default of a configured provider. */
+export const WORKFLOW_AUTO: AutoModels = 'expert';
 
 export interface ExpertModel {
   spec: ModelSpec;
   thinking: boolean;
+  /** The thinking_mode asked for, mapped onto the model's effort levels by its request rules. */
+  level?: ThinkingMode;
   /** The model asked for, when it could not think and was replaced by a thinking one. */
   upgradedFrom?: string;
 }
 
 /**
- * thinking_mode becomes the gateway's switch (GLM: the thinking parameter; Kimi: its thinking model). A
- * model that cannot think at all is replaced by its provider's thinking model when EXPERT_ANALYSIS_AUTO_UPGRADE
- * allows, rather than silently answering without thinking.
+ * thinking_mode becomes the request's thinking switch and effort level (each model's row says how they are
+ * sent). A model that cannot think at all is replaced by its provider's thinking default (the registry's
+ * `thinking` role, GLM_THINKING_UPGRADE_MODEL / KIMI_THINKING_MODEL) when EXPERT_ANALYSIS_AUTO_UPGRADE allows,
+ * rather than silently answering without thinking.
  */
 export function expertModel(
   deps: Pick<ToolDeps, 'config' | 'gateway'>,
   args: Pick<StepArgs, 'model' | 'thinking_mode'>,
   defaultMode: ThinkingMode | undefined,
 ): ExpertModel {
-  const thinking = thinkingFrom(args.thinking_mode ?? defaultMode ?? deps.config.expertThinkingMode);
+  const level = (args.thinking_mode ?? defaultMode ?? deps.config.expertThinkingMode) as ThinkingMode;
+  const thinking = thinkingFrom(level);
   const spec = chooseModel(deps, args.model, WORKFLOW_AUTO, thinking);
-  if (!thinking || spec.thinking !== 'none' || !deps.config.expertAutoUpgrade) return { spec, thinking };
-  const target =
-    spec.provider === 'glm' ? deps.config.glmThinkingUpgradeModel : deps.config.kimiThinkingModel;
-  const upgraded = chooseModel(deps, target, WORKFLOW_AUTO, thinking);
-  if (upgraded.name === spec.name) return { spec, thinking };
-  return { spec: upgraded, thinking, upgradedFrom: spec.name };
+  if (!thinking || spec.thinking !== 'none' || !deps.config.expertAutoUpgrade)
+    return { spec, thinking, level };
+  const upgraded = deps.gateway.registry.defaultFor(spec.provider, 'thinking');
+  if (upgraded.name === spec.name || upgraded.thinking === 'none') return { spec, thinking, level };
+  return { spec: upgraded, thinking, level, upgradedFrom: spec.name };
 }
 
 export interface ExpertCall {
@@ -97,6 +100,7 @@ export async function callExpert(call: ExpertCall): Promise<ExpertOutcome> {
             model: model.spec.name,
             temperature: call.temperature,
             thinking: model.thinking,
+            ...(model.level !== undefined && { thinkingLevel: model.level }),
             webSearch: call.webSearch,
             parent: budget,
             onEvent: event => progress.onEvent(event),
@@ -129,6 +133,7 @@ function flightKey(call: ExpertCall): string {
       JSON.stringify({
         model: call.model.spec.name,
         thinking: call.model.thinking,
+        level: call.model.level,
         temperature: call.temperature,
         webSearch: call.webSearch,
         messages: call.messages,

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRegistry } from '../../src/providers/registry.js';
 import { type FakeProvider, startFakeProvider } from '../fakes/fake-provider.js';
 
 const BIN = new URL('../../dist/cli/main.js', import.meta.url).pathname;
@@ -65,7 +66,7 @@ describe('exai-mcp ask', () => {
     expect(JSON.parse(run.stdout)).toMatchObject({
       content: 'echo: hi',
       provider: 'kimi',
-      model: 'kimi-k2-0905-preview',
+      model: 'kimi-k2.6',
     });
   });
 
@@ -119,5 +120,93 @@ describe('exai-mcp ask', () => {
     const run = await ask(['hi', '-m', 'gpt-9'], {});
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/Unknown model "gpt-9"\. Available models:/);
+  });
+});
+
+describe('exai-mcp ask on every model of the catalogue', () => {
+  const models = createRegistry().list();
+  type Case = { model: (typeof models)[number]; thinking: boolean; search: boolean };
+  // Two processes per model (each is a full Node start-up): thinking on, and thinking off, searching too
+  // where the model can search (every model without search support is already covered by the first).
+  const cases: Case[] = models.flatMap(model => [
+    { model, thinking: true, search: false },
+    { model, thinking: false, search: model.webSearch },
+  ]);
+
+  /** Each run gets its own base path, so its requests can be told apart in fake.requests. */
+  async function run(c: Case, i: number) {
+    const mode = c.search ? (c.model.provider === 'glm' ? 'glmsearch' : 'kimisearch') : 'ok';
+    const url = `${fake.url}/mode/${mode},run=${i}/v1`;
+    const result = await ask(
+      [
+        'hi',
+        '--json',
+        '-m',
+        c.model.name,
+        ...(c.thinking ? ['--thinking'] : []),
+        ...(c.search ? ['--websearch'] : []),
+      ],
+      c.model.provider === 'glm' ? { GLM_API_URL: url } : { KIMI_API_URL: url },
+    );
+    const bodies = fake.requests
+      .filter(r => r.path.includes(`run=${i}/`))
+      .map(r => r.body as Record<string, unknown>);
+    return { result, bodies };
+  }
+
+  it(`answers on each of the ${models.length} models with thinking off and on, and with web search where the model has it`, async () => {
+    const results: Array<Awaited<ReturnType<typeof run>>> = [];
+    // A few CLI processes at a time: each is a full Node start-up.
+    for (let i = 0; i < cases.length; i += 6) {
+      results.push(...(await Promise.all(cases.slice(i, i + 6).map((c, j) => run(c, i + j)))));
+    }
+    cases.forEach((c, i) => {
+      const { result, bodies } = results[i] as Awaited<ReturnType<typeof run>>;
+      const label = `${c.model.name} thinking=${c.thinking} search=${c.search}`;
+      expect(result.code, `${label}: ${result.stderr}`).toBe(0);
+      expect(JSON.parse(result.stdout).model, label).toBe(c.model.name);
+      const body = bodies[0] as Record<string, unknown>;
+      expect(body.model, label).toBe(c.model.name);
+      // Thinking on exactly when asked for (or on a model that always thinks, which gets no thinking field).
+      if (c.model.thinking === 'toggle')
+        expect(body.thinking, label).toEqual({ type: c.thinking ? 'enabled' : 'disabled' });
+      else expect(body, label).not.toHaveProperty('thinking');
+      if (c.model.effort.length > 0 && (c.thinking || c.model.thinking === 'always'))
+        expect(c.model.effort, label).toContain(body.reasoning_effort);
+      else expect(body, label).not.toHaveProperty('reasoning_effort');
+      // The provider's own output field, within the model's ceiling; the other field never.
+      const [field, other] =
+        c.model.provider === 'glm'
+          ? ['max_tokens', 'max_completion_tokens']
+          : ['max_completion_tokens', 'max_tokens'];
+      expect(body[field], label).toBeGreaterThan(0);
+      expect(body[field] as number, label).toBeLessThanOrEqual(c.model.maxOutputTokens);
+      expect(body, label).not.toHaveProperty(other);
+      // No sampling parameters for models that fix their own.
+      if (c.model.temperature === 'omit') {
+        for (const key of ['temperature', 'top_p', 'n', 'presence_penalty', 'frequency_penalty'])
+          expect(body, label).not.toHaveProperty(key);
+      }
+      if (c.search) {
+        expect(body.tools, label).toBeDefined();
+        if (c.model.provider === 'kimi') {
+          // The $web_search round trip: the assistant tool-call turn carries reasoning_content.
+          expect(bodies, label).toHaveLength(2);
+          const assistant = ((bodies[1]?.messages ?? []) as Array<Record<string, unknown>>).find(
+            m => m.tool_calls,
+          );
+          expect(assistant?.reasoning_content, label).toBe(' ');
+          expect(bodies[1]?.thinking, label).toEqual({ type: 'disabled' });
+        }
+      } else expect(body, label).not.toHaveProperty('tools');
+    });
+  }, 400_000);
+
+  it('a retired id fails before any request, naming its successor', async () => {
+    fake.reset();
+    const run = await ask(['hi', '-m', 'kimi-k2-0905-preview'], { KIMI_API_URL: `${fake.url}/v1` });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/kimi-k2-0905-preview was retired by Moonshot .*; use kimi-k2\.6/);
+    expect(fake.requests).toHaveLength(0);
   });
 });

@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -51,7 +53,7 @@ describe('exai-mcp doctor', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/GLM_API_KEY\s+set \(redacted\)\s+env/);
     expect(run.stdout).toMatch(/GLM_TIMEOUT_SECS\s+300\s+default/);
-    expect(run.stdout).toMatch(/✓ GLM live call\s+glm-4\.5-flash answered in \d+ ms/);
+    expect(run.stdout).toMatch(/✓ GLM live call\s+glm-4\.7-flash answered in \d+ ms/);
     expect(run.stdout).toMatch(/! Kimi key\s+not set/);
     expect(run.stdout).toMatch(/→ set KIMI_API_KEY or MOONSHOT_API_KEY/);
     expect(run.stdout).not.toContain('sk-doctor-secret');
@@ -75,5 +77,50 @@ describe('exai-mcp doctor', () => {
     const run = await doctor(['--offline'], {});
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/✗ providers\s+no provider has a key/);
+  });
+
+  it("names the catalogue's Kimi ids that Kimi's live GET /models does not list", async () => {
+    // The fake provider serves only chat completions: this server lists models and forwards the rest to it.
+    const seen: Array<string | undefined> = [];
+    const kimi: Server = createServer((req, res) => {
+      if (req.method === 'GET' && req.url === '/v1/models') {
+        seen.push(req.headers.authorization);
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ object: 'list', data: [{ id: 'kimi-k2.6' }, { id: 'kimi-k3' }] }));
+        return;
+      }
+      const upstream = request(
+        `${fake.url}${req.url}`,
+        { method: req.method, headers: req.headers },
+        answer => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      req.pipe(upstream);
+    });
+    await new Promise<void>(resolve => kimi.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = kimi.address() as AddressInfo;
+      const run = await doctor(['--json'], {
+        KIMI_API_KEY: 'sk-kimi-secret',
+        KIMI_API_URL: `http://127.0.0.1:${port}/v1`,
+      });
+      const report = JSON.parse(run.stdout) as {
+        checks: Array<{ name: string; status: string; detail: string; next?: string }>;
+      };
+      expect(report.checks.find(c => c.name === 'Kimi live call')).toMatchObject({ status: 'ok' });
+      expect(report.checks.find(c => c.name === 'Kimi live call')?.detail).toMatch(/^kimi-k2\.6 answered/);
+      const catalogue = report.checks.find(c => c.name === 'Kimi catalogue');
+      expect(catalogue?.status).toBe('warn');
+      expect(catalogue?.detail).toMatch(/unknown upstream .*: kimi-k2\.7-code, kimi-k2\.7-code-highspeed;/);
+      expect(catalogue?.next).toMatch(/EXAI_MODELS_FILE/);
+      expect(seen).toEqual(['Bearer sk-kimi-secret']);
+      expect(run.stdout).not.toContain('sk-kimi-secret');
+      expect(run.code).toBe(0);
+    } finally {
+      kimi.closeAllConnections();
+      await new Promise(resolve => kimi.close(resolve));
+    }
   });
 });

@@ -16,7 +16,7 @@ describe('metrics and readiness', () => {
       /exai_provider_call_duration_seconds_count\{provider="glm",model="glm-4\.6",outcome="ok"\} 1/,
     );
     expect(text).toMatch(
-      /exai_provider_call_duration_seconds_count\{provider="kimi",model="kimi-k2-0905-preview",outcome="upstream_error"\} 1/,
+      /exai_provider_call_duration_seconds_count\{provider="kimi",model="kimi-k2.6",outcome="upstream_error"\} 1/,
     );
     expect(text).toMatch(/exai_tool_call_duration_seconds_count\{tool="chat",status="ok"\} 1/);
     expect(text).toMatch(/exai_tool_call_duration_seconds_count\{tool="chat",status="upstream_error"\} 1/);

@@ -92,7 +92,7 @@ describe('stdio server with both providers configured', () => {
     expect(output.content_type).toBe('text');
     expect(output.metadata).toMatchObject({
       tool_name: 'chat',
-      model_used: 'glm-4.5-flash',
+      model_used: 'glm-4.7',
       provider_used: 'glm',
     });
     expect(output.continuation_offer?.continuation_id).toMatch(/^[0-9a-f-]{36}$/);
@@ -149,10 +149,10 @@ describe('stdio server with both providers configured', () => {
       ['glm', true],
       ['kimi', true],
     ]);
-    expect(models.models.find((m: { name: string }) => m.name === 'glm-4.5-flash')).toMatchObject({
+    expect(models.models.find((m: { name: string }) => m.name === 'glm-4.7-flash')).toMatchObject({
       aliases: ['flash'],
       available: true,
-      vision: true,
+      vision: false,
     });
 
     const status = JSON.parse(

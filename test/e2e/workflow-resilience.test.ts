@@ -3,12 +3,15 @@
  * errors, prose, requests for files, progress, the whole-call deadline, shared duplicates, the thinking
  * upgrade and malformed steps. (The per-tool promises are in workflow-guarantees.test.ts.)
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type FakeProvider, startFakeProvider } from '../fakes/fake-provider.js';
 import {
   contentUrl,
   modeUrl,
   startWorkflowServer,
+  tempDir,
   type WorkflowServer,
   walk,
 } from '../helpers/workflow-server.js';
@@ -97,7 +100,7 @@ describe('workflow resilience', () => {
     });
     expect(json).toMatchObject({ status: 'calling_expert_analysis', expert_analysis: { summary: 'ok' } });
     expect(progress.length).toBeGreaterThanOrEqual(2);
-    expect(progress[0]).toMatch(/^debug · glm-4\.6: started/);
+    expect(progress[0]).toMatch(/^debug · glm-5\.1: started/);
   });
 
   it('a whole call that runs out of WORKFLOW_TOOL_TIMEOUT_SECS answers with a clear timeout', async () => {
@@ -138,18 +141,41 @@ describe('workflow resilience', () => {
   });
 
   it('upgrades a model without thinking when thinking is asked of the expert', async () => {
-    const s = await start(contentUrl(fake.url, '{"status":"analysis_complete"}'));
-    const [first] = await walk(s, 'debug', [step1]);
-    const { json } = await s.call(
-      'debug',
-      final(first!.continuation_id, { model: 'glm-4.5-flash', thinking_mode: 'high' }),
+    // Every built-in GLM model thinks, so the model without thinking is one a models file adds.
+    const dir = tempDir();
+    const models = join(dir.path, 'models.json');
+    writeFileSync(
+      models,
+      JSON.stringify({
+        models: [
+          {
+            name: 'glm-plain',
+            provider: 'glm',
+            contextWindow: 128000,
+            maxOutputTokens: 8192,
+            thinking: 'none',
+          },
+        ],
+      }),
     );
-    expect(json.metadata).toMatchObject({
-      model_used: 'glm-4.6',
-      model_upgraded_from: 'glm-4.5-flash',
-      thinking: true,
-    });
-    expect(fake.requests[0]!.body).toMatchObject({ model: 'glm-4.6', thinking: { type: 'enabled' } });
+    try {
+      const s = await start(contentUrl(fake.url, '{"status":"analysis_complete"}'), {
+        EXAI_MODELS_FILE: models,
+      });
+      const [first] = await walk(s, 'debug', [step1]);
+      const { json } = await s.call(
+        'debug',
+        final(first!.continuation_id, { model: 'glm-plain', thinking_mode: 'high' }),
+      );
+      expect(json.metadata).toMatchObject({
+        model_used: 'glm-5.1',
+        model_upgraded_from: 'glm-plain',
+        thinking: true,
+      });
+      expect(fake.requests[0]!.body).toMatchObject({ model: 'glm-5.1', thinking: { type: 'enabled' } });
+    } finally {
+      dir.cleanup();
+    }
   });
 
   it('says what to fix when a step is malformed or its thread is unknown', async () => {

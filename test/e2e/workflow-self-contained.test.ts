@@ -284,7 +284,7 @@ describe('consensus', () => {
       models: [{ model: 'gpt-9', stance: 'for' }],
     });
     expect(result.isError).toBe(true);
-    expect(String(json.content)).toMatch(/^Unknown model "gpt-9"\. Available models: glm-4\.6/);
+    expect(String(json.content)).toMatch(/^Unknown model "gpt-9"\. Available models: glm-5\.3/);
     expect(fake.requests).toHaveLength(0);
   });
 });

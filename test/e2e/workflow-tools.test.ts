@@ -197,7 +197,7 @@ describe('workflow tools with an expert, end to end', () => {
       [c.doneKey]: true,
       expert_analysis: EXPERT_ANSWER,
       file_context: { type: 'fully_embedded', files_embedded: 1 },
-      metadata: { tool_name: c.tool, model_used: 'glm-4.6', provider_used: 'glm' },
+      metadata: { tool_name: c.tool, model_used: 'glm-5.1', provider_used: 'glm' },
     });
     expect(final![c.completeKey]).toMatchObject({ steps_taken: 3, relevant_files: [sessionFile] });
     expect(fake.requests).toHaveLength(1);

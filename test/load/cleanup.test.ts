@@ -36,14 +36,12 @@ describe('resource cleanup', () => {
     for (let i = 0; i < 600; i++) {
       const kind = i % 4;
       if (kind === 0) calls.push(t.gateway.chat({ model: 'glm-4.6', messages: user(`${i}`) }));
-      if (kind === 1) calls.push(t.gateway.chat({ model: 'kimi-k2-0905-preview', messages: user('hang') }));
+      if (kind === 1) calls.push(t.gateway.chat({ model: 'kimi-k2.6', messages: user('hang') }));
       if (kind === 2) calls.push(failingGateway.gateway.chat({ model: 'glm-4.6', messages: user('fail') }));
       if (kind === 3) {
         const c = new AbortController();
         controllers.push(c);
-        calls.push(
-          t.gateway.chat({ model: 'kimi-k2-0905-preview', messages: user('cancel'), signal: c.signal }),
-        );
+        calls.push(t.gateway.chat({ model: 'kimi-k2.6', messages: user('cancel'), signal: c.signal }));
       }
     }
     setTimeout(() => {

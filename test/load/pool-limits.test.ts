@@ -76,7 +76,7 @@ describe('pool limits', () => {
     const peak = await peakSockets(() =>
       Promise.all(
         Array.from({ length: 400 }, (_, i) =>
-          t!.gateway.chat({ model: i % 2 ? 'kimi-k2-0905-preview' : 'glm-4.6', messages: user(`${i}`) }),
+          t!.gateway.chat({ model: i % 2 ? 'kimi-k2.6' : 'glm-4.6', messages: user(`${i}`) }),
         ),
       ),
     );

@@ -32,7 +32,7 @@ describe('timeouts under load', () => {
     const calls = Array.from({ length: 600 }, (_, i) =>
       i % 2 === 0
         ? rejection(t!.gateway.chat({ model: 'glm-4.6', messages: user('hung') }))
-        : t!.gateway.chat({ model: 'kimi-k2-0905-preview', messages: user(`ok ${i}`) }),
+        : t!.gateway.chat({ model: 'kimi-k2.6', messages: user(`ok ${i}`) }),
     );
     const settled = await Promise.all(calls);
     const hungErrors = settled.filter((_, i) => i % 2 === 0) as Array<Error & { kind?: unknown }>;

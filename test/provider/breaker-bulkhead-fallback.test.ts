@@ -154,7 +154,7 @@ describe('fallback to the other provider', () => {
     const events: string[] = [];
     const response = await ask('glm-4.6', { onEvent: (e: { type: string }) => events.push(e.type) });
     expect(response.provider).toBe('kimi');
-    expect(response.model).toBe('kimi-k2-0905-preview');
+    expect(response.model).toBe('kimi-k2.6');
     expect(response.fallbackFrom).toMatchObject({ provider: 'glm', model: 'glm-4.6', reason: 'overloaded' });
     expect(events).toContain('fallback');
   });
@@ -247,7 +247,7 @@ describe('fallback to the other provider', () => {
       FALLBACK_ON_FAILURE: 'true',
     });
     const error = await rejection(ask());
-    expect(error.message).toMatch(/GLM glm-4\.6.*fallback to kimi-k2-0905-preview failed too: Kimi/);
+    expect(error.message).toMatch(/GLM glm-4\.6.*fallback to kimi-k2\.6 failed too: Kimi/);
   });
 });
 

@@ -42,8 +42,9 @@ describe('GLM', () => {
       temperature: 7,
       maxOutputTokens: 1_000_000,
     });
-    expect(body().temperature).toBe(1);
-    expect(body().max_tokens).toBe(8192);
+    // GLM's SDK keeps temperature inside (0, 1), and glm-4.6's output ceiling is 131,072 tokens.
+    expect(body().temperature).toBe(0.99);
+    expect(body().max_tokens).toBe(131_072);
   });
 });
 
@@ -79,11 +80,12 @@ describe('Kimi', () => {
     expect(error.message).toMatch(/after 2 rounds/);
   });
 
-  it('thinking switches to the configured thinking model', async () => {
+  it('thinking is a request parameter of the same model, not another model', async () => {
     suite.gateway({ KIMI_API_URL: `${suite.fake.url}/v1` });
     const response = await suite.t.gateway.chat({ model: 'kimi-k2', messages: user('x'), thinking: true });
-    expect(body().model).toBe('kimi-k2-thinking');
-    expect(response.model).toBe('kimi-k2-thinking');
+    expect(body().model).toBe('kimi-k2.6');
+    expect(body().thinking).toEqual({ type: 'enabled' });
+    expect(response.model).toBe('kimi-k2.6');
   });
 });
 
@@ -92,12 +94,12 @@ describe('model registry', () => {
     suite.gateway({});
     const error = await rejection(suite.t.gateway.chat({ model: 'gpt-5', messages: user('x') }));
     expect(error.kind).toBe('bad_request');
-    expect(error.message).toMatch(/Unknown model "gpt-5"\. Available models: glm-4\.6;/);
+    expect(error.message).toMatch(/Unknown model "gpt-5"\. Available models: glm-5\.3;/);
   });
 
   it('resolves aliases case-insensitively and auto to a configured provider', () => {
     suite.gateway({ GLM_API_KEY: '' });
-    expect(suite.t.gateway.resolveModel('KIMI-K2').name).toBe('kimi-k2-0905-preview');
+    expect(suite.t.gateway.resolveModel('KIMI-K2').name).toBe('kimi-k2.6');
     expect(suite.t.gateway.resolveModel('auto').provider).toBe('kimi');
   });
 

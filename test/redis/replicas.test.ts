@@ -277,7 +277,7 @@ describe('provider health shared across replicas', () => {
       .toBe('replica-1');
     fake.reset();
     // Replica 2 does not send to Kimi before the wait is over: it falls back to the GLM equivalent.
-    const held = await call(two, 'chat', { prompt: 'me too', model: 'kimi-k2-turbo-preview' });
+    const held = await call(two, 'chat', { prompt: 'me too', model: 'kimi-k2.6' });
     expect(held.result.isError, JSON.stringify(held.json)).toBeFalsy();
     expect(held.json.metadata).toMatchObject({
       provider_used: 'glm',
@@ -350,12 +350,12 @@ describe('a Redis outage', () => {
       })
       .toBe('replica-1');
     // Threads work again (the restarted Redis is empty: this test runs it without persistence).
-    const after = await call(two, 'chat', { prompt: 'after the outage', model: 'kimi-k2-turbo-preview' });
+    const after = await call(two, 'chat', { prompt: 'after the outage', model: 'kimi-k2.6' });
     expect(after.result.isError, JSON.stringify(after.json)).toBeFalsy();
     const id = (after.json.continuation_offer as { continuation_id: string }).continuation_id;
     const next = await call(one, 'chat', {
       prompt: 'still there?',
-      model: 'kimi-k2-turbo-preview',
+      model: 'kimi-k2.6',
       continuation_id: id,
     });
     expect(next.result.isError, JSON.stringify(next.json)).toBeFalsy();

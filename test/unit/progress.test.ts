@@ -91,7 +91,7 @@ describe('progress heartbeat', () => {
     progress.onEvent({
       type: 'fallback',
       from: { provider: 'glm', model: 'glm-4.6' },
-      to: { provider: 'kimi', model: 'kimi-k2-0905-preview' },
+      to: { provider: 'kimi', model: 'kimi-k2.6' },
       reason: 'timeout',
     });
     progress.onEvent({ type: 'web_search', iteration: 1 });
@@ -100,10 +100,10 @@ describe('progress heartbeat', () => {
     const messages = sent.map(p => p.message);
     expect(messages[1]).toContain('attempt 1 failed (overloaded); retrying in 1.5 s');
     expect(messages[2]).toBe('chat · glm-4.6: attempt 2 started · 0.0 s elapsed · attempt 2');
-    expect(messages[3]).toContain('chat · kimi-k2-0905-preview: glm-4.6 unavailable (timeout); falling back');
+    expect(messages[3]).toContain('chat · kimi-k2.6: glm-4.6 unavailable (timeout); falling back');
     expect(messages[4]).toContain('web search round 1');
     expect(messages[5]).toBe(
-      'chat · kimi-k2-0905-preview: receiving the answer · 1.0 s elapsed · attempt 2 · ~100 tokens so far',
+      'chat · kimi-k2.6: receiving the answer · 1.0 s elapsed · attempt 2 · ~100 tokens so far',
     );
     expect(sent.map(p => p.progress)).toEqual([1, 2, 3, 4, 5, 6]);
     progress.stop();

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { modelsTable } from '../../scripts/models-table.js';
 import { SETTINGS } from '../../src/config/settings.js';
 import { ERROR_KINDS } from '../../src/errors.js';
 
@@ -12,6 +13,10 @@ describe('README', () => {
 
   it.each([...ERROR_KINDS])('documents the error kind %s', kind => {
     expect(readme).toContain(`| \`${kind}\` |`);
+  });
+
+  it('carries the model table generated from the catalogue (npx tsx scripts/models-table.ts)', () => {
+    expect(readme).toContain(modelsTable());
   });
 
   it('gives the two set-up commands', () => {

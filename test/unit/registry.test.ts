@@ -17,19 +17,35 @@ const file = (text: string) => {
 };
 
 describe('model registry', () => {
-  it('ships GLM and Kimi models including the K2 thinking models', () => {
+  it('ships the current GLM and Kimi models and none of the retired ids', () => {
     const names = createRegistry()
       .list()
       .map(m => m.name);
     expect(names).toEqual(
       expect.arrayContaining([
+        'glm-5.3',
+        'glm-5.2',
+        'glm-5.1',
+        'glm-5',
+        'glm-5-turbo',
+        'glm-4.7',
+        'glm-4.7-flash',
         'glm-4.6',
+        'glm-4.6v',
+        'glm-5v-turbo',
+        'glm-4.5',
+        'glm-4.5-air',
         'glm-4.5-flash',
-        'kimi-k2-0905-preview',
-        'kimi-k2-thinking',
-        'kimi-k2-thinking-turbo',
+        'glm-4.5-x',
+        'glm-4.5-airx',
+        'glm-4.5v',
+        'kimi-k3',
+        'kimi-k2.7-code',
+        'kimi-k2.7-code-highspeed',
+        'kimi-k2.6',
       ]),
     );
+    expect(names.filter(n => /preview|thinking|latest|moonshot|k2\.5/.test(n))).toEqual([]);
   });
 
   it('adds new models and overrides fields of existing ones from EXAI_MODELS_FILE', () => {
@@ -37,7 +53,7 @@ describe('model registry', () => {
       JSON.stringify({
         models: [
           {
-            name: 'glm-5.1',
+            name: 'glm-5.9',
             provider: 'glm',
             contextWindow: 200000,
             maxOutputTokens: 32768,
@@ -49,9 +65,10 @@ describe('model registry', () => {
       }),
     );
     const registry = createRegistry(loadModelsFile(path));
-    expect(registry.resolve('glm5').name).toBe('glm-5.1');
+    expect(registry.resolve('glm5').name).toBe('glm-5.9');
+    expect(registry.resolve('glm5').thinking).toBe('toggle');
     expect(registry.resolve('glm-4.6').maxOutputTokens).toBe(16384);
-    expect(registry.resolve('glm-4.6').contextWindow).toBe(200000);
+    expect(registry.resolve('glm-4.6').contextWindow).toBe(204_800);
   });
 
   it('rejects a bad models file with a message naming the entry and field', () => {
