@@ -267,13 +267,14 @@ export const BUILTIN_MODELS: ModelSpecInput[] = [
     // The API's documented default budget; a larger ceiling is reported but unconfirmed.
     maxOutputTokens: 131_072,
     thinking: 'always',
-    // "max" only at launch, low|high|max later; narrow it in EXAI_MODELS_FILE if an account refuses.
-    effort: ['low', 'high', 'max'],
+    // "max" only at launch, low|high|max reported later: the stricter rule holds until confirmed; widen it in
+    // EXAI_MODELS_FILE for an account that takes the other levels.
+    effort: ['max'],
     vision: true,
     // $web_search needs thinking off, which K3 cannot do.
     webSearch: false,
     price: { input: 3, cachedInput: 0.3, output: 15 },
-    description: 'Kimi flagship (2026-07), 1M context; always thinks, reasoning_effort low|high|max.',
+    description: 'Kimi flagship (2026-07), 1M context; always thinks, at reasoning_effort max.',
   }),
   kimi({
     name: 'kimi-k2.7-code',

@@ -21,8 +21,23 @@ describe('thinking and effort', () => {
     ['high', 'high'],
     ['max', 'max'],
   ] as const)(
-    'thinking_mode %s is reasoning_effort %s on an effort model (kimi-k3)',
+    'thinking_mode %s is reasoning_effort %s on an effort model (glm-5.3)',
     async (level, effort) => {
+      both();
+      await suite.t.gateway.chat({
+        model: 'glm-5.3',
+        messages: user('x'),
+        thinking: true,
+        thinkingLevel: level,
+      });
+      expect(body().reasoning_effort).toBe(effort);
+      expect(body()).not.toHaveProperty('thinking');
+    },
+  );
+
+  it.each(['minimal', 'low', 'high'] as const)(
+    'thinking_mode %s rounds up to the only level kimi-k3 is documented to take, max',
+    async level => {
       both();
       await suite.t.gateway.chat({
         model: 'kimi-k3',
@@ -30,7 +45,7 @@ describe('thinking and effort', () => {
         thinking: true,
         thinkingLevel: level,
       });
-      expect(body().reasoning_effort).toBe(effort);
+      expect(body().reasoning_effort).toBe('max');
       expect(body()).not.toHaveProperty('thinking');
     },
   );
