@@ -5,15 +5,14 @@
 import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import type { ModelSpec } from '../providers/models.js';
+import { leanSchema } from './json-schema.js';
 import { autoModel, CHAT_AUTO } from './model-choice.js';
-import { successResult, toolOutputSchema } from './output.js';
+import { successResult } from './output.js';
 import { runTool } from './run.js';
 import type { ToolDeps } from './types.js';
 
 const DESCRIPTION =
-  'Lists the available model providers (GLM / Z.ai, Kimi / Moonshot), every model with its aliases, context ' +
-  'window and capabilities (thinking, vision, web search), and which models are usable with the API keys ' +
-  'this server has. Use it to pick a value for the model field of the other tools.';
+  'The models (GLM, Kimi) with aliases, context window, thinking, vision and web search, and which are usable with the configured keys.';
 
 export function registerListModelsTool(server: McpServer, deps: ToolDeps): void {
   server.registerTool(
@@ -21,8 +20,7 @@ export function registerListModelsTool(server: McpServer, deps: ToolDeps): void 
     {
       title: 'List models and providers',
       description: DESCRIPTION,
-      inputSchema: z.object({}),
-      outputSchema: toolOutputSchema,
+      inputSchema: leanSchema(z.object({})),
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
     (_args, ctx) =>

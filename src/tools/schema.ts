@@ -15,20 +15,13 @@ export const modelField = z
     'Model name or alias (see the listmodels tool), or "auto" to let the server choose. Default: DEFAULT_MODEL.',
   );
 
-export const temperatureField = z
-  .number()
-  .min(0)
-  .max(1)
-  .optional()
-  .describe('0 = deterministic, 1 = creative. Clamped to what the model accepts.');
+export const temperatureField = z.number().min(0).max(1).optional();
 
 export const thinkingModeField = z
   .enum(THINKING_MODES)
   .optional()
-  .describe(
-    'Reasoning depth. GLM and Kimi only switch thinking on or off: anything but "minimal" turns it on ' +
-      '(GLM: the thinking parameter; Kimi: its thinking model).',
-  );
+  // GLM and Kimi only switch thinking on or off (GLM: the thinking parameter; Kimi: its thinking model).
+  .describe('Any value but "minimal" turns thinking on.');
 
 export const webSearchField = z
   .boolean()
@@ -39,19 +32,14 @@ export const continuationField = z
   .string()
   .min(1)
   .optional()
-  .describe(
-    'Thread id from an earlier continuation_offer: continues that conversation with its history and files.',
-  );
+  .describe('From an earlier answer: continues that thread.');
 
-export const filesField = z
-  .array(z.string())
-  .optional()
-  .describe('Absolute paths of text files to include (full paths, under the allowed folders).');
+export const filesField = z.array(z.string()).optional().describe('Absolute paths of text files to include.');
 
 export const imagesField = z
   .array(z.string())
   .optional()
-  .describe('Absolute paths of images, or data: URLs (base64). Sent only to vision-capable models.');
+  .describe('Absolute image paths or data: URLs (vision models only).');
 
 /**
  * thinking_mode → the gateway's on/off switch: GLM and Kimi cannot honour a percentage budget. Takes any

@@ -5,14 +5,13 @@
 import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import type { ProviderStatus } from '../providers/gateway.js';
-import { successResult, toolOutputSchema } from './output.js';
+import { leanSchema } from './json-schema.js';
+import { successResult } from './output.js';
 import { runTool } from './run.js';
 import type { ToolDeps } from './types.js';
 
 const DESCRIPTION =
-  'Shows whether each model provider (GLM, Kimi) is configured and healthy: circuit-breaker state, calls in ' +
-  'flight and queued, latency p50/p95/p99, error counts by kind and the last errors, plus the timeouts in ' +
-  'force and suggested next steps. Use it when calls fail or hang, before retrying.';
+  'Provider health: keys, circuit breaker, load, latency, recent errors, timeouts in force and next steps. Use it when calls fail or hang.';
 
 export function registerStatusTool(server: McpServer, deps: ToolDeps): void {
   server.registerTool(
@@ -20,8 +19,7 @@ export function registerStatusTool(server: McpServer, deps: ToolDeps): void {
     {
       title: 'Provider health and deadlines',
       description: DESCRIPTION,
-      inputSchema: z.object({}),
-      outputSchema: toolOutputSchema,
+      inputSchema: leanSchema(z.object({})),
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
     (_args, ctx) =>

@@ -6,13 +6,13 @@ import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import type { Config } from '../config/load.js';
 import { SETTINGS, type SettingKey } from '../config/settings.js';
-import { successResult, toolOutputSchema } from './output.js';
+import { leanSchema } from './json-schema.js';
+import { successResult } from './output.js';
 import { runTool } from './run.js';
 import type { ToolDeps } from './types.js';
 
 const DESCRIPTION =
-  'Shows the exai-mcp version, the Node.js runtime, and every setting in force with where it came from ' +
-  '(environment, .env file or default). API keys and tokens are shown only as set or not set.';
+  'Version, runtime and every setting in force with its source; secrets shown only as set or not set.';
 
 export function registerVersionTool(server: McpServer, deps: ToolDeps): void {
   server.registerTool(
@@ -20,8 +20,7 @@ export function registerVersionTool(server: McpServer, deps: ToolDeps): void {
     {
       title: 'Version and configuration',
       description: DESCRIPTION,
-      inputSchema: z.object({}),
-      outputSchema: toolOutputSchema,
+      inputSchema: leanSchema(z.object({})),
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
     (_args, ctx) =>

@@ -56,15 +56,14 @@ describe('stdio server with both providers configured', () => {
     await dir?.cleanup();
   });
 
-  it('lists its tools in a fixed order, each with an output schema', async () => {
+  it('lists its tools in a fixed order, without output schemas (structuredContent needs none)', async () => {
     const { tools } = await client.listTools();
     // The simple tools come first; workflow tools follow them. The order never changes between listings.
     expect(tools.slice(0, 5).map(t => t.name)).toEqual(SIMPLE_TOOLS);
     expect((await client.listTools({}, { cacheMode: 'bypass' })).tools.map(t => t.name)).toEqual(
       tools.map(t => t.name),
     );
-    for (const tool of tools.slice(0, 5))
-      expect(tool.outputSchema?.properties).toHaveProperty('continuation_offer');
+    for (const tool of tools) expect(tool.outputSchema).toBeUndefined();
     const chat = tools[0]!;
     expect(Object.keys(chat.inputSchema.properties ?? {})).toEqual([
       'prompt',
