@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { ModelSpec } from '../providers/models.js';
 import { leanSchema } from './json-schema.js';
 import { autoModel, CHAT_AUTO } from './model-choice.js';
-import { successResult } from './output.js';
+import { reportResult } from './output.js';
 import { runTool } from './run.js';
 import type { ToolDeps } from './types.js';
 
@@ -24,13 +24,41 @@ export function registerListModelsTool(server: McpServer, deps: ToolDeps): void 
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
     (_args, ctx) =>
-      runTool(deps, 'listmodels', ctx, async () =>
-        successResult('listmodels', JSON.stringify(listing(deps), null, 2), { contentType: 'json' }),
-      ),
+      runTool(deps, 'listmodels', ctx, async () => {
+        const data = listing(deps);
+        return reportResult('listmodels', listingMarkdown(data), data);
+      }),
   );
 }
 
-export function listing(deps: Pick<ToolDeps, 'gateway' | 'config'>): Record<string, unknown> {
+type Listing = ReturnType<typeof listing>;
+
+/** The listing as a short Markdown report: one line per provider, one table row per model. */
+export function listingMarkdown(data: Listing): string {
+  const lines = ['# Models', ''];
+  for (const p of data.providers) {
+    lines.push(
+      `- **${p.label}** (${p.name}): ${p.configured ? 'configured' : `not configured, set ${p.key_variables[0]}`}; ${p.models} models`,
+    );
+  }
+  lines.push(
+    '',
+    `Default model: ${data.default_model}${data.auto.chat ? `; auto picks ${data.auto.chat} for chat` : ''}.`,
+    '',
+    '| model | provider | aliases | usable | context | thinking | vision | web search |',
+    '|---|---|---|---|---|---|---|---|',
+  );
+  for (const m of data.models) {
+    const yes = (b: boolean) => (b ? 'yes' : 'no');
+    lines.push(
+      `| ${m.name} | ${m.provider} | ${m.aliases.join(', ') || '-'} | ${yes(m.available)} | ${m.context_window.toLocaleString('en-US')} | ${m.thinking === false ? 'no' : m.thinking} | ${yes(m.vision)} | ${yes(m.web_search)} |`,
+    );
+  }
+  if (data.next_steps) lines.push('', data.next_steps);
+  return lines.join('\n');
+}
+
+export function listing(deps: Pick<ToolDeps, 'gateway' | 'config'>) {
   const { gateway } = deps;
   const providers = gateway.status();
   const configured = (m: ModelSpec) => gateway.isConfigured(m.provider);

@@ -6,7 +6,7 @@ import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import type { ProviderStatus } from '../providers/gateway.js';
 import { leanSchema } from './json-schema.js';
-import { successResult } from './output.js';
+import { reportResult } from './output.js';
 import { runTool } from './run.js';
 import type { ToolDeps } from './types.js';
 
@@ -23,15 +23,39 @@ export function registerStatusTool(server: McpServer, deps: ToolDeps): void {
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
     (_args, ctx) =>
-      runTool(deps, 'status', ctx, async () =>
-        successResult('status', JSON.stringify(statusReport(deps), null, 2), { contentType: 'json' }),
-      ),
+      runTool(deps, 'status', ctx, async () => {
+        const report = statusReport(deps);
+        return reportResult('status', statusMarkdown(deps.gateway.status(), report.next_steps), report);
+      }),
   );
 }
 
-export function statusReport(
-  deps: Pick<ToolDeps, 'gateway' | 'config' | 'store' | 'startedAt'>,
-): Record<string, unknown> {
+/** Provider health as a short Markdown report: one line per provider, then what to do. */
+export function statusMarkdown(providers: ProviderStatus[], nextSteps: string[]): string {
+  const lines = ['# Provider status', ''];
+  for (const p of providers) {
+    if (!p.configured) {
+      lines.push(`- **${p.label}**: not configured (set ${p.keyVariables[0]})`);
+      continue;
+    }
+    const { stats } = p;
+    const errors = Object.entries(stats.outcomes)
+      .filter(([kind]) => kind !== 'ok')
+      .map(([kind, n]) => `${kind} ${n}`);
+    lines.push(
+      `- **${p.label}**: breaker ${p.breaker.state}; ${p.inFlight} in flight, ${p.queued} queued; ` +
+        `${stats.calls} calls, ${errors.length > 0 ? `errors: ${errors.join(', ')}` : 'no errors'}` +
+        (stats.latencyMs.count > 0
+          ? `; latency p50 ${stats.latencyMs.p50} ms, p95 ${stats.latencyMs.p95} ms`
+          : '') +
+        `; timeout ${p.timeoutSecs} s`,
+    );
+  }
+  lines.push('', ...nextSteps.map(s => `- ${s}`));
+  return lines.join('\n');
+}
+
+export function statusReport(deps: Pick<ToolDeps, 'gateway' | 'config' | 'store' | 'startedAt'>) {
   const { config } = deps;
   const providers = deps.gateway.status();
   return {

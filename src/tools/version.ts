@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { Config } from '../config/load.js';
 import { SETTINGS, type SettingKey } from '../config/settings.js';
 import { leanSchema } from './json-schema.js';
-import { successResult } from './output.js';
+import { reportResult } from './output.js';
 import { runTool } from './run.js';
 import type { ToolDeps } from './types.js';
 
@@ -35,7 +35,17 @@ export function registerVersionTool(server: McpServer, deps: ToolDeps): void {
           allowed_roots: deps.files.roots,
           config: redactedConfig(deps.config),
         };
-        return successResult('version', JSON.stringify(body, null, 2), { contentType: 'json' });
+        const changed = body.config.filter(c => c.source !== 'default');
+        const markdown = [
+          `# exai-mcp ${body.version}`,
+          '',
+          `Node ${body.node} on ${body.platform}; up ${body.uptime_secs} s; store ${body.store}.`,
+          `Allowed roots: ${body.allowed_roots.join(', ')}`,
+          '',
+          `Settings not at their default (${changed.length} of ${body.config.length}; all in structuredContent):`,
+          ...changed.map(c => `- ${c.env} = ${JSON.stringify(c.value)} (${c.source})`),
+        ].join('\n');
+        return reportResult('version', markdown, body);
       }),
   );
 }

@@ -6,9 +6,13 @@
  */
 import type { CallToolResult } from '@modelcontextprotocol/server';
 
+/** Answers over this many characters say so (response_chars), so an agent can judge what it reads. */
+const LARGE_RESPONSE_CHARS = 20_000;
+
 export function workflowResult(data: Record<string, unknown>, isError = false): CallToolResult {
   // A JSON round trip drops undefined fields, so the text and structuredContent are the same document.
-  const text = JSON.stringify(data);
+  let text = JSON.stringify(data);
+  if (text.length > LARGE_RESPONSE_CHARS) text = JSON.stringify({ ...data, response_chars: text.length });
   return {
     content: [{ type: 'text', text }],
     structuredContent: JSON.parse(text) as Record<string, unknown>,

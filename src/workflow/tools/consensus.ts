@@ -104,7 +104,10 @@ async function consult({ view, deps, ctx, budget }: OnStepContext): Promise<Step
   return {
     data: { responses },
     fields: {
-      ...(fresh.length > 0 && { model_responses: fresh }),
+      // Which answers this step added; their text is in accumulated_responses only, never sent twice.
+      ...(fresh.length > 0 && {
+        model_responses: fresh.map(r => ({ model: r.model, stance: r.stance, status: r.status })),
+      }),
       accumulated_responses: responses,
       models_consulted: responses.filter(r => r.status === 'success').length,
       ...(failed.length > 0 && {
