@@ -10,7 +10,7 @@ export const INSTRUCTIONS_MAX_BYTES = 2048;
 
 const ROUTES: ReadonlyArray<readonly [ToolName, string]> = [
   ['chat', 'chat: ask another model about a question, plan or design'],
-  ['challenge', 'challenge: the user pushes back; reassess instead of agreeing'],
+  ['challenge', 'challenge: when the user pushes back, reassess instead of agreeing'],
   ['debug', 'debug: root cause of a bug'],
   ['codereview', 'codereview: review code'],
   ['precommit', 'precommit: check pending git changes'],
