@@ -94,10 +94,7 @@ export function planRequest(input: PayloadInput): RequestPlan {
 
   const outputField =
     model.outputField ?? (model.provider === 'kimi' ? 'max_completion_tokens' : 'max_tokens');
-  const wanted =
-    input.maxOutputTokens ??
-    model.defaultOutputTokens ??
-    (model.thinking === 'none' ? DEFAULT_PLAIN_OUTPUT : DEFAULT_THINKING_OUTPUT);
+  const wanted = input.maxOutputTokens ?? defaultOutputTokens(model);
   const room = model.contextWindow - estimateTokens(input.messages);
   const outputTokens = Math.max(
     1,
@@ -143,7 +140,8 @@ export function estimateTokens(messages: readonly ChatMessage[]): number {
   let chars = 0;
   for (const m of messages) {
     if (typeof m.content === 'string') chars += m.content.length;
-    else for (const part of m.content) if (part.type === 'text') chars += part.text.length;
+    else if (Array.isArray(m.content))
+      for (const part of m.content) if (part.type === 'text') chars += part.text.length;
     chars += m.reasoning_content?.length ?? 0;
     for (const call of m.tool_calls ?? []) chars += call.function.arguments.length;
   }
@@ -156,4 +154,12 @@ function nearestEffort(level: ThinkingLevel, levels: readonly EffortLevel[]): Ef
   const rank = (l: EffortLevel) => EFFORT_LEVELS.indexOf(l);
   const up = levels.filter(l => rank(l) >= rank(wanted)).sort((a, b) => rank(a) - rank(b))[0];
   return up ?? (levels[levels.length - 1] as EffortLevel);
+}
+
+/** The output budget a call gets when its caller names none: thinking models need room to reason and answer. */
+export function defaultOutputTokens(model: ModelSpec): number {
+  return Math.min(
+    model.defaultOutputTokens ?? (model.thinking === 'none' ? DEFAULT_PLAIN_OUTPUT : DEFAULT_THINKING_OUTPUT),
+    model.maxOutputTokens,
+  );
 }

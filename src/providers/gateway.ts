@@ -403,7 +403,7 @@ export function createGateway(config: Config, deps: GatewayDeps): ModelGateway {
 
 function hasImages(request: ChatRequest): boolean {
   return request.messages.some(
-    m => typeof m.content !== 'string' && m.content.some(part => part.type === 'image_url'),
+    m => Array.isArray(m.content) && m.content.some(part => part.type === 'image_url'),
   );
 }
 

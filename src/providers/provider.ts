@@ -24,7 +24,7 @@ import type { SharedHealth } from '../resilience/shared-health.js';
 import { addUsage, estimatePromptTokens, firstTokenTimeoutMs, largerOutputBudget } from './budget.js';
 import { callerListener, emitterFor, type ProviderEventListener, standardListeners } from './call-events.js';
 import { concurrencyRefusal } from './concurrency-refusal.js';
-import type { Dialect } from './dialect.js';
+import { type Dialect, defaultOutputTokens } from './dialect.js';
 import type { ModelSpec } from './models.js';
 import type { CallEvent, ChatMessage, ChatResponse, ThinkingLevel, Usage } from './types.js';
 import { type AttemptResult, runAttempt } from './wire.js';
@@ -314,7 +314,7 @@ export function createProvider(
       emit,
       attempts: 0,
       retries: 0,
-      maxOutputTokens: Math.min(request.maxOutputTokens ?? model.maxOutputTokens, model.maxOutputTokens),
+      maxOutputTokens: Math.min(request.maxOutputTokens ?? defaultOutputTokens(model), model.maxOutputTokens),
       budgetRaised: false,
     };
     try {

@@ -86,6 +86,7 @@ export function createRegistry(
 ): ModelRegistry {
   const content: ModelsFile = Array.isArray(file) ? { models: [...file] } : (file as ModelsFile);
   const specs = new Map<string, ModelSpecInput>(BUILTIN_MODELS.map(m => [m.name, m]));
+  const builtin = new Set(BUILTIN_MODELS.map(m => m.name));
   const retiredByName = new Map<string, RetiredModel>(RETIRED_MODELS.map(r => [r.name.toLowerCase(), r]));
   content.models.forEach((entry, i) => {
     const parsed = overrideSchema.safeParse(entry);
@@ -95,6 +96,7 @@ export function createRegistry(
     const full = modelSpecSchema.safeParse(merged);
     if (!full.success) throw invalidEntry(i, full.error, base === undefined);
     specs.set(full.data.name, full.data);
+    if (base === undefined) builtin.delete(full.data.name);
     // A model the user adds back is served again (a vendor reversal, a proxy that still has it).
     retiredByName.delete(full.data.name.toLowerCase());
   });
@@ -198,9 +200,11 @@ export function createRegistry(
       const other: ProviderName = model.provider === 'glm' ? 'kimi' : 'glm';
       if (model.equivalent) {
         const named = index.get(model.equivalent.toLowerCase());
-        if (named?.provider === other) return named;
+        return named?.provider === other ? named : undefined;
       }
-      return defaults.get(`${other}:general`);
+      // A model of the user's own file falls back only where its row says so: a failover that sends the
+      // work (and the bill) to another vendor must have been asked for.
+      return builtin.has(model.name) ? defaults.get(`${other}:general`) : undefined;
     },
     allowedNames: provider => (allowed[provider] ? [...(allowed[provider] as Set<string>)] : undefined),
   };

@@ -145,7 +145,12 @@ describe('a flood of sessions', () => {
       ctx.dir,
       serverEnv(ctx.dir, {
         fakeUrl: ctx.fake.url,
-        extra: { EXAI_HTTP_MAX_SESSIONS_PER_CLIENT: '3', EXAI_HTTP_MAX_STREAMS_PER_CLIENT: '2' },
+        // Every hung call must reach the provider, so the per-key concurrency cap is no bottleneck here.
+        extra: {
+          EXAI_HTTP_MAX_SESSIONS_PER_CLIENT: '3',
+          EXAI_HTTP_MAX_STREAMS_PER_CLIENT: '2',
+          GLM_MAX_CONCURRENCY: '16',
+        },
       }),
     );
   });

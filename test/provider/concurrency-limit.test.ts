@@ -112,7 +112,7 @@ describe('learned concurrency per key', () => {
       KIMI_MAX_CONCURRENCY: '8',
       KIMI_TIMEOUT_SECS: '30',
     });
-    const ask = () => suite.t.gateway.chat({ model: 'kimi-k2-0905-preview', messages: user('hi') });
+    const ask = () => suite.t.gateway.chat({ model: 'kimi-k2.6', messages: user('hi') });
     const responses = await Promise.all(Array.from({ length: 6 }, ask));
     expect(responses.every(r => r.content === 'echo: hi')).toBe(true);
     const kimi = suite.t.gateway.status().find(s => s.provider === 'kimi')!;

@@ -120,7 +120,10 @@ describe('abnormal finish reasons are errors, not answers', () => {
     const t = await scriptedGateway('glm', [
       { events: [chunk({ reasoning_content: 'thinking' }), chunk({}, { finish: 'length' })] },
     ]);
-    const error = await rejection(t.gateway.chat({ model: modelOf(t, 'glm'), messages: user('hi') }));
+    const model = t.gateway.registry.resolve(modelOf(t, 'glm'));
+    const error = await rejection(
+      t.gateway.chat({ model: model.name, messages: user('hi'), maxOutputTokens: model.maxOutputTokens }),
+    );
     expect(error).toMatchObject({ kind: 'truncated', retryable: false });
     expect(error.message).toMatch(/went to reasoning.*raise the output budget/);
     expect(upstream?.bodies).toHaveLength(1);
