@@ -93,8 +93,9 @@ function surfaceChecks(connect: () => Promise<Client>): void {
       id,
       tool: 'chat',
       title: 'Is LRU right here?',
-      model: 'glm-4.5-flash',
+      model: chat.metadata?.model_used,
     });
+    expect(threads[0]?.model).toEqual(expect.any(String));
     expect(typeof threads[0]?.updated).toBe('string');
 
     const { resourceTemplates } = await client.listResourceTemplates();
