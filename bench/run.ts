@@ -20,9 +20,10 @@ const SCENARIOS: Record<string, () => Promise<Scenario>> = {
   cancel: async () => (await import('./cancel.js')).cancelLatency,
   breaker: async () => (await import('./breaker.js')).breakerRecovery,
   soak: async () => (await import('./soak.js')).soak,
+  startup: async () => (await import('./startup.js')).stdioStartup,
 };
 /** The soak has its own command; `npm run bench` runs the rest. */
-const BENCH_DEFAULT = ['overhead', 'mcp', 'hang', 'burst', 'cancel', 'breaker'];
+const BENCH_DEFAULT = ['overhead', 'mcp', 'hang', 'burst', 'cancel', 'breaker', 'startup'];
 const REPORT = fileURLToPath(new URL('../docs/BENCHMARKS.md', import.meta.url));
 const SELF = fileURLToPath(import.meta.url);
 /** A scenario child that runs past this is killed and reported as failed (the soak gets its minutes more). */

@@ -73,10 +73,7 @@ try {
     'listmodels over HTTP',
   );
   const stdioEnv = Object.entries(serverEnv).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
-  await inspector(
-    [...stdioEnv, process.execPath, join(root, 'dist/cli/main.js'), '--method', 'tools/list', '--strict'],
-    'tools/list over stdio, strict schemas',
-  );
+  await strictSchemas(stdioEnv);
   await inspector(
     [
       ...stdioEnv,
@@ -115,6 +112,55 @@ async function step(label: string, [command, ...args]: string[]): Promise<void> 
     child.once('close', (c, signal) => resolve(c ?? signal ?? 'killed')),
   );
   if (code !== 0) failures.push(`${label} (exit ${code})`);
+}
+
+/**
+ * The Inspector's schema portability lint over stdio. `--strict` fails only on error-severity findings, so the
+ * JSON envelope is read too: a warning (a type union, an untyped or bare-true schema) fails this step as well.
+ */
+async function strictSchemas(stdioEnv: string[]): Promise<void> {
+  const label = 'inspector: tools/list over stdio, --strict schema lint (0 errors, 0 warnings)';
+  process.stdout.write(`\n── ${label}\n`);
+  const child = spawn(
+    node22.node,
+    [
+      node22.bin('mcp-inspector'),
+      '--cli',
+      ...stdioEnv,
+      process.execPath,
+      join(root, 'dist/cli/main.js'),
+      '--method',
+      'tools/list',
+      '--strict',
+      '--format',
+      'json',
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      timeout: 300_000,
+      env: { ...process.env, PATH: `${dirname(node22.node)}:${process.env.PATH ?? ''}` },
+    },
+  );
+  let out = '';
+  child.stdout.on('data', chunk => {
+    out += chunk;
+  });
+  const code = await new Promise<number | string>(resolve =>
+    child.once('close', (c, signal) => resolve(c ?? signal ?? 'killed')),
+  );
+  let findings: unknown[] = [];
+  let tools = 0;
+  try {
+    const envelope = JSON.parse(out) as { result?: { tools?: unknown[] }; schemaFindings?: unknown[] };
+    findings = envelope.schemaFindings ?? [];
+    tools = envelope.result?.tools?.length ?? 0;
+  } catch {
+    failures.push(`${label} (unreadable output)`);
+    return;
+  }
+  process.stdout.write(`${tools} tools, ${findings.length} tools with findings\n`);
+  if (findings.length > 0) process.stdout.write(`${JSON.stringify(findings, null, 2)}\n`);
+  if (code !== 0 || findings.length > 0 || tools === 0) failures.push(`${label} (exit ${code})`);
 }
 
 function freePort(): Promise<number> {

@@ -22,7 +22,7 @@ export function machineLine(): string {
   return `${cpu.length} cores (${model}), ${(totalmem() / 1024 ** 3).toFixed(0)} GiB RAM, Node ${process.version}, ${process.platform} ${process.arch}`;
 }
 
-const ORDER = ['overhead', 'mcp', 'hang', 'burst', 'cancel', 'breaker', 'soak'];
+const ORDER = ['overhead', 'mcp', 'hang', 'burst', 'cancel', 'breaker', 'soak', 'startup'];
 const DATA = /<!-- bench:(\w+):data (.*?) -->/;
 
 interface Stored {

@@ -5,9 +5,6 @@
  * configuration.
  */
 import { packageVersion } from '../server/version.js';
-import { runAsk } from './ask.js';
-import { runDoctor } from './doctor.js';
-import { runHttp, runStdio } from './serve.js';
 
 export const USAGE = `Usage: exai-mcp [command] [options]
 
@@ -25,18 +22,22 @@ Options:
 Settings come from the environment and from a .env file in the working directory
 (GLM_API_KEY, KIMI_API_KEY, timeouts, EXAI_*); see the README's configuration table.`;
 
+/**
+ * Each command loads its modules when it runs: an IDE spawning the stdio server waits for its answer to
+ * initialize, so nothing only the HTTP server, `ask` or `doctor` use is loaded on that path.
+ */
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case undefined:
     case 'stdio':
-      return runStdio(rest);
+      return (await import('./serve.js')).runStdio(rest);
     case 'http':
-      return runHttp(rest);
+      return (await import('./serve.js')).runHttp(rest);
     case 'ask':
-      return runAsk(rest);
+      return (await import('./ask.js')).runAsk(rest);
     case 'doctor':
-      return runDoctor(rest);
+      return (await import('./doctor.js')).runDoctor(rest);
     case '-h':
     case '--help':
     case 'help':

@@ -8,9 +8,8 @@ import type { SettingKey } from '../config/settings.js';
 import { isExaiError } from '../errors.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { type App, createApp } from '../server/app.js';
-import { startHttpServer } from '../server/http.js';
+import type { RunningHttpServer } from '../server/http.js';
 import { serveOverStdio } from '../server/stdio.js';
-import { httpBanner } from './banner.js';
 
 /** After a signal, exit even if something still holds the event loop. */
 const FORCE_EXIT_MS = 5_000;
@@ -61,7 +60,12 @@ export async function runHttp(argv: string[]): Promise<number> {
   );
   if (typeof started === 'number') return started;
   const { app, config, logger } = started;
-  let http: Awaited<ReturnType<typeof startHttpServer>>;
+  // Loaded here, not at the top: a stdio server (what IDEs spawn, and wait for) never needs the HTTP edge.
+  const [{ startHttpServer }, { httpBanner }] = await Promise.all([
+    import('../server/http.js'),
+    import('./banner.js'),
+  ]);
+  let http: RunningHttpServer;
   try {
     http = await startHttpServer(app, { host: config.httpHost, port: config.httpPort });
   } catch (error) {

@@ -3,6 +3,7 @@
  * The loader, README's configuration table and `doctor` all read this table, so they cannot drift apart.
  */
 import { z } from 'zod';
+import { parseToolList, type ToolName } from './tool-names.js';
 
 export type SettingUnit =
   | 'seconds'
@@ -76,6 +77,17 @@ const DEFAULT_DENIED_FILES = [
   '.kube/config',
   '.docker/config.json',
 ].join(',');
+
+const toolList = (profiles: boolean) =>
+  z
+    .string()
+    .transform((raw, ctx): ToolName[] => {
+      const parsed = parseToolList(raw, { profiles });
+      if ('names' in parsed) return parsed.names;
+      ctx.addIssue({ code: 'custom', message: parsed.error });
+      return z.NEVER;
+    })
+    .optional();
 
 function setting<T>(spec: SettingSpec<T>): SettingSpec<T> {
   return spec;
@@ -471,6 +483,21 @@ export const SETTINGS = {
     schema: optionalText,
     description:
       'Name of this replica in shared health reports ("GLM breaker opened on <id>"). Default: hostname:pid.',
+  }),
+  tools: setting({
+    env: ['EXAI_TOOLS'],
+    unit: 'text',
+    default: undefined,
+    schema: toolList(true),
+    description:
+      'Tools to serve, comma-separated, or a profile: `compact` (chat, codereview, precommit, debug, thinkdeep, consensus, planner, status, listmodels). Default: all 17.',
+  }),
+  disabledTools: setting({
+    env: ['EXAI_DISABLED_TOOLS'],
+    unit: 'text',
+    default: undefined,
+    schema: toolList(false),
+    description: 'Tools not to serve, comma-separated (applied after EXAI_TOOLS).',
   }),
   allowedRoots: setting({
     env: ['EXAI_ALLOWED_ROOTS'],

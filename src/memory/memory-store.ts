@@ -120,6 +120,16 @@ export function createMemoryStore(options: StoreOptions): ConversationStore {
       return jsonCopy(entry.thread);
     },
 
+    async listRecent(limit: number): Promise<Thread[]> {
+      if (closed) throw storeClosed('memory');
+      const at = now();
+      return [...threads.values()]
+        .filter(entry => entry.expiresAt > at)
+        .sort((a, b) => b.expiresAt - a.expiresAt)
+        .slice(0, Math.max(0, limit))
+        .map(entry => jsonCopy(entry.thread));
+    },
+
     async sweep(): Promise<number> {
       if (closed) throw storeClosed('memory');
       return sweepNow();

@@ -218,6 +218,33 @@ export function createRedisStore(options: RedisStoreOptions): ConversationStore 
       });
     },
 
+    listRecent(limit: number): Promise<Thread[]> {
+      return run('listRecent', async () => {
+        if (limit <= 0) return [];
+        // The expiry index scores each thread by its logical expiry, its last write plus the TTL.
+        const ids = (await link.send([
+          'ZRANGE',
+          indexKey,
+          '+inf',
+          `(${now()}`,
+          'BYSCORE',
+          'REV',
+          'LIMIT',
+          '0',
+          String(limit),
+        ])) as string[];
+        const threads: Thread[] = [];
+        for (const id of ids) {
+          const found = await call(GET, id, [String(now())]).catch((error: unknown) => {
+            if (isExaiError(error) && error.kind === 'not_found') return undefined;
+            throw error;
+          });
+          if (found !== undefined && typeof found !== 'string') threads.push(found.thread);
+        }
+        return threads;
+      });
+    },
+
     appendTurns(id: string, turns: ConversationTurn[]): Promise<Thread> {
       return run('appendTurns', () => append(id, turns));
     },

@@ -118,6 +118,10 @@ export function createSqliteStore(options: SqliteStoreOptions): ConversationStor
       'UPDATE threads SET state = ?, updated_at = ?, expires_at = ? WHERE id = ?',
     ),
     sweep: db.prepare<[number]>('DELETE FROM threads WHERE expires_at <= ?'),
+    // expires_at is updated_at + the TTL, so its index orders threads by their last write.
+    recent: db.prepare<[number, number], ThreadRow>(
+      'SELECT * FROM threads WHERE expires_at > ? ORDER BY expires_at DESC LIMIT ?',
+    ),
   };
   let closed = false;
   let lastSweep = Number.NEGATIVE_INFINITY;
@@ -214,6 +218,9 @@ export function createSqliteStore(options: SqliteStoreOptions): ConversationStor
 
   // A deferred (read) transaction gives get() one consistent snapshot of the thread row and its turns.
   const getTx = db.transaction((id: string): Thread => readThread(liveRow(id, now())));
+  const recentTx = db.transaction((limit: number): Thread[] =>
+    sql.recent.all(now(), Math.max(0, limit)).map(readThread),
+  );
 
   return {
     kind: 'sqlite',
@@ -229,6 +236,10 @@ export function createSqliteStore(options: SqliteStoreOptions): ConversationStor
 
     get(id: string): Promise<Thread> {
       return run('get', () => getTx.deferred(canonicalId(id)));
+    },
+
+    listRecent(limit: number): Promise<Thread[]> {
+      return run('listRecent', () => recentTx.deferred(limit));
     },
 
     appendTurns(id: string, turns: ConversationTurn[]): Promise<Thread> {

@@ -64,6 +64,11 @@ export interface ConversationStore {
     id: string,
     update: (state: Record<string, unknown>) => Record<string, unknown>,
   ): Promise<Thread>;
+  /**
+   * The live threads most recently written first, at most `limit` of them, as full threads (a thread that
+   * expires between the listing and its read is left out).
+   */
+  listRecent(limit: number): Promise<Thread[]>;
   /** Removes expired threads; returns how many. */
   sweep(): Promise<number>;
   close(): Promise<void>;

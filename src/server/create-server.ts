@@ -1,36 +1,38 @@
 /**
- * A fresh McpServer with every tool registered in a fixed order (a stable tools/list helps clients' prompt
- * caches). Called once per stdio connection, HTTP session or stateless HTTP request; everything shared
+ * A fresh McpServer with the served tools (EXAI_TOOLS / EXAI_DISABLED_TOOLS) registered in a fixed order (a
+ * stable tools/list helps clients' prompt caches), the prompts of those tools, the resources, and the
+ * instructions. Called once per stdio connection, HTTP session or stateless HTTP request; everything shared
  * lives in the App, so building a server is cheap and holds no process-wide state.
  */
 import { McpServer } from '@modelcontextprotocol/server';
+import { enabledTools, TOOL_NAMES, type ToolName } from '../config/tool-names.js';
 import { registerChallengeTool } from '../tools/challenge.js';
 import { registerChatTool } from '../tools/chat.js';
 import { registerListModelsTool } from '../tools/listmodels.js';
 import { registerStatusTool } from '../tools/status.js';
 import type { ToolDeps } from '../tools/types.js';
 import { registerVersionTool } from '../tools/version.js';
-import { registerWorkflowTools } from '../workflow/index.js';
+import { registerWorkflowTools, WORKFLOW_TOOLS } from '../workflow/index.js';
 import type { App } from './app.js';
+import { serverInstructions } from './instructions.js';
 import { progressFactory } from './progress.js';
+import { registerPrompts } from './prompts.js';
+import { registerResources } from './resources.js';
 
-const INSTRUCTIONS =
-  'exai gives you second-opinion models (GLM from Z.ai, Kimi from Moonshot). Use chat to think a problem ' +
-  'through with another model and challenge when the user pushes back on something you said. For multi-step ' +
-  'work use the workflow tools (debug, thinkdeep, analyze, codereview, precommit, refactor, testgen, secaudit, ' +
-  'docgen, tracer, planner, consensus): do the investigation yourself step by step, and the expert model ' +
-  'validates your findings at the end. listmodels shows the usable models; status explains failures. Answers ' +
-  'carry a continuation_id: pass it back to continue the same thread.';
-
-/** The tools in the order tools/list reports them. */
-const TOOLS: ReadonlyArray<(server: McpServer, deps: ToolDeps) => void> = [
-  registerChatTool,
-  registerChallengeTool,
-  registerListModelsTool,
-  registerStatusTool,
-  registerVersionTool,
-  registerWorkflowTools,
+/** The simple tools, in the order tools/list reports them; the workflow tools follow. */
+const SIMPLE_TOOLS: ReadonlyArray<readonly [ToolName, (server: McpServer, deps: ToolDeps) => void]> = [
+  ['chat', registerChatTool],
+  ['challenge', registerChallengeTool],
+  ['listmodels', registerListModelsTool],
+  ['status', registerStatusTool],
+  ['version', registerVersionTool],
 ];
+
+/** Every name EXAI_TOOLS accepts is one this factory registers, and the other way round. */
+const REGISTERED = [...SIMPLE_TOOLS.map(([name]) => name), ...WORKFLOW_TOOLS.map(t => t.name)];
+if (REGISTERED.join() !== TOOL_NAMES.join()) {
+  throw new Error(`tool names out of step: registered ${REGISTERED.join()}, listed ${TOOL_NAMES.join()}`);
+}
 
 export function toolDeps(app: App): ToolDeps {
   return {
@@ -52,11 +54,19 @@ export function toolDeps(app: App): ToolDeps {
 }
 
 export function createServer(app: App, deps: ToolDeps = toolDeps(app)): McpServer {
+  const enabled = new Set<string>(enabledTools(app.config));
+  const served = (name: string) => enabled.has(name);
   const server = new McpServer(
     { name: 'exai-mcp', title: 'EXAI: second-opinion models (GLM, Kimi)', version: app.version },
-    // logging: clients may set a level (logging/setLevel); our logs still go to stderr, not to the client.
-    { capabilities: { tools: {}, logging: {} }, instructions: INSTRUCTIONS },
+    {
+      // logging: clients may set a level (logging/setLevel); our logs still go to stderr, not to the client.
+      capabilities: { tools: {}, prompts: {}, resources: {}, logging: {} },
+      instructions: serverInstructions(served),
+    },
   );
-  for (const register of TOOLS) register(server, deps);
+  for (const [name, register] of SIMPLE_TOOLS) if (served(name)) register(server, deps);
+  registerWorkflowTools(server, deps, served);
+  registerPrompts(server, served);
+  registerResources(server, deps);
   return server;
 }

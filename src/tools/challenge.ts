@@ -5,7 +5,8 @@
 import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { recordExchange, turn } from './conversation.js';
-import { type ContinuationOffer, successResult, toolOutputSchema } from './output.js';
+import { leanSchema } from './json-schema.js';
+import { type ContinuationOffer, successResult } from './output.js';
 import { runTool } from './run.js';
 import type { ToolDeps } from './types.js';
 
@@ -13,14 +14,11 @@ export const challengeInputSchema = z.object({
   prompt: z
     .string()
     .min(1, 'prompt must not be empty')
-    .describe("The statement to scrutinise: usually the user's pushback or claim, quoted as they said it."),
+    .describe("The user's pushback or claim, as they said it."),
 });
 
 const DESCRIPTION =
-  'Use when the user questions or disagrees with something you said, or states a claim you should check ' +
-  '("are you sure?", "I think X is wrong", "that will not work because…"). Instead of agreeing by reflex, ' +
-  'this returns an instruction to reassess the statement critically, investigate if needed, and then either ' +
-  'hold your position with reasons or change it with reasons. No model is called.';
+  'When the user pushes back ("are you sure?", "that is wrong"): returns an instruction to reassess critically and hold or change your position with reasons, not agree by reflex. No model is called.';
 
 const INSTRUCTIONS =
   'Present the challenge_prompt to yourself and follow it. Reassess the statement carefully and critically ' +
@@ -44,8 +42,7 @@ export function registerChallengeTool(server: McpServer, deps: ToolDeps): void {
     {
       title: 'Challenge a statement instead of agreeing by reflex',
       description: DESCRIPTION,
-      inputSchema: challengeInputSchema,
-      outputSchema: toolOutputSchema,
+      inputSchema: leanSchema(challengeInputSchema),
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
     (args, ctx) =>

@@ -11,8 +11,9 @@ import type { ChatMessage, ChatResponse, ContentPart } from '../providers/types.
 import { CHAT_SYSTEM_PROMPT } from './chat-prompt.js';
 import { conversationMessages, lastModel, openThread, recordExchange, turn } from './conversation.js';
 import type { LoadedFile } from './files.js';
+import { leanSchema } from './json-schema.js';
 import { adjustmentMetadata, CHAT_AUTO, chooseModel, threadModel } from './model-choice.js';
-import { type ContinuationOffer, successResult, toolOutputSchema } from './output.js';
+import { type ContinuationOffer, successResult } from './output.js';
 import { runTool } from './run.js';
 import {
   continuationField,
@@ -33,9 +34,7 @@ export const chatInputSchema = z.object({
   prompt: z
     .string()
     .min(1, 'prompt must not be empty')
-    .describe(
-      'Your question, idea or plan, with the context the other model needs to give a useful opinion.',
-    ),
+    .describe('Your question or plan, with the context needed.'),
   files: filesField,
   images: imagesField,
   model: modelField,
@@ -46,10 +45,7 @@ export const chatInputSchema = z.object({
 });
 
 const DESCRIPTION =
-  'General chat and collaborative thinking with a second-opinion model (GLM or Kimi): brainstorm, ' +
-  'get a second opinion on a plan or design, explain or compare approaches, check an idea before acting on it. ' +
-  'Attach files (absolute paths) and images when they matter. The answer carries a continuation_id: pass it ' +
-  'back to continue the same thread with its history and files.';
+  'A second opinion from another model (GLM or Kimi): brainstorm, check a plan, design or idea, compare approaches. Attach files and images when they matter; pass continuation_id back to continue the thread.';
 
 export function registerChatTool(server: McpServer, deps: ToolDeps): void {
   server.registerTool(
@@ -57,8 +53,7 @@ export function registerChatTool(server: McpServer, deps: ToolDeps): void {
     {
       title: 'Chat with a second-opinion model',
       description: DESCRIPTION,
-      inputSchema: chatInputSchema.extend({ model: modelFieldFor(allowedModels(deps)) }),
-      outputSchema: toolOutputSchema,
+      inputSchema: leanSchema(chatInputSchema.extend({ model: modelFieldFor(allowedModels(deps)) })),
       annotations: { readOnlyHint: true, openWorldHint: true },
     },
     (args, ctx) => runTool(deps, 'chat', ctx, signal => chat(deps, args, ctx, signal)),

@@ -6,16 +6,15 @@ import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { redactUrl } from '../observability/redact.js';
 import { MODEL_ROLES, type ModelSpec } from '../providers/models.js';
+import { leanSchema } from './json-schema.js';
 import { autoModel, CHAT_AUTO } from './model-choice.js';
-import { successResult, toolOutputSchema } from './output.js';
+import { reportResult } from './output.js';
 import { runTool } from './run.js';
 import type { ToolDeps } from './types.js';
 
 const DESCRIPTION =
-  'Lists the available model providers (GLM / Z.ai, Kimi / Moonshot), every model with its aliases, context ' +
-  'window, capabilities (thinking, effort levels, vision, web search), prices and defaults, which models are ' +
-  'usable with the API keys this server has (and allowed by it), and retired ids with their successors. Use it ' +
-  'to pick a value for the model field of the other tools.';
+  'The models (GLM, Kimi) with aliases, context window, thinking kind and effort levels, vision, web search,\n' +
+  'prices and defaults; which are usable with the configured keys and allowed here; retired ids and successors.';
 
 export function registerListModelsTool(server: McpServer, deps: ToolDeps): void {
   server.registerTool(
@@ -23,18 +22,45 @@ export function registerListModelsTool(server: McpServer, deps: ToolDeps): void 
     {
       title: 'List models and providers',
       description: DESCRIPTION,
-      inputSchema: z.object({}),
-      outputSchema: toolOutputSchema,
+      inputSchema: leanSchema(z.object({})),
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
     (_args, ctx) =>
-      runTool(deps, 'listmodels', ctx, async () =>
-        successResult('listmodels', JSON.stringify(listing(deps), null, 2), { contentType: 'json' }),
-      ),
+      runTool(deps, 'listmodels', ctx, async () => {
+        const data = listing(deps);
+        return reportResult('listmodels', listingMarkdown(data), data);
+      }),
   );
 }
 
-export function listing(deps: Pick<ToolDeps, 'gateway' | 'config'>): Record<string, unknown> {
+type Listing = ReturnType<typeof listing>;
+
+/** The listing as a short Markdown report: one line per provider, one table row per model. */
+export function listingMarkdown(data: Listing): string {
+  const lines = ['# Models', ''];
+  for (const p of data.providers) {
+    lines.push(
+      `- **${p.label}** (${p.name}): ${p.configured ? 'configured' : `not configured, set ${p.key_variables[0]}`}; ${p.models} models`,
+    );
+  }
+  lines.push(
+    '',
+    `Default model: ${data.default_model}${data.auto.chat ? `; auto picks ${data.auto.chat} for chat` : ''}.`,
+    '',
+    '| model | provider | aliases | usable | context | thinking | vision | web search |',
+    '|---|---|---|---|---|---|---|---|',
+  );
+  for (const m of data.models) {
+    const yes = (b: boolean | string) => (typeof b === 'string' ? b : b ? 'yes' : 'no');
+    lines.push(
+      `| ${m.name} | ${m.provider} | ${m.aliases.join(', ') || '-'} | ${yes(m.available)} | ${m.context_window.toLocaleString('en-US')} | ${m.thinking === false ? 'no' : m.thinking} | ${yes(m.vision)} | ${yes(m.web_search)} |`,
+    );
+  }
+  if (data.next_steps) lines.push('', data.next_steps);
+  return lines.join('\n');
+}
+
+export function listing(deps: Pick<ToolDeps, 'gateway' | 'config'>) {
   const { gateway } = deps;
   const { registry } = gateway;
   const providers = gateway.status();

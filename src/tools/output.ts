@@ -1,6 +1,7 @@
 /**
  * The ToolOutput shape the Python system's agents were prompted against (reference §2.4): one text content
- * holding the JSON, and the same object as `structuredContent` for clients that read the output schema.
+ * holding the JSON, and the same object as `structuredContent`. Reports (listmodels, status, version) are the
+ * exception: readable text, with their data as structuredContent.
  * Failures use the same shape with status "error" and `isError: true`, and a message a person can act on.
  */
 import type { CallToolResult } from '@modelcontextprotocol/server';
@@ -35,9 +36,20 @@ export const toolOutputSchema = z.object({
 export type ToolOutput = z.infer<typeof toolOutputSchema>;
 export type ContinuationOffer = z.infer<typeof continuationOfferSchema>;
 
+/** Answers over this many characters say so, so an agent can judge what it is about to read. */
+export const LARGE_RESULT_CHARS = 20_000;
+
 export function toolResult(output: ToolOutput, isError = false): CallToolResult {
+  const size = output.content?.length ?? 0;
+  const sized =
+    size > LARGE_RESULT_CHARS
+      ? {
+          ...output,
+          metadata: { ...output.metadata, content_chars: size, approx_tokens: Math.ceil(size / 4) },
+        }
+      : output;
   // A JSON round trip drops undefined fields, so the text and structuredContent are the same document.
-  const text = JSON.stringify(output);
+  const text = JSON.stringify(sized);
   const structured = JSON.parse(text) as Record<string, unknown>;
   return {
     content: [{ type: 'text', text }],
@@ -63,6 +75,27 @@ export function successResult(
     metadata: { tool_name: toolName, ...options.metadata },
     continuation_offer: options.offer ?? null,
   });
+}
+
+/**
+ * A report for people and agents alike (listmodels, status, version): readable Markdown as the text, and the
+ * data itself as structuredContent for clients and scripts, rather than a JSON document escaped in a string.
+ */
+export function reportResult(
+  toolName: string,
+  markdown: string,
+  data: Record<string, unknown>,
+): CallToolResult {
+  const structured = JSON.parse(
+    JSON.stringify({
+      status: 'success',
+      content: data,
+      content_type: 'json',
+      metadata: { tool_name: toolName },
+      continuation_offer: null,
+    }),
+  ) as Record<string, unknown>;
+  return { content: [{ type: 'text', text: markdown }], structuredContent: structured };
 }
 
 /** Turns anything thrown by a tool into an isError result: never a stack trace, never a secret. */

@@ -6,14 +6,13 @@ import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { redactUrl, redactUrlsIn } from '../observability/redact.js';
 import type { ProviderStatus } from '../providers/gateway.js';
-import { successResult, toolOutputSchema } from './output.js';
+import { leanSchema } from './json-schema.js';
+import { reportResult } from './output.js';
 import { runTool } from './run.js';
 import type { ToolDeps } from './types.js';
 
 const DESCRIPTION =
-  'Shows whether each model provider (GLM, Kimi) is configured and healthy: circuit-breaker state, calls in ' +
-  'flight and queued, latency p50/p95/p99, error counts by kind and the last errors, plus the timeouts in ' +
-  'force and suggested next steps. Use it when calls fail or hang, before retrying.';
+  'Provider health: keys, circuit breaker, load, latency, recent errors, timeouts in force and next steps. Use it when calls fail or hang.';
 
 export function registerStatusTool(server: McpServer, deps: ToolDeps): void {
   server.registerTool(
@@ -21,20 +20,43 @@ export function registerStatusTool(server: McpServer, deps: ToolDeps): void {
     {
       title: 'Provider health and deadlines',
       description: DESCRIPTION,
-      inputSchema: z.object({}),
-      outputSchema: toolOutputSchema,
+      inputSchema: leanSchema(z.object({})),
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
     (_args, ctx) =>
-      runTool(deps, 'status', ctx, async () =>
-        successResult('status', JSON.stringify(statusReport(deps), null, 2), { contentType: 'json' }),
-      ),
+      runTool(deps, 'status', ctx, async () => {
+        const report = statusReport(deps);
+        return reportResult('status', statusMarkdown(deps.gateway.status(), report.next_steps), report);
+      }),
   );
 }
 
-export function statusReport(
-  deps: Pick<ToolDeps, 'gateway' | 'config' | 'store' | 'startedAt'>,
-): Record<string, unknown> {
+/** Provider health as a short Markdown report: one line per provider, then what to do. */
+export function statusMarkdown(providers: ProviderStatus[], nextSteps: string[]): string {
+  const lines = ['# Provider status', ''];
+  for (const p of providers) {
+    if (!p.configured) {
+      lines.push(`- **${p.label}**: not configured (set ${p.keyVariables[0]})`);
+      continue;
+    }
+    const { stats } = p;
+    const errors = Object.entries(stats.outcomes)
+      .filter(([kind]) => kind !== 'ok')
+      .map(([kind, n]) => `${kind} ${n}`);
+    lines.push(
+      `- **${p.label}**: breaker ${p.breaker.state}; ${p.inFlight} in flight, ${p.queued} queued; ` +
+        `${stats.calls} calls, ${errors.length > 0 ? `errors: ${errors.join(', ')}` : 'no errors'}` +
+        (stats.latencyMs.count > 0
+          ? `; latency p50 ${stats.latencyMs.p50} ms, p95 ${stats.latencyMs.p95} ms`
+          : '') +
+        `; timeout ${p.timeoutSecs} s`,
+    );
+  }
+  lines.push('', ...nextSteps.map(s => `- ${s}`));
+  return lines.join('\n');
+}
+
+export function statusReport(deps: Pick<ToolDeps, 'gateway' | 'config' | 'store' | 'startedAt'>) {
   const { config } = deps;
   const providers = deps.gateway.status();
   return {

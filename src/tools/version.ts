@@ -7,14 +7,14 @@ import { z } from 'zod';
 import type { Config } from '../config/load.js';
 import { SETTINGS, type SettingKey } from '../config/settings.js';
 import { redactUrl } from '../observability/redact.js';
-import { successResult, toolOutputSchema } from './output.js';
+import { leanSchema } from './json-schema.js';
+import { reportResult } from './output.js';
 import { runTool } from './run.js';
 import type { ToolDeps } from './types.js';
 
 const DESCRIPTION =
-  'Shows the exai-mcp version, the Node.js runtime, and every setting in force with where it came from ' +
-  '(environment, .env file or default). API keys and tokens are shown only as set or not set, URLs without ' +
-  'the credentials they may hold.';
+  'Version, runtime and every setting in force with its source; secrets shown only as set or not set, URLs\n' +
+  'without the credentials they may hold.';
 
 export function registerVersionTool(server: McpServer, deps: ToolDeps): void {
   server.registerTool(
@@ -22,8 +22,7 @@ export function registerVersionTool(server: McpServer, deps: ToolDeps): void {
     {
       title: 'Version and configuration',
       description: DESCRIPTION,
-      inputSchema: z.object({}),
-      outputSchema: toolOutputSchema,
+      inputSchema: leanSchema(z.object({})),
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
     (_args, ctx) =>
@@ -38,7 +37,17 @@ export function registerVersionTool(server: McpServer, deps: ToolDeps): void {
           allowed_roots: deps.files.roots,
           config: redactedConfig(deps.config),
         };
-        return successResult('version', JSON.stringify(body, null, 2), { contentType: 'json' });
+        const changed = body.config.filter(c => c.source !== 'default');
+        const markdown = [
+          `# exai-mcp ${body.version}`,
+          '',
+          `Node ${body.node} on ${body.platform}; up ${body.uptime_secs} s; store ${body.store}.`,
+          `Allowed roots: ${body.allowed_roots.join(', ')}`,
+          '',
+          `Settings not at their default (${changed.length} of ${body.config.length}; all in structuredContent):`,
+          ...changed.map(c => `- ${c.env} = ${JSON.stringify(c.value)} (${c.source})`),
+        ].join('\n');
+        return reportResult('version', markdown, body);
       }),
   );
 }

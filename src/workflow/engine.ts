@@ -9,6 +9,7 @@ import { secondsToMs } from '../config/load.js';
 import { toExaiError } from '../errors.js';
 import { Deadline } from '../resilience/deadline.js';
 import { type SingleFlight, untilAborted } from '../resilience/single-flight.js';
+import { leanSchema } from '../tools/json-schema.js';
 import { adjustmentMetadata } from '../tools/model-choice.js';
 import { runTool } from '../tools/run.js';
 import type { ToolDeps } from '../tools/types.js';
@@ -16,8 +17,8 @@ import { complete } from './completion.js';
 import { type ExpertModel, type ExpertOutcome, expertModel } from './expert.js';
 import { referenceContext } from './files.js';
 import { baseResponse, pauseResponse, type WorkflowResponse } from './response.js';
-import { workflowOutputSchema, workflowResult } from './result.js';
-import { splitArgs, stepSchema } from './schema.js';
+import { workflowResult } from './result.js';
+import { splitArgs, stepSchema, UNLISTED_FIELDS } from './schema.js';
 import { consolidate, earlyTermination } from './state.js';
 import { appendStepTurn, openThread, saveData, saveStep } from './thread.js';
 import type { StepArgs, StepView, WorkflowTool } from './types.js';
@@ -37,8 +38,7 @@ export function registerWorkflowTool(server: McpServer, runtime: WorkflowRuntime
     {
       title: tool.title,
       description: tool.description,
-      inputSchema: stepSchema(tool),
-      outputSchema: workflowOutputSchema,
+      inputSchema: leanSchema(stepSchema(tool), { unlisted: UNLISTED_FIELDS }),
       annotations: {
         readOnlyHint: true,
         openWorldHint: tool.expert !== undefined || tool.name === 'consensus',

@@ -37,10 +37,15 @@ export const WORKFLOW_TOOLS: readonly WorkflowTool[] = [
   consensusTool,
 ];
 
-export function registerWorkflowTools(server: McpServer, deps: ToolDeps): void {
+/** Registers the workflow tools, or those of them `include` accepts (EXAI_TOOLS / EXAI_DISABLED_TOOLS). */
+export function registerWorkflowTools(
+  server: McpServer,
+  deps: ToolDeps,
+  include: (name: string) => boolean = () => true,
+): void {
   // Without a process-wide single flight (deps built outside the App), duplicates join within this server only.
   const flights =
     deps.singleFlight ?? createSingleFlight({ ttlMs: secondsToMs(deps.config.expertDedupTtlSecs) });
   const runtime = { deps, flights };
-  for (const tool of WORKFLOW_TOOLS) registerWorkflowTool(server, runtime, tool);
+  for (const tool of WORKFLOW_TOOLS) if (include(tool.name)) registerWorkflowTool(server, runtime, tool);
 }

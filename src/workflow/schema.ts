@@ -6,7 +6,6 @@
 import { isAbsolute } from 'node:path';
 import { z } from 'zod';
 import {
-  continuationField,
   imagesField,
   modelField,
   temperatureField,
@@ -19,8 +18,8 @@ const MAX_FINDINGS = 50_000;
 const MAX_HYPOTHESIS = 10_000;
 const MAX_PATHS = 1_000;
 
-const absolutePaths = (what: string) =>
-  z
+const absolutePaths = (what?: string) => {
+  const paths = z
     .array(
       z.string().refine(p => isAbsolute(p), {
         error: issue =>
@@ -28,65 +27,81 @@ const absolutePaths = (what: string) =>
       }),
     )
     .max(MAX_PATHS, `at most ${MAX_PATHS} paths`)
-    .default([])
-    .describe(what);
+    .default([]);
+  return what === undefined ? paths : paths.describe(what);
+};
+
+const SEVERITIES = ['critical', 'high', 'medium', 'low'];
+
+/**
+ * `{severity, description, …}`. Advertised as a plain object (the instructions give its shape once); the
+ * severity is still checked here, with a message naming the allowed values.
+ */
+const issue = z.record(z.string(), z.unknown()).superRefine((value, ctx) => {
+  const { severity, description } = value;
+  if (severity !== undefined && !SEVERITIES.includes(severity as string)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['severity'],
+      message: `severity must be one of ${SEVERITIES.join(', ')}`,
+    });
+  }
+  if (description !== undefined && typeof description !== 'string') {
+    ctx.addIssue({ code: 'custom', path: ['description'], message: 'description must be a string' });
+  }
+});
 
 const COMMON_FIELDS = {
-  files_checked: absolutePaths(
-    'Every file examined so far in this step (absolute paths), including ones that turned out irrelevant.',
-  ),
-  relevant_files: absolutePaths(
-    'The files that matter for the problem (absolute paths). Their contents are sent to the expert at the final step.',
-  ),
-  relevant_context: z
-    .array(z.string())
-    .default([])
-    .describe('Names of the methods, functions or classes involved, e.g. "Cache.get" or "parse_header".'),
-  issues_found: z
-    .array(
-      z.looseObject({
-        severity: z.enum(['critical', 'high', 'medium', 'low']).optional(),
-        description: z.string().optional(),
-      }),
-    )
-    .default([])
-    .describe(
-      'Issues identified so far: objects like {"severity": "critical|high|medium|low", "description": "…"}.',
-    ),
+  files_checked: absolutePaths('Absolute paths of every file examined.'),
+  relevant_files: absolutePaths(),
+  relevant_context: z.array(z.string()).default([]).describe('Functions or classes involved.'),
+  issues_found: z.array(issue).default([]),
   confidence: z
     .enum(CONFIDENCE_LEVELS, {
       error: `confidence must be one of ${CONFIDENCE_LEVELS.join(', ')}`,
     })
-    .default('low')
-    .describe(
-      'How sure you are: exploring (starting out), low (early idea), medium (some evidence), high (strong ' +
-        'evidence), very_high, almost_certain (nearly confirmed), certain (confirmed locally: skips the expert; ' +
-        'do not use it when the user asked for an external opinion).',
-    ),
+    .optional(), // low when left out (splitArgs)
   hypothesis: z
     .string()
     .max(
       MAX_HYPOTHESIS,
       `hypothesis is limited to ${MAX_HYPOTHESIS} characters: keep the theory, move evidence to findings`,
     )
-    .optional()
-    .describe('Your current theory; its evolution over the steps is shown to the expert.'),
+    .optional(),
   backtrack_from_step: z
     .number({ error: 'backtrack_from_step must be a whole number ≥ 1' })
     .int('backtrack_from_step must be a whole number ≥ 1')
     .min(1, 'backtrack_from_step must be a whole number ≥ 1')
     .optional()
-    .describe('Discard the steps from this number on and continue from there (must be below step_number).'),
-  use_assistant_model: z
-    .boolean()
-    .default(true)
-    .describe('false: never call the expert model; the workflow completes with your own findings.'),
-  model: modelField,
+    .describe('Discard the steps from this one on.'),
+  use_assistant_model: z.boolean().default(true).describe('false: finish without the expert model.'),
+  // Described once, in the server instructions and on chat; the same sentence in every workflow is noise.
+  model: modelField.describe(''),
   temperature: temperatureField,
   thinking_mode: thinkingModeField,
   use_websearch: webSearchField,
   images: imagesField,
 } satisfies Record<OptionalField, z.ZodType>;
+
+/**
+ * The step protocol's fields carry no descriptions: the server instructions explain the protocol once, every
+ * answer carries a next_call template, and twelve copies of the same sentences would cost more context than
+ * the tools' own fields.
+ *
+ * Step fields every workflow tool accepts but does not list in its schema: bookkeeping and tuning an agent
+ * rarely needs. Listing them in all twelve schemas would cost more context than the rest of the protocol;
+ * the server instructions name them once. They are still validated like the listed ones.
+ */
+export const UNLISTED_FIELDS: readonly OptionalField[] = [
+  'files_checked',
+  'relevant_context',
+  'backtrack_from_step',
+  'use_assistant_model',
+  'temperature',
+  'thinking_mode',
+  'use_websearch',
+  'images',
+];
 
 const wholeNumber = (name: string) =>
   z
@@ -99,27 +114,16 @@ export function stepSchema(tool: WorkflowTool) {
   const common = Object.fromEntries(Object.entries(COMMON_FIELDS).filter(([name]) => !hidden.has(name)));
   const findings = z
     .string({ error: 'findings must be a string' })
-    .max(MAX_FINDINGS, `findings is limited to ${MAX_FINDINGS} characters: put long evidence in files`)
-    .describe('What this step found: evidence, code paths, conclusions so far.');
+    .max(MAX_FINDINGS, `findings is limited to ${MAX_FINDINGS} characters: put long evidence in files`);
   return z
     .object({
-      step: z
-        .string({ error: 'step must be a string' })
-        .describe(
-          'What you are investigating or doing in this step. At step 1: the problem or request in full.',
-        ),
-      step_number: wholeNumber('step_number').describe('1-based index of this step.'),
-      total_steps: wholeNumber('total_steps').describe(
-        'Your current estimate of the steps needed; raise it as needed.',
-      ),
-      next_step_required: z
-        .boolean({ error: 'next_step_required must be true or false' })
-        .describe('true: more steps follow (the tool pauses for your work). false: this is the final step.'),
+      step: z.string({ error: 'step must be a string' }),
+      step_number: wholeNumber('step_number'),
+      total_steps: wholeNumber('total_steps'),
+      next_step_required: z.boolean({ error: 'next_step_required must be true or false' }),
       findings: tool.findingsOptional ? findings.default('') : findings,
       ...common,
-      continuation_id: continuationField.describe(
-        'The continuation_id from the step 1 response; required from step 2 on.',
-      ),
+      continuation_id: z.string().optional(),
       ...tool.fields,
     })
     .superRefine((value, ctx) => {
@@ -141,7 +145,12 @@ export function stepSchema(tool: WorkflowTool) {
           `backtrack_from_step ${backtrack} must be below step_number ${value.step_number}: it names the first step to discard`,
         );
       }
-      if (value.step_number > 1 && value.continuation_id === undefined) {
+      if (value.continuation_id !== undefined && value.continuation_id.trim() === '') {
+        fail(
+          'continuation_id',
+          'continuation_id must not be empty: pass the one from the step 1 answer, or leave it out at step 1',
+        );
+      } else if (value.step_number > 1 && value.continuation_id === undefined) {
         fail(
           'continuation_id',
           `step_number ${value.step_number} continues a workflow: pass the continuation_id from the step 1 response, or start again with step_number 1`,

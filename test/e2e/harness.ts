@@ -109,6 +109,23 @@ export function outputOf(result: CallToolResult): ToolOutput {
 }
 
 /**
+ * The data of a report (listmodels, status, version): readable Markdown as the one text content, the data
+ * as structuredContent.content.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: reports are free-form JSON the tests navigate
+export function reportOf(result: CallToolResult): { text: string; data: any } {
+  const first = result.content[0];
+  if (result.content.length !== 1 || first?.type !== 'text') {
+    throw new Error(`expected one text content, got ${JSON.stringify(result.content)}`);
+  }
+  const structured = result.structuredContent as { status?: string; content?: unknown } | undefined;
+  if (structured?.status !== 'success' || typeof structured.content !== 'object') {
+    throw new Error(`expected a report in structuredContent, got ${JSON.stringify(structured)}`);
+  }
+  return { text: first.text, data: structured.content };
+}
+
+/**
  * Resolves once the fake provider holds at least n requests open (its own waitForActive waits for "at most",
  * which is what a test needs after a cancel, not before one).
  */

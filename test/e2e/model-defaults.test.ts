@@ -137,8 +137,8 @@ describe('GLM_ALLOWED_MODELS / KIMI_ALLOWED_MODELS', () => {
       GLM_ALLOWED_MODELS: 'glm-4.7-flash, glm-5.1',
       KIMI_ALLOWED_MODELS: 'kimi',
     });
-    const { json } = await s.call('listmodels', {});
-    const listing = JSON.parse(String(json.content)) as { models: Array<{ name: string }> };
+    const { result } = await s.call('listmodels', {});
+    const listing = (result.structuredContent as { content: { models: Array<{ name: string }> } }).content;
     expect(listing.models.map(m => m.name)).toEqual(['glm-5.1', 'glm-4.7-flash', 'kimi-k2.6']);
 
     const { tools } = await s.client.listTools();

@@ -12,6 +12,7 @@ import {
   FAKE,
   fakeAndWorkDir,
   outputOf,
+  reportOf,
   serverEnv,
   stopChild,
   upstreamActive,
@@ -60,15 +61,14 @@ describe('stdio server with both providers configured', () => {
     await dir?.cleanup();
   });
 
-  it('lists its tools in a fixed order, each with an output schema', async () => {
+  it('lists its tools in a fixed order, without output schemas (structuredContent needs none)', async () => {
     const { tools } = await client.listTools();
     // The simple tools come first; workflow tools follow them. The order never changes between listings.
     expect(tools.slice(0, 5).map(t => t.name)).toEqual(SIMPLE_TOOLS);
     expect((await client.listTools({}, { cacheMode: 'bypass' })).tools.map(t => t.name)).toEqual(
       tools.map(t => t.name),
     );
-    for (const tool of tools.slice(0, 5))
-      expect(tool.outputSchema?.properties).toHaveProperty('continuation_offer');
+    for (const tool of tools) expect(tool.outputSchema).toBeUndefined();
     const chat = tools[0]!;
     expect(Object.keys(chat.inputSchema.properties ?? {})).toEqual([
       'prompt',
@@ -140,9 +140,10 @@ describe('stdio server with both providers configured', () => {
     });
     expect(JSON.parse(challenge.content ?? '').challenge_prompt).toContain('CRITICAL REASSESSMENT');
 
-    const models = JSON.parse(
-      outputOf(await client.callTool({ name: 'listmodels', arguments: {} })).content ?? '',
-    );
+    const listed = reportOf(await client.callTool({ name: 'listmodels', arguments: {} }));
+    expect(listed.text).toMatch(/^# Models\n/);
+    expect(listed.text).toMatch(/\| glm-4\.5-flash \| glm \| [^|]* \| yes \|/);
+    const models = listed.data;
     expect(
       models.providers.map((p: { name: string; configured: boolean }) => [p.name, p.configured]),
     ).toEqual([
@@ -155,9 +156,10 @@ describe('stdio server with both providers configured', () => {
       vision: false,
     });
 
-    const status = JSON.parse(
-      outputOf(await client.callTool({ name: 'status', arguments: {} })).content ?? '',
-    );
+    const reported = reportOf(await client.callTool({ name: 'status', arguments: {} }));
+    expect(reported.text).toMatch(/^# Provider status\n/);
+    expect(reported.text).toContain('breaker closed');
+    const status = reported.data;
     const glm = status.providers.find((p: { provider: string }) => p.provider === 'glm');
     expect(glm).toMatchObject({ configured: true, breaker: { state: 'closed' } });
     expect(glm.calls).toBeGreaterThan(0);
@@ -165,7 +167,9 @@ describe('stdio server with both providers configured', () => {
     expect(status.deadlines).toMatchObject({ glm_timeout_secs: 300, progress_interval_secs: 0.2 });
 
     const versionResult = await client.callTool({ name: 'version', arguments: {} });
-    const version = JSON.parse(outputOf(versionResult).content ?? '');
+    const { text: versionText, data: version } = reportOf(versionResult);
+    expect(versionText).toMatch(/^# exai-mcp \d+\.\d+\.\d+/);
+    expect(versionText).toContain('GLM_API_KEY = "set (redacted)" (env)');
     expect(version).toMatchObject({ name: 'exai-mcp', version: expect.stringMatching(/^\d+\.\d+\.\d+/) });
     expect(version.config.find((c: { env: string }) => c.env === 'GLM_API_KEY')).toMatchObject({
       value: 'set (redacted)',

@@ -25,8 +25,10 @@ describe('URLs with credentials in tool output', () => {
   });
 
   it('version shows each URL setting without its userinfo or secret query values', async () => {
-    const { json, result } = await server.call('version', {});
-    const config = JSON.parse(String(json.content)).config as Array<{ env: string; value: unknown }>;
+    const { result } = await server.call('version', {});
+    const { config } = (
+      result.structuredContent as { content: { config: Array<{ env: string; value: unknown }> } }
+    ).content;
     const value = (env: string) => config.find(c => c.env === env)?.value;
     expect(value('GLM_API_URL')).toBe('http://***@127.0.0.1:9/api/paas/v4');
     expect(value('KIMI_API_URL')).toBe('http://127.0.0.1:9/v1?api_key=***&region=intl');
@@ -35,11 +37,10 @@ describe('URLs with credentials in tool output', () => {
   });
 
   it('status shows each provider base URL without credentials', async () => {
-    const { json, result } = await server.call('status', {});
-    const providers = JSON.parse(String(json.content)).providers as Array<{
-      provider: string;
-      base_url: string;
-    }>;
+    const { result } = await server.call('status', {});
+    const { providers } = (
+      result.structuredContent as { content: { providers: Array<{ provider: string; base_url: string }> } }
+    ).content;
     expect(providers.map(p => [p.provider, p.base_url])).toEqual([
       ['glm', 'http://***@127.0.0.1:9/api/paas/v4'],
       ['kimi', 'http://127.0.0.1:9/v1?api_key=***&region=intl'],

@@ -295,6 +295,23 @@ export function storeSuite(name: string, open: (options: StoreOptions) => Opened
       expect((await store.get(fresh.id)).id).toBe(fresh.id);
     });
 
+    it('lists live threads most recently written first, up to the limit, leaving expired ones out', async () => {
+      const old = await store.create({ toolName: 'chat', turns: [turn('old')] });
+      clock += 1000;
+      const middle = await store.create({ toolName: 'debug' });
+      clock += 1000;
+      const fresh = await store.create({ toolName: 'codereview' });
+      clock += 1000;
+      await store.appendTurn(old.id, turn('old again'));
+      expect((await store.listRecent(10)).map(t => t.id)).toEqual([old.id, fresh.id, middle.id]);
+      const [first] = await store.listRecent(1);
+      expect(first).toMatchObject({ id: old.id, toolName: 'chat' });
+      expect(first?.turns.map(t => t.content)).toEqual(['old', 'old again']);
+      expect(await store.listRecent(0)).toEqual([]);
+      clock += HOUR - 500;
+      expect((await store.listRecent(10)).map(t => t.id)).toEqual([old.id]);
+    });
+
     it('refuses to create a thread when the signal is already aborted', async () => {
       const controller = new AbortController();
       controller.abort();

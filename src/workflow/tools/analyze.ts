@@ -33,22 +33,16 @@ export const analyzeTool: WorkflowTool = {
   name: 'analyze',
   title: 'Analyze: codebase analysis with an expert review',
   description:
-    'Step-by-step analysis of code or a system: architecture, performance, security, code quality or general. ' +
-    'You examine the code between calls; the tool tracks files, findings and issues, tells you what to look at ' +
-    'next, and at the final step (next_step_required: false) an expert model (GLM or Kimi) reviews your ' +
-    'findings with the relevant files and returns prioritised strategic findings. Step 1: say what to analyse ' +
-    'and why; set analysis_type and output_format. Pass the continuation_id from step 1 on later steps.',
+    'Analysis of code or a system (architecture, performance, security, quality); an expert model then reviews your findings with relevant_files and prioritises them.',
   fields: {
     analysis_type: z
       .enum(['architecture', 'performance', 'security', 'quality', 'general'])
       .optional()
-      .describe('What the analysis concentrates on. Default: general.'),
+      .describe('Default: general.'),
     output_format: z
       .enum(['summary', 'detailed', 'actionable'])
       .optional()
-      .describe(
-        'summary: the main points; detailed: full findings; actionable: a prioritised to-do list. Default: detailed.',
-      ),
+      .describe('actionable: a prioritised to-do list. Default: detailed.'),
   },
   names: statusNames('analysis', 'analysis_complete_ready_for_implementation'),
   defaultTemperature: 0.2,

@@ -37,20 +37,14 @@ export const codereviewTool: WorkflowTool = {
   name: 'codereview',
   title: 'CodeReview: step-wise review with an expert second review',
   description:
-    'Systematic code review in steps: you read the code between calls and report issues with severity; the ' +
-    'tool tracks them, tells you what to check next, and at the final step (next_step_required: false) an ' +
-    'expert model (GLM or Kimi) reviews the same files, confirms or rejects your issues and adds what you ' +
-    'missed. Step 1: say what to review and the goals; set review_type, focus_on, standards and severity_filter ' +
-    'as needed, and list the files in relevant_files. Pass the continuation_id from step 1 on later steps.',
+    'Code review: you report issues_found with severity; an expert model then reviews the same files, confirms or rejects your issues and adds what you missed.',
   fields: {
     review_type: z
       .enum(['full', 'security', 'performance', 'quick'])
       .optional()
-      .describe(
-        'full: everything; security / performance: that focus; quick: critical issues only. Default: full.',
-      ),
-    focus_on: z.string().optional().describe('Areas or concerns to look at closely, e.g. "the retry logic".'),
-    standards: z.string().optional().describe('Coding standards or conventions the code must follow.'),
+      .describe('quick: critical issues only. Default: full.'),
+    focus_on: z.string().optional().describe('Areas to look at closely.'),
+    standards: z.string().optional().describe('Conventions the code must follow.'),
     severity_filter: severityFilterField,
   },
   hide: ['temperature', 'use_websearch'],

@@ -54,10 +54,7 @@ export function actionsByConfidence(view: StepView, table: ActionTable): string[
  * Settings a workflow takes at step 1 and keeps: optional in the schema (a default filled in at every step
  * would override what step 1 chose), with the default applied when read, by {@link settingOf}.
  */
-export const severityFilterField = z
-  .enum(['critical', 'high', 'medium', 'low', 'all'])
-  .optional()
-  .describe('Lowest severity to report. Default: all.');
+export const severityFilterField = z.enum(['critical', 'high', 'medium', 'low', 'all']).optional();
 
 /** The latest value the workflow was given for one of its settings, else its default. */
 export function settingOf<T>(view: StepView, name: string, fallback: T): T {

@@ -47,7 +47,7 @@ Answer in Markdown with these sections:
 const modelEntry = z.object({
   model: z.string().min(1, 'models[].model must name a model (see listmodels)'),
   stance: z.enum(['for', 'against', 'neutral']).default('neutral'),
-  stance_prompt: z.string().optional().describe('Replaces the built-in instructions of this stance.'),
+  stance_prompt: z.string().optional().describe('Replaces the stance instructions.'),
 });
 type ModelEntry = z.output<typeof modelEntry>;
 
@@ -107,7 +107,10 @@ async function consult({ view, deps, ctx, budget }: OnStepContext): Promise<Step
   return {
     data: { responses },
     fields: {
-      ...(fresh.length > 0 && { model_responses: fresh }),
+      // Which answers this step added; their text is in accumulated_responses only, never sent twice.
+      ...(fresh.length > 0 && {
+        model_responses: fresh.map(r => ({ model: r.model, stance: r.stance, status: r.status })),
+      }),
       accumulated_responses: responses,
       models_consulted: responses.filter(r => r.status === 'success').length,
       ...(failed.length > 0 && {
@@ -122,12 +125,7 @@ export const consensusTool: WorkflowTool = {
   name: 'consensus',
   title: 'Consensus: several models, each with a stance, on one proposal',
   description:
-    'Gets several models (GLM and/or Kimi) to evaluate a proposal or question, each with a stance (for, against, ' +
-    'neutral), so you can weigh real disagreement before deciding. Step 1: state the proposal in step, your own ' +
-    'analysis in findings, and the models with stances in models (each model+stance pair once); they are ' +
-    'consulted concurrently, each under its own time budget, and their answers come back in ' +
-    'accumulated_responses. Final step (next_step_required: false): give your synthesis in findings. Pass the ' +
-    'continuation_id from step 1 on later steps.',
+    'Several models (GLM, Kimi), each with a stance (for, against, neutral), weigh one proposal concurrently. Step 1: the proposal in step, your view in findings, and models. Final step: your synthesis.',
   fields: {
     models: z
       .array(modelEntry)
@@ -138,9 +136,7 @@ export const consensusTool: WorkflowTool = {
           'each model+stance pair in models must be unique: give a model twice only with different stances',
       })
       .optional()
-      .describe(
-        'The models to consult: [{"model": "glm-4.6", "stance": "for"}, {"model": "kimi-k2", "stance": "against"}]. Required at step 1.',
-      ),
+      .describe('Required at step 1; see listmodels.'),
   },
   requiredAtStep1: ['models'],
   findingsOptional: true,

@@ -32,12 +32,7 @@ export const debugTool: WorkflowTool = {
   name: 'debug',
   title: 'Debug: root-cause investigation',
   description:
-    'Systematic root-cause investigation of a bug, crash, wrong result or performance problem, in steps. You ' +
-    'investigate between calls (read code, run things); the tool keeps your findings and hypotheses, tells you ' +
-    'what to check next, and at the final step (next_step_required: false) has an expert model (GLM or Kimi) ' +
-    'check your hypothesis against the relevant files. Step 1: describe the problem in step, with what you ' +
-    'know so far in findings. Pass the continuation_id from step 1 on every later step. confidence "certain" ' +
-    'skips the expert when you have confirmed the cause and the fix yourself.',
+    'Root-cause investigation of a bug, crash, wrong result or slowness; an expert model then checks your hypothesis against relevant_files.',
   fields: {},
   hide: ['temperature', 'use_websearch', 'issues_found'],
   names: statusNames('investigation', 'certain_confidence_proceed_with_fix'),

@@ -7,8 +7,8 @@ import type { StepView, WorkflowTool } from '../types.js';
 import { settingOf, statusNames } from './common.js';
 
 // Optional, read with their defaults: a step that leaves a counter or a switch out keeps its last value.
-const counter = (what: string) => z.number().int().min(0).optional().describe(`${what} Default: 0.`);
-const flag = (what: string) => z.boolean().optional().describe(`${what} Default: true.`);
+const counter = () => z.number().int().min(0).optional();
+const flag = () => z.boolean().optional().describe('Default: true.');
 
 function counts(view: StepView): { done: number; total: number } {
   return {
@@ -21,19 +21,14 @@ export const docgenTool: WorkflowTool = {
   name: 'docgen',
   title: 'DocGen: document code file by file',
   description:
-    'Guides documentation of code in steps, one file (or a few) per step: function and class docs with ' +
-    'complexity (Big O) where it matters, call flow and dependencies, and comments on complex logic, updating ' +
-    'existing docs rather than duplicating them. Step 1: discover the files to document and set ' +
-    'total_files_to_document; each later step documents files and raises num_files_documented. The workflow ' +
-    'completes only when every counted file is documented. No model is called. Pass the continuation_id from ' +
-    'step 1 on later steps.',
+    'Guides documenting code file by file, counting num_files_documented against total_files_to_document; completes when all are done. No model is called.',
   fields: {
-    num_files_documented: counter('Files fully documented so far.'),
-    total_files_to_document: counter('Files found in step 1 that need documentation.'),
-    document_complexity: flag('Include algorithmic complexity (Big O) for non-trivial functions.'),
-    document_flow: flag('Describe call flow and dependencies between functions and modules.'),
-    update_existing: flag('Improve existing documentation where it is incomplete or wrong.'),
-    comments_on_complex_logic: flag('Add inline comments where the logic is not obvious.'),
+    num_files_documented: counter(),
+    total_files_to_document: counter(),
+    document_complexity: flag(),
+    document_flow: flag(),
+    update_existing: flag(),
+    comments_on_complex_logic: flag(),
   },
   hide: [
     'hypothesis',

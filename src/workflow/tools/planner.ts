@@ -55,24 +55,14 @@ export const plannerTool: WorkflowTool = {
   name: 'planner',
   title: 'Planner: step-by-step planning with revisions and branches',
   description:
-    'Builds a plan for a complex task one step at a time: each call adds a step (its text in step), may revise ' +
-    'an earlier step (is_step_revision, revises_step_number) or start a branch to explore an alternative ' +
-    '(is_branch_point, branch_from_step, branch_id). Complex plans get reflection pauses in the first steps. ' +
-    'When next_step_required is false the whole plan comes back, branches and revisions marked, ready to ' +
-    'present. No model is called. Pass the continuation_id from step 1 on later steps.',
+    'Builds a plan one step per call, with revisions and branches; the final step returns the whole plan, ready to present. No model is called.',
   fields: {
-    is_step_revision: z.boolean().default(false).describe('true when this step replaces an earlier one.'),
-    revises_step_number: z.number().int().min(1).optional().describe('The step this one revises.'),
-    is_branch_point: z.boolean().default(false).describe('true when this step starts an alternative path.'),
-    branch_from_step: z.number().int().min(1).optional().describe('The step the branch starts from.'),
-    branch_id: z
-      .string()
-      .optional()
-      .describe('A name for the branch, e.g. "approach-b"; steps with it belong to the branch.'),
-    more_steps_needed: z
-      .boolean()
-      .default(false)
-      .describe('true when the plan needs more steps than total_steps says.'),
+    is_step_revision: z.boolean().default(false),
+    revises_step_number: z.number().int().min(1).optional(),
+    is_branch_point: z.boolean().default(false),
+    branch_from_step: z.number().int().min(1).optional(),
+    branch_id: z.string().optional().describe('Names the branch this step belongs to.'),
+    more_steps_needed: z.boolean().default(false),
   },
   findingsOptional: true,
   hide: [

@@ -32,24 +32,17 @@ export const refactorTool: WorkflowTool = {
   name: 'refactor',
   title: 'Refactor: refactoring opportunities with an expert plan',
   description:
-    'Finds refactoring opportunities in steps: code smells, decomposition of large files or functions, ' +
-    'modernisation, or organisation. You examine the code between calls; at the final step (next_step_required: ' +
-    'false) an expert model (GLM or Kimi) turns your findings and the relevant files into prioritised, ' +
-    'behaviour-preserving refactorings. Step 1: say what to refactor and why; set refactor_type, focus_areas and ' +
-    'style_guide_examples as needed. Pass the continuation_id from step 1 on later steps.',
+    'Refactoring opportunities (code smells, decomposition, modernisation, organisation); an expert model then turns them into prioritised, behaviour-preserving changes.',
   fields: {
     refactor_type: z
       .enum(['codesmells', 'decompose', 'modernize', 'organization'])
       .optional()
-      .describe('The kind of refactoring to look for. Default: codesmells.'),
-    focus_areas: z
-      .array(z.string())
-      .optional()
-      .describe('Concerns to prioritise, e.g. ["performance", "readability", "testability"].'),
+      .describe('Default: codesmells.'),
+    focus_areas: z.array(z.string()).optional().describe('e.g. ["performance", "readability"]'),
     style_guide_examples: z
       .array(z.string().refine(p => isAbsolute(p), 'style_guide_examples must be absolute paths'))
       .optional()
-      .describe('Absolute paths of files whose style the refactored code should follow.'),
+      .describe('Absolute paths of files whose style to follow.'),
   },
   names: statusNames('refactoring_analysis', 'refactoring_analysis_complete_ready_for_implementation'),
   defaultTemperature: 0.2,

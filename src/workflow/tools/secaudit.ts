@@ -40,31 +40,15 @@ export const secauditTool: WorkflowTool = {
   name: 'secaudit',
   title: 'SecAudit: security audit with an expert review',
   description:
-    'Security audit in steps: OWASP Top 10, authentication and authorisation, input handling, secrets, ' +
-    'dependencies, infrastructure and compliance requirements. You examine the code between calls and report ' +
-    'issues with severity; at the final step (next_step_required: false) an expert model (GLM or Kimi) reviews ' +
-    'your findings with the relevant files, confirms or rejects them and adds what you missed. Step 1: describe ' +
-    'the system and what to audit; set security_scope, threat_level, audit_focus and compliance_requirements as ' +
-    'needed. Pass the continuation_id from step 1 on later steps.',
+    'Security audit (OWASP Top 10, auth, input handling, secrets, dependencies, compliance); an expert model then reviews your issues_found with relevant_files.',
   fields: {
-    security_scope: z
-      .string()
-      .optional()
-      .describe('The system and its context: kind of application, exposure, data handled, tech stack.'),
-    threat_level: z
-      .enum(['low', 'medium', 'high', 'critical'])
-      .optional()
-      .describe(
-        'How hostile the environment is: internal tool (low) to public, high-value target (critical). Default: medium.',
-      ),
-    compliance_requirements: z
-      .array(z.string())
-      .optional()
-      .describe('Frameworks to check against, e.g. ["SOC2", "GDPR", "PCI DSS"].'),
+    security_scope: z.string().optional().describe('Kind of system, exposure, data handled, stack.'),
+    threat_level: z.enum(['low', 'medium', 'high', 'critical']).optional().describe('Default: medium.'),
+    compliance_requirements: z.array(z.string()).optional().describe('e.g. ["SOC2", "GDPR"]'),
     audit_focus: z
       .enum(['owasp', 'compliance', 'infrastructure', 'dependencies', 'comprehensive'])
       .optional()
-      .describe('Where to concentrate. Default: comprehensive.'),
+      .describe('Default: comprehensive.'),
     severity_filter: severityFilterField,
   },
   names: statusNames('security_audit', 'security_analysis_complete'),

@@ -29,11 +29,7 @@ export const testgenTool: WorkflowTool = {
   name: 'testgen',
   title: 'TestGen: test planning with expert test scenarios',
   description:
-    'Plans tests for code in steps: you analyse the code between calls (behaviours, paths, edge cases, existing ' +
-    'test style); at the final step (next_step_required: false) an expert model (GLM or Kimi) turns your ' +
-    'findings and the relevant files into a test plan with edge cases and ready-to-run example tests in the ' +
-    "project's framework. Step 1: name the code to test and what matters about it; list the files in " +
-    'relevant_files. Pass the continuation_id from step 1 on later steps.',
+    "Test planning: you map behaviours, paths and edge cases; an expert model then writes a test plan and example tests in the project's framework.",
   fields: {},
   hide: ['temperature', 'use_websearch'],
   names: statusNames('test_generation', 'test_generation_complete_ready_for_implementation', {

@@ -32,20 +32,10 @@ export const thinkdeepTool: WorkflowTool = {
   name: 'thinkdeep',
   title: 'ThinkDeep: extended reasoning with a second model',
   description:
-    'Structured deep thinking on a hard problem (architecture decision, trade-off, complex bug, plan review) ' +
-    'in steps, ending with an expert model (GLM or Kimi, with thinking on by default) that challenges your ' +
-    'reasoning, brings alternatives and risks, and gives a recommendation. Step 1: state the problem and your ' +
-    'current thinking; add problem_context and focus_areas when useful. Pass the continuation_id from step 1 on ' +
-    'later steps; next_step_required: false on the final step calls the expert.',
+    'Deep reasoning on a hard problem (design choice, trade-off, tricky bug, plan review); an expert model then challenges your reasoning, adds risks and alternatives, and recommends.',
   fields: {
-    problem_context: z
-      .string()
-      .optional()
-      .describe('Background the expert needs: constraints, requirements, what was tried, the stack.'),
-    focus_areas: z
-      .array(z.string())
-      .optional()
-      .describe('Aspects to concentrate on, e.g. ["performance", "security", "operability"].'),
+    problem_context: z.string().optional().describe('Constraints, requirements, what was tried.'),
+    focus_areas: z.array(z.string()).optional().describe('e.g. ["performance", "security"]'),
   },
   names: statusNames('thinkdeep', 'deep_thinking_complete_ready_for_implementation'),
   defaultTemperature: 0.7,

@@ -27,22 +27,13 @@ export const tracerTool: WorkflowTool = {
   name: 'tracer',
   title: 'Tracer: call-flow and dependency tracing guidance',
   description:
-    'Guides a systematic trace of code, in steps: precision mode follows the execution flow of one function ' +
-    '(callers, callees in order, branches, side effects); dependencies mode maps what a class or module uses ' +
-    'and is used by. You read the code between calls; the tool tells you what to trace next and, when done, ' +
-    'how to present the call graph or dependency map. No model is called. Step 1: name the target in ' +
-    'target_description and pick trace_mode ("ask" returns the choice). Pass the continuation_id from step 1 on later steps.',
+    "Guides tracing code: precision mode follows one function's execution flow; dependencies mode maps what a module uses and is used by. No model is called.",
   fields: {
     trace_mode: z
       .enum(['precision', 'dependencies', 'ask'])
       .optional()
-      .describe(
-        'precision: execution flow; dependencies: structural relationships; ask: explain the choice first. Default: ask.',
-      ),
-    target_description: z
-      .string()
-      .optional()
-      .describe('What to trace and why, e.g. "BookingManager.finalize and everything it calls".'),
+      .describe('precision: execution flow; dependencies: structure; ask: explain the choice. Default: ask.'),
+    target_description: z.string().optional().describe('What to trace and why.'),
   },
   hide: [
     'images',
