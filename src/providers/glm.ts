@@ -1,5 +1,6 @@
 /** GLM (Z.ai / ZhipuAI) specifics: the output field and thinking from the plan, and the built-in `web_search` tool. */
 import { basePayload, type Dialect, planRequest } from './dialect.js';
+import type { ChatMessage } from './types.js';
 
 /**
  * The search engine GLM's `web_search` tool names. Z.ai documents `search_pro_jina` for chat; the China
@@ -19,7 +20,7 @@ export function createGlmDialect(options: { searchEngine: string }): Dialect {
     keyVariables: ['GLM_API_KEY', 'ZHIPUAI_API_KEY'],
     buildPayload(input) {
       const plan = planRequest(input);
-      const payload = basePayload(input, plan);
+      const payload = basePayload({ ...input, messages: input.messages.map(bareImageData) }, plan);
       if (plan.webSearch) {
         payload.tools = [
           {
@@ -44,4 +45,21 @@ function safeHost(url: string): string {
   } catch {
     return '';
   }
+}
+
+/**
+ * GLM takes an inline image as bare base64: its official SDK strips the `data:image/...;base64,` prefix before
+ * sending (zai-org/z-ai-sdk-python, `_utils.drop_prefix_image_data`), and whether the API accepts the prefix is
+ * undocumented, so the documented form is what we send.
+ */
+function bareImageData(message: ChatMessage): ChatMessage {
+  if (!Array.isArray(message.content) || !message.content.some(p => p.type === 'image_url')) return message;
+  return {
+    ...message,
+    content: message.content.map(part =>
+      part.type === 'image_url' && part.image_url.url.startsWith('data:')
+        ? { ...part, image_url: { ...part.image_url, url: part.image_url.url.replace(/^data:[^,]*,/, '') } }
+        : part,
+    ),
+  };
 }

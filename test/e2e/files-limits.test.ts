@@ -67,7 +67,7 @@ describe('file and image limits per request (HTTP server)', () => {
       // Each request sent the image once (de-duplicated), not 70 times.
       const sent = shared.fake.requests
         .slice(-5)
-        .map(r => JSON.stringify(r.body).match(/data:image\/png/g)?.length);
+        .map(r => JSON.stringify(r.body).match(/"type":"image_url"/g)?.length);
       expect(sent).toEqual([1, 1, 1, 1, 1]);
       // 70 copies × 5 requests would be gigabytes; one copy each is a few tens of MB. Generous bound.
       expect(peak).toBeLessThan(700 * 1024 * 1024);

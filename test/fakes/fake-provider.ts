@@ -15,11 +15,11 @@ import { checkStrict, promptTokens, providerOf } from './strict.js';
 import { asRecord, Exchange } from './wire.js';
 
 /**
- * Whether a fake started without `strict` checks requests like the real GLM / Kimi APIs. The goal is on:
- * flip this default (or set FAKE_PROVIDER_STRICT=on) once the client sends what the real APIs accept.
+ * Whether a fake started without `strict` checks requests like the real GLM / Kimi APIs: on, so a request
+ * the real API would refuse fails a test. FAKE_PROVIDER_STRICT=off turns it off (to compare behaviour).
  */
-export const DEFAULT_STRICT = ['1', 'on', 'true', 'yes'].includes(
-  (process.env.FAKE_PROVIDER_STRICT ?? 'off').trim().toLowerCase(),
+export const DEFAULT_STRICT = !['0', 'off', 'false', 'no'].includes(
+  (process.env.FAKE_PROVIDER_STRICT ?? 'on').trim().toLowerCase(),
 );
 
 /** Per-request override of strict mode: `on` or `off` (e.g. fault tests that send odd bodies on purpose). */

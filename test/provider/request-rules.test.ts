@@ -180,6 +180,33 @@ describe('images', () => {
   });
 });
 
+describe('inline images', () => {
+  const withImage = (model: string) =>
+    suite.t.gateway.chat({
+      model,
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'what is this' },
+            { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } },
+          ],
+        },
+      ],
+    });
+  const sentUrl = (i: number) =>
+    (body(i).messages as Array<{ content: Array<{ image_url?: { url: string } }> }>)[0]?.content[1]?.image_url
+      ?.url;
+
+  it('GLM gets bare base64 as its SDK sends it; Kimi keeps the data: URL', async () => {
+    both();
+    await withImage('glm-4.6v');
+    expect(sentUrl(0)).toBe('iVBORw0KGgo=');
+    await withImage('kimi-k2.6');
+    expect(sentUrl(1)).toBe('data:image/png;base64,iVBORw0KGgo=');
+  });
+});
+
 describe('retired and disallowed models', () => {
   it('a retired id fails before any request, naming its successor', async () => {
     both();

@@ -423,11 +423,11 @@ describe('strict rules', () => {
     expect(fake.rejections).toHaveLength(1);
   });
 
-  it('a Kimi id on a GLM path and a GLM id on a Kimi path fail as unknown models', async () => {
+  it('a Kimi id on a GLM path fails as an unknown model; a GLM id on a /v1 path is judged as GLM', async () => {
     expect((await post(GLM, ask('kimi-k2.6'))).json).toEqual(GLM_UNKNOWN);
-    const kimi = await post(KIMI, ask('glm-5.1'));
-    expect(kimi.status).toBe(404);
-    expect(kimi.json.error.type).toBe('resource_not_found_error');
+    const kimi = await post(KIMI, ask('glm-5.1', { temperature: 2 }));
+    expect(kimi.status).toBe(400);
+    expect(fake.rejections.map(r => r.rule)).toEqual(['glm.model.unknown', 'glm.temperature.range']);
   });
 
   it('every retired Kimi id answers 404', async () => {
