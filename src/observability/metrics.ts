@@ -10,6 +10,8 @@ export interface CallObserver {
   retried(provider: string, reason: string): void;
   stalled(provider: string): void;
   fellBack(from: string, to: string, reason: string): void;
+  /** A call answered and cost this much (USD, from the catalogue's prices). */
+  spent(provider: string, model: string, usd: number): void;
 }
 
 export interface LiveState {
@@ -70,6 +72,12 @@ export function createMetrics(): Metrics {
     name: 'exai_provider_fallbacks_total',
     help: 'Calls answered by the other provider',
     labelNames: ['from', 'to', 'reason'],
+    registers: [registry],
+  });
+  const cost = new Counter({
+    name: 'exai_provider_cost_usd_total',
+    help: 'USD spent on answered calls, from the catalogue prices, by provider and model',
+    labelNames: ['provider', 'model'],
     registers: [registry],
   });
   const toolDuration = new Histogram({
@@ -139,6 +147,7 @@ export function createMetrics(): Metrics {
     retried: (provider, reason) => retries.inc({ provider, reason }),
     stalled: provider => stalls.inc({ provider }),
     fellBack: (from, to, reason) => fallbacks.inc({ from, to, reason }),
+    spent: (provider, model, usd) => cost.inc({ provider, model }, usd),
     toolEnded: (tool, status, seconds) => toolDuration.observe({ tool, status }, seconds),
     bindLiveState(state) {
       live = state;

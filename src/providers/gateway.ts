@@ -14,6 +14,7 @@ import type { BreakerSnapshot } from '../resilience/breaker.js';
 import { Deadline, formatSeconds } from '../resilience/deadline.js';
 import { MIN_ATTEMPT_BUDGET_MS } from '../resilience/retry.js';
 import type { SharedHealth, SharedHealthSnapshot } from '../resilience/shared-health.js';
+import { callCostUsd, roundUsd } from './cost.js';
 import { type Dialect, planRequest } from './dialect.js';
 import { createGlmDialect, glmSearchEngine } from './glm.js';
 import { kimiDialect } from './kimi.js';
@@ -60,6 +61,8 @@ export interface ProviderStatus {
   /** The concurrency learned for this key: `limit` in [1, max], lowered by concurrency 429s. */
   concurrency: { limit: number; max: number; inFlight: number; queued: number };
   stats: CallStatsSnapshot;
+  /** USD spent on this provider since the process started, from the catalogue's prices. */
+  costUsd: number;
   /**
    * Another replica's live report for this provider (shared health): its breaker is open until `openUntil`,
    * or the provider asked it to wait until `retryAfterUntil`. Calls here fail fast (or fall back) meanwhile,
@@ -150,6 +153,8 @@ export function createGateway(config: Config, deps: GatewayDeps): ModelGateway {
       { ...shared, baseUrl, apiKey, timeoutMs: secondsToMs(timeoutSecs), maxConcurrency },
       { pool, logger: deps.logger, observer: deps.observer, sharedHealth: deps.sharedHealth },
     );
+  /** USD spent per provider since this process started, from the catalogue's prices. */
+  const spentUsd: Record<ProviderName, number> = { glm: 0, kimi: 0 };
   const providers: Record<ProviderName, ProviderRuntime> = {
     glm: make(
       createGlmDialect({ searchEngine: glmSearchEngine(config.glmApiUrl, config.glmWebSearchEngine) }),
@@ -268,7 +273,16 @@ export function createGateway(config: Config, deps: GatewayDeps): ModelGateway {
       ...(request.forwardsDeltas !== undefined && { forwardsDeltas: request.forwardsDeltas }),
       ...(request.onEvent !== undefined && { onEvent: request.onEvent }),
     });
-    return { ...response, adjustments: planRequest(call).adjustments };
+    const costUsd = callCostUsd(model, response.usage);
+    if (costUsd !== undefined) {
+      spentUsd[model.provider] = roundUsd(spentUsd[model.provider] + costUsd);
+      deps.observer?.spent(model.provider, model.name, costUsd);
+    }
+    return {
+      ...response,
+      adjustments: planRequest(call).adjustments,
+      ...(costUsd !== undefined && { costUsd }),
+    };
   }
 
   /** Images go only to vision models: anything else fails here, before any request, naming the ones that see. */
@@ -388,6 +402,7 @@ export function createGateway(config: Config, deps: GatewayDeps): ModelGateway {
             queued: p.bulkhead.queued,
           },
           stats: p.stats.snapshot(),
+          costUsd: spentUsd[p.dialect.name],
           ...(remote !== undefined && { remote }),
         };
       }),

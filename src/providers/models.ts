@@ -54,6 +54,8 @@ export const modelSpecSchema = z.object({
   webSearchNeedsThinkingOff: z.boolean().default(false),
   /** What a web search costs on top of tokens, for people choosing whether to search. */
   webSearchCost: z.string().optional(),
+  /** USD per web search, billed on top of tokens; counted into a call's cost when the provider reports searches. */
+  webSearchPrice: z.number().nonnegative().optional(),
   /**
    * Sampling: a range the request's temperature is clamped to, one fixed value always sent, or `omit`:
    * never send temperature (nor top_p, n or penalties); a requested temperature is dropped and noted.
@@ -131,6 +133,7 @@ const glm = (row: Omit<ModelSpecInput, 'provider'>): ModelSpecInput => ({
   temperature: GLM_TEMPERATURE,
   webSearch: true,
   webSearchCost: GLM_SEARCH_COST,
+  webSearchPrice: 0.03,
   ...row,
 });
 
@@ -140,6 +143,8 @@ const kimi = (row: Omit<ModelSpecInput, 'provider'>): ModelSpecInput => ({
   provider: 'kimi',
   temperature: 'omit',
   webSearchCost: KIMI_SEARCH_COST,
+  // 0.03 CNY at about 7.1 CNY to the dollar.
+  webSearchPrice: 0.0042,
   ...row,
 });
 

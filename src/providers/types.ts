@@ -135,6 +135,8 @@ export interface ChatResponse {
   /** The provider's ids of every request this call made that got an answer, in order (tool-loop rounds). */
   requestIds?: string[];
   adjustments?: RequestAdjustments;
+  /** What this call cost in USD, from the catalogue's prices; absent when the model has no price. */
+  costUsd?: number;
 }
 
 export type StreamChunk =

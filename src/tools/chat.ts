@@ -6,6 +6,7 @@ import type { McpServer, ServerContext } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { ExaiError } from '../errors.js';
 import { referencedFiles, tokenBudget } from '../memory/index.js';
+import { roundUsd } from '../providers/cost.js';
 import type { ModelSpec } from '../providers/models.js';
 import type { ChatMessage, ChatResponse, ContentPart } from '../providers/types.js';
 import { CHAT_SYSTEM_PROMPT } from './chat-prompt.js';
@@ -27,6 +28,7 @@ import {
   webSearchField,
 } from './schema.js';
 import type { ToolDeps } from './types.js';
+import { threadCostUsd, usageMetadata } from './usage-metadata.js';
 
 const DEFAULT_TEMPERATURE = 0.5;
 
@@ -140,7 +142,10 @@ async function chat(deps: ToolDeps, args: ChatArgs, ctx: ServerContext, signal: 
         toolName: 'chat',
         modelProvider: response.provider,
         modelName: response.model,
-        metadata: { usage: { ...response.usage } },
+        metadata: {
+          usage: { ...response.usage },
+          ...(response.costUsd !== undefined && { cost_usd: response.costUsd }),
+        },
       }),
       initialContext: { prompt: args.prompt, files: files.map(f => f.path), model: model.name },
     });
@@ -155,6 +160,9 @@ async function chat(deps: ToolDeps, args: ChatArgs, ctx: ServerContext, signal: 
     metadata: {
       ...metadataFor(model, response, thinking, args.use_websearch, files, history, memoryWarning),
       ...(omitted.length > 0 && { files_omitted: omitted }),
+      ...(response.costUsd !== undefined && {
+        thread_cost_usd: roundUsd(threadCostUsd(thread?.turns ?? []) + response.costUsd),
+      }),
       ...(stored?.replacedFrom && {
         model_retired: stored.replacedFrom,
         model_replaced_from: stored.replacedFrom,
@@ -199,16 +207,8 @@ function metadataFor(
     elapsed_ms: response.elapsedMs,
     attempts: response.attempts,
     finish_reason: response.finishReason,
-    usage: {
-      input_tokens: response.usage.inputTokens,
-      output_tokens: response.usage.outputTokens,
-      total_tokens: response.usage.totalTokens,
-      ...(response.usage.cachedTokens !== undefined && { cached_tokens: response.usage.cachedTokens }),
-      ...(response.usage.reasoningTokens !== undefined && {
-        reasoning_tokens: response.usage.reasoningTokens,
-      }),
-      ...(response.usage.webSearches !== undefined && { web_searches: response.usage.webSearches }),
-    },
+    ...usageMetadata(response),
+
     ...(response.requestId !== undefined && { request_id: response.requestId }),
     ...(files.length > 0 && { files: files.map(f => f.path) }),
     ...(history && {

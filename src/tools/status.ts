@@ -103,6 +103,7 @@ function providerReport(p: ProviderStatus): Record<string, unknown> {
     max_concurrency: p.maxConcurrency,
     // The limit learned from this key's concurrency 429s; calls above it wait in the queue.
     concurrency: { limit: p.concurrency.limit, max: p.concurrency.max, in_flight: p.concurrency.inFlight },
+    cost_usd: p.costUsd,
     calls: stats.calls,
     ok: stats.outcomes.ok ?? 0,
     errors_by_kind: errors,

@@ -13,6 +13,7 @@ import { leanSchema } from '../tools/json-schema.js';
 import { adjustmentMetadata } from '../tools/model-choice.js';
 import { runTool } from '../tools/run.js';
 import type { ToolDeps } from '../tools/types.js';
+import { usageMetadata } from '../tools/usage-metadata.js';
 import { complete } from './completion.js';
 import { type ExpertModel, type ExpertOutcome, expertModel } from './expert.js';
 import { referenceContext } from './files.js';
@@ -189,11 +190,7 @@ function expertMetadata(
     ...(outcome.share && outcome.share !== 'started' && { expert_shared: outcome.share }),
     ...(answer && {
       attempts: answer.attempts,
-      usage: {
-        input_tokens: answer.usage.inputTokens,
-        output_tokens: answer.usage.outputTokens,
-        total_tokens: answer.usage.totalTokens,
-      },
+      ...usageMetadata(answer),
     }),
     ...(answer?.fallbackFrom && { fallback_from: answer.fallbackFrom }),
     ...(answer && adjustmentMetadata(answer)),

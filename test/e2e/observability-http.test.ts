@@ -23,6 +23,10 @@ describe('metrics and readiness', () => {
     expect(text).toMatch(/exai_provider_breaker_state\{provider="glm"\} 0/);
     expect(text).toMatch(/exai_provider_in_flight\{provider="glm"\} 0/);
     expect(text).toMatch(/exai_active_sessions 1/);
+    // What the answered call cost, from the catalogue's prices (the failed one cost nothing here).
+    const spent = text.match(/exai_provider_cost_usd_total\{provider="glm",model="glm-4\.6"\} ([0-9.e-]+)/);
+    expect(Number(spent?.[1])).toBeGreaterThan(0);
+    expect(text).not.toMatch(/exai_provider_cost_usd_total\{provider="kimi"/);
     expect(text).not.toContain('test-key');
   });
 

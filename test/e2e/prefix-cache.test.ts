@@ -8,7 +8,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type FakeProvider, startFakeProvider } from '../fakes/fake-provider.js';
+import { cachedFraction, type FakeProvider, startFakeProvider } from '../fakes/fake-provider.js';
 import { contentUrl, startWorkflowServer, type WorkflowServer } from '../helpers/workflow-server.js';
 import { fakeAndWorkDir, outputOf, serverEnv } from './harness.js';
 import { RecordingStdioTransport } from './stdio-transport.js';
@@ -61,6 +61,7 @@ describe('chat thread requests laid out for prefix caching', () => {
   it('each of four turns over one 50 KB file begins with the whole previous request', async () => {
     ctx.fake.reset();
     let id: string | undefined;
+    const metas: Array<Record<string, unknown>> = [];
     for (const prompt of ['review service.ts', 'what about overflow?', 'and the modulo?', 'summarise']) {
       const output = outputOf(
         await client.callTool({
@@ -71,6 +72,7 @@ describe('chat thread requests laid out for prefix caching', () => {
       );
       expect(output.status).toBe('continuation_available');
       id = output.continuation_offer?.continuation_id;
+      metas.push(output.metadata as Record<string, unknown>);
     }
 
     const bodies = ctx.fake.requests.map(r => r.body as ChatBody);
@@ -96,6 +98,19 @@ describe('chat thread requests laid out for prefix caching', () => {
     // Each request grows by one exchange, never by another copy of everything before it.
     const sizes = bodies.map(b => JSON.stringify(b.messages).length);
     for (let i = 2; i < sizes.length; i++) expect(sizes[i]! - sizes[i - 1]!).toBeLessThan(1_000);
+    // The strict fake's prefix cache serves each later request the whole previous one, and the answer says so
+    // with the cost of each answer and of the thread so far.
+    const usage = (m: Record<string, unknown>) => m.usage as { input_tokens: number; cached_tokens?: number };
+    expect(cachedFraction(ctx.fake.requests[0]!)).toBe(0);
+    let thread = 0;
+    for (const [i, meta] of metas.entries()) {
+      thread += meta.cost_usd as number;
+      expect(meta.cost_usd).toBeGreaterThan(0);
+      expect(meta.thread_cost_usd as number).toBeCloseTo(thread, 6);
+      if (i === 0) continue;
+      expect(cachedFraction(ctx.fake.requests[i]!)).toBeGreaterThan(0);
+      expect(usage(meta).cached_tokens).toBeGreaterThanOrEqual(0.7 * usage(metas[i - 1]!).input_tokens);
+    }
   });
 });
 
