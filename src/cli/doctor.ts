@@ -9,6 +9,7 @@ import { SETTINGS, type SettingKey } from '../config/settings.js';
 import { toExaiError } from '../errors.js';
 import { createLogger } from '../observability/logger.js';
 import { redactUrl, redactUrlsIn } from '../observability/redact.js';
+import { GLM_CODING_PLAN_URL } from '../providers/error-mapping.js';
 import { listUpstreamModels } from '../providers/model-list.js';
 import type { ProviderName } from '../providers/types.js';
 import { createApp } from '../server/app.js';
@@ -176,7 +177,11 @@ async function checkProvider(
   } catch (thrown) {
     const error = toExaiError(thrown);
     const ms = Math.round(performance.now() - started);
-    const next = NEXT_STEP[error.kind];
+    // 1113 on the general endpoint is most often a Coding Plan key in the wrong place, not an empty balance.
+    const codingPlanKey = error.code === '1113' && !app.config.glmApiUrl.includes('/coding/');
+    const next = codingPlanKey
+      ? `a GLM Coding Plan key? set GLM_API_URL=${GLM_CODING_PLAN_URL}; otherwise recharge the account`
+      : NEXT_STEP[error.kind];
     checks.push({
       name: `${label} live call`,
       status: 'fail',

@@ -73,6 +73,20 @@ describe('exai-mcp doctor', () => {
     expect(live?.next).toMatch(/key was refused/);
   });
 
+  it('names the Coding Plan endpoint when the general endpoint answers 1113', async () => {
+    const run = await doctor(['--json'], {
+      GLM_API_KEY: 'coding-plan-key',
+      GLM_API_URL: `${fake.url}/mode/glmerror,code=1113/api/paas/v4`,
+    });
+    expect(run.code).toBe(1);
+    const report = JSON.parse(run.stdout) as {
+      checks: Array<{ name: string; status: string; next?: string }>;
+    };
+    const live = report.checks.find(c => c.name === 'GLM live call');
+    expect(live?.status).toBe('fail');
+    expect(live?.next).toMatch(/set GLM_API_URL=https:\/\/api\.z\.ai\/api\/coding\/paas\/v4/);
+  });
+
   it('fails when no provider has a key', async () => {
     const run = await doctor(['--offline'], {});
     expect(run.code).toBe(1);
