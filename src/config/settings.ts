@@ -13,6 +13,7 @@ export type SettingUnit =
   | 'hours'
   | 'flag'
   | 'fraction'
+  | 'usd'
   | 'text'
   | 'url'
   | 'path'
@@ -283,6 +284,30 @@ export const SETTINGS = {
     schema: z.coerce.number({ error: 'must be a number between 0 and 0.9' }).min(0).max(0.9),
     description:
       'When a fallback is possible, the share of the call budget kept for it: the first provider must start answering within the rest (0.4: within 60 %), or the call falls back. Once it streams text or reasoning it may use the whole budget. 0 turns the reserve off.',
+  }),
+  maxCostPerCall: setting({
+    env: ['EXAI_MAX_COST_PER_CALL'],
+    unit: 'usd',
+    default: undefined,
+    schema: z.coerce
+      .number({ error: 'must be an amount in USD, e.g. 0.5' })
+      .positive()
+      .max(1_000_000)
+      .optional(),
+    description:
+      "Refuse, before sending, a model call whose worst case (its prompt plus its whole output budget, at the catalogue's prices) costs more than this. Unset: no cap.",
+  }),
+  maxCostPerDay: setting({
+    env: ['EXAI_MAX_COST_PER_DAY'],
+    unit: 'usd',
+    default: undefined,
+    schema: z.coerce
+      .number({ error: 'must be an amount in USD, e.g. 20' })
+      .positive()
+      .max(1_000_000)
+      .optional(),
+    description:
+      "Per provider and UTC day, for this server: refuse a call once what the provider cost today plus the call's worst case would pass this. Unset: no cap.",
   }),
   kimiThinkingModel: setting({
     env: ['KIMI_THINKING_MODEL'],

@@ -14,13 +14,14 @@ import type { BreakerSnapshot } from '../resilience/breaker.js';
 import { Deadline, formatSeconds } from '../resilience/deadline.js';
 import { MIN_ATTEMPT_BUDGET_MS } from '../resilience/retry.js';
 import type { SharedHealth, SharedHealthSnapshot } from '../resilience/shared-health.js';
-import { callCostUsd, roundUsd } from './cost.js';
-import { type Dialect, planRequest } from './dialect.js';
+import { callCostUsd } from './cost.js';
+import { type Dialect, estimateTokens, planRequest } from './dialect.js';
 import { createGlmDialect, glmSearchEngine } from './glm.js';
 import { kimiDialect } from './kimi.js';
 import type { ModelRole, ModelSpec } from './models.js';
 import { createProvider, type ProviderRuntime } from './provider.js';
 import { createRegistry, loadModelsFile, type ModelRegistry } from './registry.js';
+import { createSpendGuard } from './spend.js';
 import type { ChatRequest, ChatResponse, ProviderName, StreamChunk } from './types.js';
 
 /** Failures that say "this provider is unavailable now", as opposed to "this request is wrong". */
@@ -153,8 +154,7 @@ export function createGateway(config: Config, deps: GatewayDeps): ModelGateway {
       { ...shared, baseUrl, apiKey, timeoutMs: secondsToMs(timeoutSecs), maxConcurrency },
       { pool, logger: deps.logger, observer: deps.observer, sharedHealth: deps.sharedHealth },
     );
-  /** USD spent per provider since this process started, from the catalogue's prices. */
-  const spentUsd: Record<ProviderName, number> = { glm: 0, kimi: 0 };
+  const spend = createSpendGuard({ perCallUsd: config.maxCostPerCall, perDayUsd: config.maxCostPerDay });
   const providers: Record<ProviderName, ProviderRuntime> = {
     glm: make(
       createGlmDialect({ searchEngine: glmSearchEngine(config.glmApiUrl, config.glmWebSearchEngine) }),
@@ -267,6 +267,8 @@ export function createGateway(config: Config, deps: GatewayDeps): ModelGateway {
       ...(request.temperature !== undefined && { temperature: request.temperature }),
       ...(request.maxOutputTokens !== undefined && { maxOutputTokens: request.maxOutputTokens }),
     };
+    const plan = planRequest(call);
+    spend.check(model, estimateTokens(call.messages), plan.outputTokens);
     const response = await providers[model.provider].call({
       ...call,
       ...(budget !== undefined && { parent: budget }),
@@ -275,12 +277,12 @@ export function createGateway(config: Config, deps: GatewayDeps): ModelGateway {
     });
     const costUsd = callCostUsd(model, response.usage);
     if (costUsd !== undefined) {
-      spentUsd[model.provider] = roundUsd(spentUsd[model.provider] + costUsd);
+      spend.record(model.provider, costUsd);
       deps.observer?.spent(model.provider, model.name, costUsd);
     }
     return {
       ...response,
-      adjustments: planRequest(call).adjustments,
+      adjustments: plan.adjustments,
       ...(costUsd !== undefined && { costUsd }),
     };
   }
@@ -402,7 +404,7 @@ export function createGateway(config: Config, deps: GatewayDeps): ModelGateway {
             queued: p.bulkhead.queued,
           },
           stats: p.stats.snapshot(),
-          costUsd: spentUsd[p.dialect.name],
+          costUsd: spend.total(p.dialect.name),
           ...(remote !== undefined && { remote }),
         };
       }),

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { callCostUsd } from '../../src/providers/cost.js';
+import type { ModelSpec } from '../../src/providers/models.js';
+import { createSpendGuard } from '../../src/providers/spend.js';
 import { threadCostUsd, usageMetadata } from '../../src/tools/usage-metadata.js';
 
 const priced = { price: { input: 0.6, cachedInput: 0.11, output: 2.2 }, webSearchPrice: 0.03 };
@@ -45,5 +47,25 @@ describe('the cost of a call', () => {
         { metadata: { cost_usd: 'x' } },
       ]),
     ).toBeCloseTo(0.3, 6);
+  });
+});
+
+describe('the daily spending cap', () => {
+  const model = {
+    name: 'glm-4.7',
+    provider: 'glm',
+    price: { input: 1, output: 1 },
+  } as unknown as ModelSpec;
+
+  it('counts per provider and UTC day, and starts again when the day turns', () => {
+    let now = Date.UTC(2026, 11, 1, 23, 0);
+    const guard = createSpendGuard({ perDayUsd: 1 }, () => now);
+    guard.check(model, 400_000, 100_000);
+    guard.record('glm', 0.9);
+    expect(() => guard.check(model, 100_000, 100_000)).toThrow(/cost \$0\.9 today.*The day turns in 1 h/);
+    guard.check({ ...model, provider: 'kimi' }, 100_000, 100_000);
+    now = Date.UTC(2026, 11, 2, 0, 1);
+    guard.check(model, 100_000, 100_000);
+    expect(guard.total('glm')).toBe(0.9);
   });
 });
