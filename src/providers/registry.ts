@@ -80,6 +80,8 @@ const fileSchema = z.object({
 const rolesSchema = z.record(z.enum(MODEL_ROLES), z.string().min(1));
 const defaultsSchema = z.object({ glm: rolesSchema.optional(), kimi: rolesSchema.optional() }).strict();
 
+const MAX_ECHOED_NAME = 80;
+
 export function createRegistry(
   file: ModelsFile | readonly unknown[] = [],
   options: RegistryOptions = {},
@@ -166,7 +168,10 @@ export function createRegistry(
       );
     }
     const list = usable.map(m => (m.aliases.length ? `${m.name} (${m.aliases.join(', ')})` : m.name));
-    throw new ExaiError('bad_request', `Unknown model "${name}". Available models: ${list.join('; ')}.`, {
+    // A name is echoed only as far as a model name can reach: a megabyte of it helps nobody.
+    const shown =
+      name.length > MAX_ECHOED_NAME ? `${name.slice(0, MAX_ECHOED_NAME)}… (${name.length} characters)` : name;
+    throw new ExaiError('bad_request', `Unknown model "${shown}". Available models: ${list.join('; ')}.`, {
       retryable: false,
     });
   }

@@ -48,6 +48,21 @@ describe('model registry', () => {
     expect(names.filter(n => /preview|thinking|latest|moonshot|k2\.5/.test(n))).toEqual([]);
   });
 
+  it('an unknown model name is echoed cut short, with its length, never in full', () => {
+    const huge = 'x'.repeat(1_000_000);
+    expect(() => createRegistry().resolve(huge)).toThrow(
+      /^Unknown model "x{80}… \(1000000 characters\)"\. Available models: /,
+    );
+    let message = '';
+    try {
+      createRegistry().resolve(huge);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message.length).toBeGreaterThan(0);
+    expect(message.length).toBeLessThan(5_000);
+  });
+
   it('adds new models and overrides fields of existing ones from EXAI_MODELS_FILE', () => {
     const path = file(
       JSON.stringify({
