@@ -9,7 +9,7 @@ import { createGateway, type ModelGateway } from '../../src/providers/gateway.js
 
 export const BENCH_KEY = 'sk-bench-0123456789';
 export const GLM_MODEL = 'glm-4.6';
-export const KIMI_MODEL = 'kimi-k2-0905-preview';
+export const KIMI_MODEL = 'kimi-k2.6';
 
 /** Settings every bench gateway starts from; a scenario overrides what it measures. */
 export const BENCH_ENV: Record<string, string> = {
