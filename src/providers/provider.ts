@@ -206,19 +206,23 @@ export function createProvider(
           error.kind === 'truncated' && !state.budgetRaised && !error.forwarded
             ? largerOutputBudget(state.maxOutputTokens, model, estimatePromptTokens(messages))
             : undefined;
-        if (larger !== undefined && deadline.remainingMs() > MIN_ATTEMPT_BUDGET_MS) {
-          // Once, at once: the same request with room for an answer after the reasoning.
-          state.budgetRaised = true;
-          state.maxOutputTokens = larger;
+        const failed = (retry: number | false, extra: { maxOutputTokens?: number } = {}) =>
           emit({
             type: 'attempt_end',
             model: model.name,
             attempt: attemptNo,
             ms: ms(),
             outcome: error.kind,
-            retry: 0,
-            maxOutputTokens: larger,
+            status: error.status,
+            code: error.code,
+            retry,
+            ...extra,
           });
+        if (larger !== undefined && deadline.remainingMs() > MIN_ATTEMPT_BUDGET_MS) {
+          // Once, at once: the same request with room for an answer after the reasoning.
+          state.budgetRaised = true;
+          state.maxOutputTokens = larger;
+          failed(0, { maxOutputTokens: larger });
           emit({ type: 'retry', model: model.name, attempt: attemptNo, delayMs: 0, reason: error.kind });
           continue;
         }
@@ -228,16 +232,7 @@ export function createProvider(
           remainingMs: deadline.remainingMs(),
           options: settings.retry,
         });
-        emit({
-          type: 'attempt_end',
-          model: model.name,
-          attempt: attemptNo,
-          ms: ms(),
-          outcome: error.kind,
-          status: error.status,
-          code: error.code,
-          retry: decision.retry ? decision.delayMs : false,
-        });
+        failed(decision.retry ? decision.delayMs : false);
         if (!decision.retry) throw finalError(error, decision.why);
         state.retries++;
         emit({

@@ -27,6 +27,7 @@ export function serveOverStdio(app: App): StdioServer {
       return;
     }
     log.warn({ event: 'stdio_message_too_large', bytes, id }, message);
+    // A JSON-RPC answer, one whole line: protocol output, as the transport itself writes it to stdout.
     process.stdout.write(`${JSON.stringify({ jsonrpc: '2.0', id, error: { code: -32600, message } })}\n`);
   });
   process.stdin.pipe(input);
