@@ -16,6 +16,8 @@ export interface KeyLimit {
   readonly peak: number;
   /** Requests forwarded in all. */
   readonly requests: number;
+  /** The key's plan changes: from now on `n` requests may be in flight. */
+  setAllowed(n: number): void;
   resetCounters(): void;
   close(): Promise<void>;
 }
@@ -31,14 +33,14 @@ export async function keyWithConcurrency(
   answerMs: number,
 ): Promise<KeyLimit> {
   let inFlight = 0;
-  const state = { refusals: 0, peak: 0, requests: 0 };
+  const state = { refusals: 0, peak: 0, requests: 0, allowed };
   const target = new URL(upstream);
   const agent = new http.Agent({ keepAlive: true });
   const server = http.createServer((req, res) => {
     inFlight++;
     state.requests++;
     res.once('close', () => inFlight--);
-    const refused = inFlight > allowed;
+    const refused = inFlight > state.allowed;
     if (refused) state.refusals++;
     else state.peak = Math.max(state.peak, inFlight);
     const headers = { ...req.headers, 'x-fake-mode': refused ? refusalMode : `delay,ms=${answerMs}` };
@@ -66,6 +68,9 @@ export async function keyWithConcurrency(
     },
     get requests() {
       return state.requests;
+    },
+    setAllowed(n) {
+      state.allowed = n;
     },
     resetCounters() {
       state.refusals = 0;
