@@ -81,6 +81,14 @@ describe('concurrency learned from the provider refusals (HTTP server)', () => {
     expect(steps.some(s => s.includes(`this key allows about ${glm.concurrency.limit} in flight`))).toBe(
       true,
     );
+    // The status page shows the same limit.
+    const page = (await (await fetch(`${server.origin}/status.json`)).json()) as {
+      providers: Array<{ provider: string; concurrencyLimit: number; maxConcurrency: number }>;
+    };
+    expect(page.providers.find(p => p.provider === 'glm')).toMatchObject({
+      concurrencyLimit: glm.concurrency.limit,
+      maxConcurrency: 8,
+    });
 
     // With the limit learned, a second burst queues here: the key never sees more than it takes. (No probe
     // above the limit either: PROVIDER_CONCURRENCY_PROBE_SECS, 60 s by default, has not passed.)
