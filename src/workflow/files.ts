@@ -4,7 +4,7 @@
  * within the files share of the model's context window. A file that cannot be read or does not fit is
  * skipped with the reason, not a failure of the whole step.
  */
-import { estimateTokens } from '../memory/index.js';
+import { estimateTokens, fileBlock } from '../memory/index.js';
 import type { FilePolicy } from '../tools/files.js';
 
 export interface EmbeddedFiles {
@@ -44,7 +44,7 @@ export async function embedFiles(
       result.skipped.push({ path, reason: read.reason });
       continue;
     }
-    const block = `--- BEGIN FILE: ${path} ---\n${read.file.content}\n--- END FILE: ${path} ---`;
+    const block = fileBlock(path, read.file.content);
     const cost = estimateTokens(block);
     if (result.tokens + cost > budgetTokens) {
       result.skipped.push({ path, reason: `does not fit the file budget of ${budgetTokens} tokens` });

@@ -11,8 +11,9 @@ import type { StepView } from './types.js';
 const JSON_CONTRACT = `
 OUTPUT RULES (apply to every answer)
 - Answer with ONE JSON object and nothing else: no prose before or after it, no Markdown code fence.
-- Base every claim on the findings and files given. Cite files as path:line where you can. Say "unknown"
-  rather than guess; never invent APIs, flags or versions.
+- Base every claim on the findings and files given. Each line of an embedded file starts with its line
+  number and "│" (not part of the file): cite code as path:line. Say "unknown" rather than guess; never
+  invent APIs, flags or versions.
 - The agent has already investigated; do not repeat its findings back. Add what it missed, confirm or refute
   its conclusions, and be specific enough to act on.
 - If you cannot answer well without files you were not given, answer only:
