@@ -41,6 +41,7 @@ const files: EmbeddedFiles = {
   text: `--- BEGIN FILE: /src/session.ts ---\n${'export const key = user.id;\n'.repeat(200)}--- END FILE: /src/session.ts ---`,
   embedded: ['/src/session.ts'],
   skipped: [],
+  folders: [],
   tokens: 1_500,
 };
 
