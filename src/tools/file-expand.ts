@@ -38,7 +38,7 @@ const BINARY_EXTENSIONS: ReadonlySet<string> = new Set(
  * Entries read from disk while listing one request's folders, whatever the file cap: a folder of a million
  * small entries (or of vendor folders) must not keep the call busy long after the cap is reached.
  */
-const MAX_ENTRIES_VISITED = 50_000;
+export const MAX_ENTRIES_VISITED = 50_000;
 
 export interface FolderListing {
   /** Absolute paths under the folder as given, files of a folder before its subfolders, each by name. */

@@ -11,7 +11,7 @@ import { basename, isAbsolute, resolve } from 'node:path';
 import { ExaiError } from '../errors.js';
 import { estimateTokens } from '../memory/index.js';
 import { DEFAULT_DENIED_FILES, parseDenyList } from './file-deny.js';
-import { listFolder } from './file-expand.js';
+import { listFolder, MAX_ENTRIES_VISITED } from './file-expand.js';
 import { fsReason, type OpenedFile, openChecked, Refusal, readAll } from './file-open.js';
 import { imageMismatch, imageTypeOfPath, SNIFF_BYTES } from './image-type.js';
 import { isInside } from './roots.js';
@@ -208,6 +208,11 @@ export function createFilePolicy(
       }
       throwIfAborted(signal);
       const listing = await listFolder(path, room, signal);
+      // Swapped for a link elsewhere while it was listed: its names are not the folder that was checked.
+      if ((await realpath(path).catch(() => undefined)) !== folderAt[i]) {
+        result.folders.push({ path, files: 0, stopped: 'the folder changed while it was listed; not read' });
+        continue;
+      }
       // A file also named on its own is read as named (a refusal of it fails the request), where it was named.
       const found = listing.files.filter(file => !named.has(file) && !result.fromFolder.has(file));
       room -= found.length;
@@ -220,7 +225,7 @@ export function createFilePolicy(
           stopped: `listing stopped at the request's limit of ${maxRequestFiles} files (EXAI_MAX_REQUEST_FILES): name a smaller folder, or the files themselves`,
         }),
         ...(listing.stoppedAt === 'entry_cap' && {
-          stopped: 'listing stopped after 50000 entries: name a smaller folder, or the files themselves',
+          stopped: `listing stopped after ${MAX_ENTRIES_VISITED} entries: name a smaller folder, or the files themselves`,
         }),
       });
     }

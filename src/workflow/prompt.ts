@@ -24,6 +24,9 @@ export function expertSystemPrompt(toolPrompt: string): string {
   return `${toolPrompt.trim()}\n${JSON_CONTRACT}`;
 }
 
+/** Files left out that the prompt names one by one. */
+const MAX_SKIPPED_LINES = 50;
+
 function section(title: string, body: string): string {
   return `=== ${title} ===\n${body}\n=== END ${title} ===`;
 }
@@ -78,7 +81,10 @@ export function expertUserContent(input: ExpertPromptInput): string | ContentPar
   if (c.confidence === 'almost_certain')
     parts.push(section('IMPORTANT: ALMOST CERTAIN CONFIDENCE', ALMOST_CERTAIN));
   if (files.skipped.length > 0) {
-    const lines = files.skipped.map(s => `- ${s.path}: ${s.reason}`);
+    // A folder can leave out hundreds of files; the answer's files_skipped has them all.
+    const lines = files.skipped.slice(0, MAX_SKIPPED_LINES).map(s => `- ${s.path}: ${s.reason}`);
+    const more = files.skipped.length - lines.length;
+    if (more > 0) lines.push(`- … and ${more} more`);
     parts.push(`Relevant files NOT included (ask for them if you need them):\n${lines.join('\n')}`);
   }
   if (input.imagesWithheld > 0) {

@@ -111,6 +111,18 @@ describe('file policy: roots', () => {
     ]);
   });
 
+  it('judges a named path without opening it: a file not there yet is fine inside a root, refused outside', async () => {
+    const p = policy();
+    expect(await p.placeRefusal(join(root, 'src', 'new', 'later.ts'))).toBeUndefined();
+    expect(await p.placeRefusal(join(root, 'src'))).toBeUndefined();
+    expect(await p.placeRefusal(join(outside, 'key.txt'))).toMatch(/^outside the allowed folders; allowed: /);
+    expect(await p.placeRefusal(join(root, 'linked-dir', 'not-yet.txt'))).toContain(
+      `(it resolves to ${join(outside, 'not-yet.txt')})`,
+    );
+    expect(await p.placeRefusal(join(root, '.env.local'))).toMatch(/^a secret file by name/);
+    expect(await p.placeRefusal('src/a.ts')).toMatch(/^not an absolute path/);
+  });
+
   it('takes several roots separated by the path delimiter, relative ones resolved against the cwd', async () => {
     expect(rootsFromSetting(`${root}${delimiter}rel`, '/work')).toEqual([root, join('/work', 'rel')]);
     expect(rootsFromSetting(undefined, '/work')).toEqual(['/work']);

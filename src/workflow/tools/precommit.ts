@@ -156,10 +156,10 @@ async function untrackedSection(
   signal: AbortSignal,
 ): Promise<string | undefined> {
   const listed = await repo.run(['ls-files', '-z', '--others', '--exclude-standard', '--', '.'], signal);
-  const paths = listed.stdout
-    .split('\0')
-    .filter(Boolean)
-    .map(name => join(repo.folder, name));
+  const names = listed.stdout.split('\0');
+  // A cut listing ends in part of a name.
+  if (listed.truncated) names.pop();
+  const paths = names.filter(Boolean).map(name => join(repo.folder, name));
   if (paths.length === 0) return undefined;
   const blocks: string[] = [];
   const left: string[] = [];
