@@ -177,6 +177,23 @@ describe('files as the expert sees them', () => {
       ]);
     });
 
+    it('a folder never leads out of the roots or into a FIFO: links are not followed, only regular files read', async () => {
+      const hostile = join(server.dir, 'hostile');
+      write(join(hostile, 'ok.ts'), 'export const ok = true;\n');
+      symlinkSync(join(outside.path, 'key.txt'), join(hostile, 'key-link.ts'));
+      symlinkSync(outside.path, join(hostile, 'outside-dir'));
+      execFileSync('mkfifo', [join(hostile, 'pipe.ts')]);
+      const started = performance.now();
+      const { json, result } = await server.call('chat', { prompt: 'Summarise', files: [hostile] });
+      expect(result.isError).toBeFalsy();
+      expect(performance.now() - started).toBeLessThan(10_000);
+      expect(json.metadata).toMatchObject({
+        files: [join(hostile, 'ok.ts')],
+        files_expanded: [{ path: hostile, files: 1 }],
+      });
+      expect(sent()).not.toContain(SECRET);
+    });
+
     it('a folder larger than EXAI_MAX_REQUEST_FILES is listed up to the cap, and the answer says so', async () => {
       const capped = await startWorkflowServer({
         env: {
@@ -296,6 +313,7 @@ describe('files as the expert sees them', () => {
       git(repo, 'add', 'app.ts');
       const feature = write(join(repo, 'feature.ts'), 'export const feature = () => "new-feature-body";\n');
       write(join(repo, 'ignored.ts'), 'export const ignored = "ignored-body";\n');
+      const huge = write(join(repo, 'generated.ts'), `// ${'g'.repeat(5_000)}\n`);
       write(join(repo, '.env.local'), `TOKEN=${DOTENV_SECRET}\n`);
       symlinkSync(join(outside.path, 'key.txt'), join(repo, 'leak.txt'));
 
@@ -329,6 +347,7 @@ describe('files as the expert sees them', () => {
       );
       expect(prompt).toMatch(new RegExp(`- ${join(repo, 'leak.txt')}: outside the allowed folders`));
       expect(prompt).toMatch(new RegExp(`- ${join(repo, '.env.local')}: a secret file by name`));
+      expect(prompt).toContain(`- ${huge}: 5004 bytes, over the per-file limit EXAI_MAX_FILE_BYTES=4000`);
       for (const hidden of [SECRET, DOTENV_SECRET, 'ignored-body']) expect(prompt).not.toContain(hidden);
       // app.ts is a relevant file: embedded once, with the relevant files.
       expect(prompt.split(`--- BEGIN FILE: ${join(repo, 'app.ts')} ---`)).toHaveLength(2);
