@@ -6,7 +6,7 @@
  * (open-first, roots, deny list, caps) before a byte of it is read.
  */
 import type { Dirent } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { readdir, realpath } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 
 /** Folders of installed dependencies, virtual environments, caches and build output: not the project's code. */
@@ -38,7 +38,7 @@ const BINARY_EXTENSIONS: ReadonlySet<string> = new Set(
  * Entries read from disk while listing one request's folders, whatever the file cap: a folder of a million
  * small entries (or of vendor folders) must not keep the call busy long after the cap is reached.
  */
-export const MAX_ENTRIES_VISITED = 50_000;
+const MAX_ENTRIES_VISITED = 50_000;
 
 export interface FolderListing {
   /** Absolute paths under the folder as given, files of a folder before its subfolders, each by name. */
@@ -92,4 +92,64 @@ export async function listFolder(
   };
   const stoppedAt = await walk(folder);
   return stoppedAt ? { files, stoppedAt } : { files };
+}
+
+export interface ExpandedFolder {
+  path: string;
+  /** Files listed under it (each still read under every rule). */
+  files: number;
+  /** Why the listing stopped before the end of the folder, when it did. */
+  stopped?: string;
+}
+
+export interface Expansion {
+  /** Every path to read, in request order, each folder replaced by the files under it. */
+  paths: string[];
+  /** The paths found in a folder: a refusal of one of them leaves it out instead of failing the request. */
+  fromFolder: ReadonlySet<string>;
+  folders: ExpandedFolder[];
+}
+
+export interface ExpandOptions {
+  /** The real path of a folder the file policy lets files be read from, else undefined (kept as given). */
+  folderOf(path: string): Promise<string | undefined>;
+  /** The request's file count: named paths and listed files together. */
+  maxFiles: number;
+  signal?: AbortSignal | undefined;
+}
+
+/** Replaces each readable folder among `paths` by its files, in place, within the request's file count. */
+export async function expandPaths(paths: readonly string[], options: ExpandOptions): Promise<Expansion> {
+  const unique = [...new Set(paths)];
+  const folderAt = await Promise.all(unique.map(options.folderOf));
+  const named = new Set(unique.filter((_, i) => folderAt[i] === undefined));
+  const fromFolder = new Set<string>();
+  const result: Expansion = { paths: [], fromFolder, folders: [] };
+  let room = Math.max(0, options.maxFiles - named.size);
+  for (const [i, path] of unique.entries()) {
+    if (folderAt[i] === undefined) {
+      result.paths.push(path);
+      continue;
+    }
+    if (options.signal?.aborted) break;
+    const listing = await listFolder(path, room, options.signal);
+    // Swapped for a link elsewhere while it was listed: its names are not the folder that was checked.
+    if ((await realpath(path).catch(() => undefined)) !== folderAt[i]) {
+      result.folders.push({ path, files: 0, stopped: 'the folder changed while it was listed; not read' });
+      continue;
+    }
+    // A file also named on its own is read as named (a refusal of it fails the request), where it was named.
+    const found = listing.files.filter(file => !named.has(file) && !fromFolder.has(file));
+    room -= found.length;
+    for (const file of found) fromFolder.add(file);
+    result.paths.push(...found);
+    const stopped =
+      listing.stoppedAt === 'file_cap'
+        ? `listing stopped at the request's limit of ${options.maxFiles} files (EXAI_MAX_REQUEST_FILES): name a smaller folder, or the files themselves`
+        : listing.stoppedAt === 'entry_cap'
+          ? `listing stopped after ${MAX_ENTRIES_VISITED} entries: name a smaller folder, or the files themselves`
+          : undefined;
+    result.folders.push({ path, files: found.length, ...(stopped && { stopped }) });
+  }
+  return result;
 }

@@ -11,11 +11,12 @@ import { basename, isAbsolute, resolve } from 'node:path';
 import { ExaiError } from '../errors.js';
 import { estimateTokens } from '../memory/index.js';
 import { DEFAULT_DENIED_FILES, parseDenyList } from './file-deny.js';
-import { listFolder, MAX_ENTRIES_VISITED } from './file-expand.js';
+import { type ExpandedFolder, type Expansion, expandPaths } from './file-expand.js';
 import { fsReason, type OpenedFile, openChecked, Refusal, readAll } from './file-open.js';
 import { imageMismatch, imageTypeOfPath, SNIFF_BYTES } from './image-type.js';
 import { isInside } from './roots.js';
 
+export type { ExpandedFolder, Expansion } from './file-expand.js';
 export { rootsFromSetting } from './roots.js';
 
 export interface FilePolicyOptions {
@@ -60,22 +61,6 @@ export interface FittedFiles {
    */
   omitted: OmittedFile[];
   /** Folders that stood for the files under them. */
-  folders: ExpandedFolder[];
-}
-
-export interface ExpandedFolder {
-  path: string;
-  /** Files listed under it (each still read under every rule). */
-  files: number;
-  /** Why the listing stopped before the end of the folder, when it did. */
-  stopped?: string;
-}
-
-export interface Expansion {
-  /** Every path to read, in request order, each folder replaced by the files under it. */
-  paths: string[];
-  /** The paths found in a folder: a refusal of one of them leaves it out instead of failing the request. */
-  fromFolder: ReadonlySet<string>;
   folders: ExpandedFolder[];
 }
 
@@ -195,41 +180,9 @@ export function createFilePolicy(
     }
   }
 
-  async function expand(paths: readonly string[], signal?: AbortSignal): Promise<Expansion> {
-    const unique = [...new Set(paths)];
-    const folderAt = await Promise.all(unique.map(readableFolder));
-    const named = new Set(unique.filter((_, i) => folderAt[i] === undefined));
-    const result: Expansion & { fromFolder: Set<string> } = { paths: [], fromFolder: new Set(), folders: [] };
-    let room = Math.max(0, maxRequestFiles - named.size);
-    for (const [i, path] of unique.entries()) {
-      if (folderAt[i] === undefined) {
-        result.paths.push(path);
-        continue;
-      }
-      throwIfAborted(signal);
-      const listing = await listFolder(path, room, signal);
-      // Swapped for a link elsewhere while it was listed: its names are not the folder that was checked.
-      if ((await realpath(path).catch(() => undefined)) !== folderAt[i]) {
-        result.folders.push({ path, files: 0, stopped: 'the folder changed while it was listed; not read' });
-        continue;
-      }
-      // A file also named on its own is read as named (a refusal of it fails the request), where it was named.
-      const found = listing.files.filter(file => !named.has(file) && !result.fromFolder.has(file));
-      room -= found.length;
-      for (const file of found) result.fromFolder.add(file);
-      result.paths.push(...found);
-      result.folders.push({
-        path,
-        files: found.length,
-        ...(listing.stoppedAt === 'file_cap' && {
-          stopped: `listing stopped at the request's limit of ${maxRequestFiles} files (EXAI_MAX_REQUEST_FILES): name a smaller folder, or the files themselves`,
-        }),
-        ...(listing.stoppedAt === 'entry_cap' && {
-          stopped: `listing stopped after ${MAX_ENTRIES_VISITED} entries: name a smaller folder, or the files themselves`,
-        }),
-      });
-    }
-    return result;
+  function expand(paths: readonly string[], signal?: AbortSignal): Promise<Expansion> {
+    throwIfAborted(signal);
+    return expandPaths(paths, { folderOf: readableFolder, maxFiles: maxRequestFiles, signal });
   }
 
   /** Reads a request's files: a refusal of a named file fails it; one found in a folder is left out. */
