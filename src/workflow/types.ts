@@ -183,6 +183,8 @@ export interface WorkflowTool {
   readonly hide?: readonly OptionalField[];
   /** Own fields required at step 1. */
   readonly requiredAtStep1?: readonly string[];
+  /** Own fields holding paths the expert reads: checked against the file policy at the step that names them. */
+  readonly fileFields?: readonly string[];
   /** findings may be left out (planner: the step is the plan). */
   readonly findingsOptional?: boolean;
   readonly names: StatusNames;
