@@ -9,6 +9,14 @@ import { referencedFiles, tokenBudget } from '../memory/index.js';
 import { roundUsd } from '../providers/cost.js';
 import type { ModelSpec } from '../providers/models.js';
 import type { ChatMessage, ChatResponse, ContentPart } from '../providers/types.js';
+import {
+  type ArgumentRules,
+  deferredSchema,
+  failedResult,
+  issuesText,
+  prepareArguments,
+  withNotes,
+} from './arguments.js';
 import { CHAT_SYSTEM_PROMPT } from './chat-prompt.js';
 import { conversationMessages, lastModel, openThread, recordExchange, turn } from './conversation.js';
 import type { LoadedFile } from './files.js';
@@ -49,16 +57,32 @@ export const chatInputSchema = z.object({
 const DESCRIPTION =
   'A second opinion from another model (GLM or Kimi): brainstorm, check a plan, design or idea, compare approaches. Attach files and images when they matter; pass continuation_id back to continue the thread.';
 
+/** pal's chat names (since 2025-10): its file list, and the folder its code-generation feature wrote to. */
+const CHAT_ARGUMENTS: ArgumentRules = {
+  known: Object.keys(chatInputSchema.shape),
+  aliases: {
+    absolute_file_paths: { map: value => ({ files: value }) },
+    working_directory_absolute_path: { ignored: 'accepted; chat writes no files here' },
+  },
+};
+
 export function registerChatTool(server: McpServer, deps: ToolDeps): void {
+  const schema = chatInputSchema.extend({ model: modelFieldFor(allowedModels(deps)) });
   server.registerTool(
     'chat',
     {
       title: 'Chat with a second-opinion model',
       description: DESCRIPTION,
-      inputSchema: leanSchema(chatInputSchema.extend({ model: modelFieldFor(allowedModels(deps)) })),
+      inputSchema: deferredSchema(leanSchema(schema)),
       annotations: { readOnlyHint: true, openWorldHint: true },
     },
-    (args, ctx) => runTool(deps, 'chat', ctx, signal => chat(deps, args, ctx, signal)),
+    (raw, ctx) =>
+      runTool(deps, 'chat', ctx, async signal => {
+        const { args, notes } = prepareArguments('chat', raw, CHAT_ARGUMENTS);
+        const parsed = schema.safeParse(args);
+        if (!parsed.success) return failedResult('chat', issuesText(parsed.error));
+        return withNotes(await chat(deps, parsed.data, ctx, signal), notes);
+      }),
   );
 }
 
