@@ -345,3 +345,44 @@ describe('pal and EXAI habits, end to end', () => {
     });
   });
 });
+
+describe('conversation limits counted as EXAI counts them', () => {
+  let fake: FakeProvider;
+  let server: WorkflowServer;
+
+  beforeAll(async () => {
+    fake = await startFakeProvider();
+    server = await startWorkflowServer({
+      env: { GLM_API_URL: contentUrl(fake.url, 'Noted.'), MAX_CONVERSATION_TURNS: '2' },
+    });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await fake?.close();
+  });
+
+  it('offers MAX−1 exchanges on a new thread, and a full thread still answers without an offer', async () => {
+    const ask = (continuation_id?: string) =>
+      server.call('chat', { prompt: 'And now?', model: 'glm-4.5-flash', continuation_id });
+    const first = (await ask()).json;
+    const offer = first.continuation_offer as {
+      continuation_id: string;
+      remaining_turns: number;
+      note: string;
+    };
+    expect(offer.remaining_turns).toBe(1);
+    expect(offer.note).toMatch(/^You can continue this conversation for 1 more exchanges/);
+
+    const last = await ask(offer.continuation_id);
+    expect(last.result.isError).toBeFalsy();
+    expect(last.json).toMatchObject({ status: 'success', content: 'Noted.', continuation_offer: null });
+
+    const beyond = await ask(offer.continuation_id);
+    expect(beyond.result.isError).toBeFalsy();
+    expect(beyond.json).toMatchObject({ status: 'success', content: 'Noted.', continuation_offer: null });
+    expect(String((beyond.json.metadata as { memory_warning: string }).memory_warning)).toMatch(
+      /could not be saved/,
+    );
+    expect(fake.requests).toHaveLength(3);
+  });
+});
