@@ -1,6 +1,6 @@
 /**
- * The workflow engine: one step of any workflow tool, from validated arguments to the JSON answer
- * (reference §2.4). The whole call runs under WORKFLOW_TOOL_TIMEOUT_SECS; when it runs out the agent gets a
+ * The workflow engine: one step of any workflow tool, from the arguments as sent (aliases mapped, unknown
+ * fields noted, then validated) to the JSON answer. The whole call runs under WORKFLOW_TOOL_TIMEOUT_SECS; when it runs out the agent gets a
  * timeout answer at once, whatever is still winding down behind it. State is read from and written to the
  * thread named by continuation_id, never kept on the tool.
  */

@@ -78,6 +78,9 @@ export const tracerTool: WorkflowTool = {
         fields: {
           status: 'mode_selection_required',
           mode_selection_required: true,
+          required_actions: [
+            'Choose precision (the execution flow of one function) or dependencies (what a module uses and is used by)',
+          ],
           mode_options: MODES,
           next_steps:
             'Choose the trace mode that answers the question (ask the user if it is unclear), then call tracer ' +
