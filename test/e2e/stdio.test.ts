@@ -182,7 +182,8 @@ describe('stdio server with both providers configured', () => {
   it('refuses bad arguments, unknown tools, unknown models and unreadable files with clear errors', async () => {
     const bad = await client.callTool({ name: 'chat', arguments: { prompt: 42 } });
     expect(bad.isError).toBe(true);
-    expect(JSON.stringify(bad.content)).toMatch(/prompt/);
+    expect(outputOf(bad).status).toBe('chat_failed');
+    expect(outputOf(bad).content).toMatch(/^prompt: /);
 
     await expect(client.callTool({ name: 'nope', arguments: {} })).rejects.toThrow(/nope/);
 
