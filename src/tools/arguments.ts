@@ -126,6 +126,20 @@ function editDistance(a: string, b: string): number {
   return at(a.length, b.length);
 }
 
+/** The arguments prepared and validated, or the `<tool>_failed` answer to give instead. */
+export function readArguments<S extends z.ZodType>(
+  tool: string,
+  schema: S,
+  raw: Record<string, unknown>,
+  rules: ArgumentRules,
+): { value: z.output<S>; notes: ArgumentNotes } | { failed: CallToolResult } {
+  const { args, notes } = prepareArguments(tool, raw, rules);
+  const parsed = schema.safeParse(args);
+  return parsed.success
+    ? { value: parsed.data, notes }
+    : { failed: failedResult(tool, issuesText(parsed.error)) };
+}
+
 /** zod's issues as one line an agent can act on: `path: message; path: message`. */
 export function issuesText(error: z.ZodError): string {
   return error.issues

@@ -9,14 +9,7 @@ import { referencedFiles, tokenBudget } from '../memory/index.js';
 import { roundUsd } from '../providers/cost.js';
 import type { ModelSpec } from '../providers/models.js';
 import type { ChatMessage, ChatResponse, ContentPart } from '../providers/types.js';
-import {
-  type ArgumentRules,
-  deferredSchema,
-  failedResult,
-  issuesText,
-  prepareArguments,
-  withNotes,
-} from './arguments.js';
+import { type ArgumentRules, deferredSchema, readArguments, withNotes } from './arguments.js';
 import { CHAT_SYSTEM_PROMPT } from './chat-prompt.js';
 import { conversationMessages, lastModel, openThread, recordExchange, turn } from './conversation.js';
 import type { LoadedFile } from './files.js';
@@ -78,10 +71,9 @@ export function registerChatTool(server: McpServer, deps: ToolDeps): void {
     },
     (raw, ctx) =>
       runTool(deps, 'chat', ctx, async signal => {
-        const { args, notes } = prepareArguments('chat', raw, CHAT_ARGUMENTS);
-        const parsed = schema.safeParse(args);
-        if (!parsed.success) return failedResult('chat', issuesText(parsed.error));
-        return withNotes(await chat(deps, parsed.data, ctx, signal), notes);
+        const read = readArguments('chat', schema, raw, CHAT_ARGUMENTS);
+        if ('failed' in read) return read.failed;
+        return withNotes(await chat(deps, read.value, ctx, signal), read.notes);
       }),
   );
 }

@@ -312,6 +312,14 @@ describe('pal and EXAI habits, end to end', () => {
       const chat = await server.call('chat', { prompt: '' });
       expect(chat.result.isError).toBe(true);
       expect(chat.json).toMatchObject({ status: 'chat_failed', error: 'prompt: prompt must not be empty' });
+      const challenge = await server.call('challenge', { prompt: '' });
+      expect(challenge.result.isError).toBe(true);
+      expect(challenge.json).toMatchObject({
+        status: 'challenge_failed',
+        error: 'prompt: prompt must not be empty',
+      });
+      const { json: noted } = await server.call('challenge', { prompt: 'You are wrong.', promt: 'typo' });
+      expect(noted.metadata).toMatchObject({ ignored_fields: ['promt (did you mean prompt?)'] });
     });
 
     it('planner pauses for deep thinking on the first steps of a complex plan, and says how to render it', async () => {
