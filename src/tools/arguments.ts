@@ -53,7 +53,8 @@ export function prepareArguments(
   const mappedValues: Array<[string, Record<string, unknown>]> = [];
   for (const [name, value] of Object.entries(raw)) {
     if (known.has(name)) {
-      args[name] = value;
+      // pal and EXAI read null as "not given" (Pydantic's Optional); so do we, rather than refuse the call.
+      if (value !== null) args[name] = value;
       continue;
     }
     const alias = rules.aliases?.[name];

@@ -269,6 +269,21 @@ describe('pal and EXAI habits, end to end', () => {
       },
     );
 
+    it('reads null as a field left out, as Pydantic’s Optional does on pal and EXAI', async () => {
+      const { json, result } = await server.call('debug', {
+        ...oneStep(),
+        total_steps: 2,
+        next_step_required: true,
+        continuation_id: null,
+        hypothesis: null,
+        model: null,
+        images: null,
+      });
+      expect(result.isError).toBeFalsy();
+      expect(json).toMatchObject({ status: 'pause_for_investigation', step_number: 1 });
+      expect((json.metadata as Record<string, unknown>).ignored_fields).toBeUndefined();
+    });
+
     it('names other unknown fields, with the field meant when one is close', async () => {
       const { json } = await server.call(
         'debug',

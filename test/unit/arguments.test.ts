@@ -45,4 +45,10 @@ describe('reading arguments sent the pal and EXAI way', () => {
       confidence: 'constructor',
     });
   });
+
+  it('reads null as a field left out, as pal and EXAI do', () => {
+    const { args, notes } = prepareArguments('debug', { step: 's', continuation_id: null }, { known: KNOWN });
+    expect(args).toEqual({ step: 's' });
+    expect(notes).toEqual({ mapped: {}, ignored: [] });
+  });
 });
