@@ -1,5 +1,6 @@
 /**
- * Reading a tool call's arguments the way agents prompted for pal (zen) and EXAI send them. Those servers
+ * Reading a tool call's arguments the way agents prompted for pal (zen) and EXAI send them
+ * (https://github.com/BeehiveInnovations/pal-mcp-server, https://github.com/Zazzles2908/EX-AI-MCP-Server). Those servers
  * named some fields differently (`absolute_file_paths` for `files`), took fields we do without, and an agent
  * mistypes names. Dropping such a field without a word loses the agent's work silently, so: a known alias is
  * mapped onto our field, a field we accept but have no use for is named with the reason, and any other

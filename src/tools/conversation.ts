@@ -17,7 +17,7 @@ import type { ToolDeps } from './types.js';
 
 /**
  * MAX_CONVERSATION_TURNS counts exchanges (calls answered), as EXAI's offers do ("19 more exchanges" on a new
- * thread of 20). A chat exchange stores two turns (the question and the answer), so a thread holds twice as
+ * thread of 20: tools/simple/mixins/continuation_mixin.py in https://github.com/Zazzles2908/EX-AI-MCP-Server). A chat exchange stores two turns (the question and the answer), so a thread holds twice as
  * many turns as exchanges.
  */
 export const TURNS_PER_EXCHANGE = 2;

@@ -51,7 +51,10 @@ function planSummary(view: StepView, plan: PlanShape): string {
   return parts.join('\n');
 }
 
-/** A complex plan's first steps: reflection before the next step (pal's and EXAI's deep-thinking pauses). */
+/**
+ * A complex plan's first steps: reflection before the next step (pal's and EXAI's deep-thinking pauses,
+ * handle_work_continuation in https://github.com/BeehiveInnovations/pal-mcp-server/blob/main/tools/planner.py).
+ */
 function deepThinking(view: StepView): boolean {
   return view.args.total_steps >= COMPLEX_PLAN_STEPS && view.args.step_number <= 3;
 }

@@ -46,7 +46,8 @@ export const thinkdeepTool: WorkflowTool = {
     systemPrompt: SYSTEM_PROMPT,
     requestTitle: 'PROBLEM TO THINK THROUGH',
     thinkingMode: 'high',
-    // pal and EXAI ask the expert at every final step of thinkdeep: a one-step question deserves a challenger too.
+    // pal and EXAI ask the expert at every final step of thinkdeep: a one-step question deserves a challenger too
+    // (should_call_expert_analysis in https://github.com/BeehiveInnovations/pal-mcp-server/blob/main/tools/thinkdeep.py).
     worthCalling: () => true,
     sections: view =>
       settingsSection('PROBLEM CONTEXT', {
