@@ -468,7 +468,9 @@ export const SETTINGS = {
     unit: 'count',
     default: 20,
     schema: int(1, 1_000),
-    description: 'Most turns in one conversation thread.',
+    description:
+      'Most exchanges (calls answered) in one conversation thread; it stores up to twice as many turns. A call ' +
+      'on a full thread is still answered, without an offer to continue.',
   }),
   dataDir: setting({
     env: ['EXAI_DATA_DIR'],

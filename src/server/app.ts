@@ -15,6 +15,7 @@ import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { createGateway, type ModelGateway } from '../providers/gateway.js';
 import { sharedHealthFromConfig } from '../resilience/shared-health.js';
 import { createSingleFlight, type SingleFlight } from '../resilience/single-flight.js';
+import { TURNS_PER_EXCHANGE } from '../tools/conversation.js';
 import { createFilePolicy, type FilePolicy } from '../tools/files.js';
 import { rootsInForce } from '../tools/roots.js';
 import { packageVersion } from './version.js';
@@ -71,7 +72,7 @@ export function createApp(config: Config, options: AppOptions): App {
     options.store ??
     createStore(storeKind(config.store), {
       ttlMs: config.conversationTimeoutHours * HOUR_MS,
-      maxTurns: config.maxConversationTurns,
+      maxTurns: config.maxConversationTurns * TURNS_PER_EXCHANGE,
       path: join(config.dataDir ?? defaultDataDir(process.env), 'conversations.db'),
       ...(config.redisUrl !== undefined && { url: config.redisUrl }),
       keyPrefix: config.redisKeyPrefix,

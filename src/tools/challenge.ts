@@ -4,6 +4,7 @@
  */
 import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
+import { deferredSchema, readArguments, withNotes } from './arguments.js';
 import { recordExchange, turn } from './conversation.js';
 import { leanSchema } from './json-schema.js';
 import { type ContinuationOffer, successResult } from './output.js';
@@ -16,6 +17,8 @@ export const challengeInputSchema = z.object({
     .min(1, 'prompt must not be empty')
     .describe("The user's pushback or claim, as they said it."),
 });
+
+const CHALLENGE_ARGUMENTS = { known: Object.keys(challengeInputSchema.shape) };
 
 const DESCRIPTION =
   'When the user pushes back ("are you sure?", "that is wrong"): returns an instruction to reassess critically and hold or change your position with reasons, not agree by reflex. No model is called.';
@@ -42,11 +45,14 @@ export function registerChallengeTool(server: McpServer, deps: ToolDeps): void {
     {
       title: 'Challenge a statement instead of agreeing by reflex',
       description: DESCRIPTION,
-      inputSchema: leanSchema(challengeInputSchema),
+      inputSchema: deferredSchema(leanSchema(challengeInputSchema)),
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
-    (args, ctx) =>
+    (raw, ctx) =>
       runTool(deps, 'challenge', ctx, async () => {
+        const read = readArguments('challenge', challengeInputSchema, raw, CHALLENGE_ARGUMENTS);
+        if ('failed' in read) return read.failed;
+        const args = read.value;
         const wrapped = challengePrompt(args.prompt);
         const body = {
           status: 'challenge_accepted',
@@ -67,11 +73,12 @@ export function registerChallengeTool(server: McpServer, deps: ToolDeps): void {
           // The instruction is the point; a thread is a convenience that must not make the tool fail.
           deps.logger.warn({ event: 'memory_write_failed', err: error }, 'could not record the challenge');
         }
-        return successResult('challenge', JSON.stringify(body, null, 2), {
+        const result = successResult('challenge', JSON.stringify(body, null, 2), {
           contentType: 'json',
           status: 'success',
           offer,
         });
+        return withNotes(result, read.notes);
       }),
   );
 }

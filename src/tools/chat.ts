@@ -11,6 +11,7 @@ import { referencedFiles, tokenBudget } from '../memory/index.js';
 import { roundUsd } from '../providers/cost.js';
 import type { ModelSpec } from '../providers/models.js';
 import type { ChatMessage, ChatResponse, ContentPart } from '../providers/types.js';
+import { type ArgumentRules, deferredSchema, failedResult, readArguments, withNotes } from './arguments.js';
 import { CHAT_SYSTEM_PROMPT } from './chat-prompt.js';
 import { conversationMessages, lastModel, openThread, recordExchange, turn } from './conversation.js';
 import type { LoadedFile } from './files.js';
@@ -49,16 +50,31 @@ export const chatInputSchema = z.object({
 const DESCRIPTION =
   'A second opinion from another model (GLM or Kimi): brainstorm, check a plan, design or idea, compare approaches. Attach files and images when they matter; pass continuation_id back to continue the thread.';
 
+/** pal's chat names (since 2025-10): its file list, and the folder its code-generation feature wrote to. */
+const CHAT_ARGUMENTS: ArgumentRules = {
+  known: Object.keys(chatInputSchema.shape),
+  aliases: {
+    absolute_file_paths: { map: value => ({ files: value }) },
+    working_directory_absolute_path: { ignored: 'accepted; chat writes no files here' },
+  },
+};
+
 export function registerChatTool(server: McpServer, deps: ToolDeps): void {
+  const schema = chatInputSchema.extend({ model: modelFieldFor(allowedModels(deps)) });
   server.registerTool(
     'chat',
     {
       title: 'Chat with a second-opinion model',
       description: DESCRIPTION,
-      inputSchema: leanSchema(chatInputSchema.extend({ model: modelFieldFor(allowedModels(deps)) })),
+      inputSchema: deferredSchema(leanSchema(schema)),
       annotations: { readOnlyHint: true, openWorldHint: true },
     },
-    (args, ctx) => runTool(deps, 'chat', ctx, signal => chat(deps, args, ctx, signal)),
+    (raw, ctx) =>
+      runTool(deps, 'chat', ctx, async signal => {
+        const read = readArguments('chat', schema, raw, CHAT_ARGUMENTS);
+        if ('failed' in read) return read.failed;
+        return withNotes(await chat(deps, read.value, ctx, signal), read.notes);
+      }),
   );
 }
 
@@ -79,7 +95,10 @@ async function chat(deps: ToolDeps, sent: ChatArgs, ctx: ServerContext, signal: 
     'Save the prompt to a file named prompt.txt, put its absolute path in files, and send prompt as an empty string.',
   );
   if (oversized) return toolResult({ ...oversized, continuation_offer: null }, true);
-  const { args, promptFile } = await withPromptFile(deps, sent);
+  const prompted = await withPromptFile(deps, sent);
+  // An empty prompt is a wrong call, not a failed one: it answers like every other argument error.
+  if ('refused' in prompted) return failedResult('chat', prompted.refused);
+  const { args, promptFile } = prompted;
   const thinking = thinkingFrom(args.thinking_mode);
   const thread = await openThread(deps, args.continuation_id);
   // A thread remembers its model; one the vendor has retired continues on its successor, and the answer says so.
@@ -192,19 +211,18 @@ const PROMPT_FILE = 'prompt.txt';
 async function withPromptFile(
   deps: ToolDeps,
   args: ChatArgs,
-): Promise<{ args: ChatArgs; promptFile?: string }> {
+): Promise<{ args: ChatArgs; promptFile?: string } | { refused: string }> {
   if (args.prompt.trim() !== '') return { args };
   const path = args.files?.find(file => basename(file) === PROMPT_FILE);
-  const refuse = (why: string) => new ExaiError('bad_request', why, { retryable: false });
   if (path === undefined) {
-    throw refuse(
-      `prompt is empty: write the question in prompt, or save it to a file named ${PROMPT_FILE} and list its absolute path in files`,
-    );
+    return {
+      refused: `prompt is empty: write the question in prompt, or save it to a file named ${PROMPT_FILE} and list its absolute path in files`,
+    };
   }
   const read = await deps.files.readOne(path);
-  if (!read.ok) throw refuse(`Cannot use ${path} as the prompt: ${read.reason}`);
+  if (!read.ok) return { refused: `Cannot use ${path} as the prompt: ${read.reason}` };
   if (read.file.content.trim() === '')
-    throw refuse(`prompt is empty, and so is ${path}: write the question in one of them`);
+    return { refused: `prompt is empty, and so is ${path}: write the question in one of them` };
   return {
     args: { ...args, prompt: read.file.content, files: args.files?.filter(file => file !== path) },
     promptFile: path,

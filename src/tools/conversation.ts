@@ -3,7 +3,6 @@
  * within the model's token budget, and record a finished exchange. Only a completed exchange is written, so
  * a cancelled or failed call leaves the thread as it was.
  */
-import { ExaiError } from '../errors.js';
 import {
   type BuiltConversation,
   buildConversation,
@@ -16,26 +15,23 @@ import type { ModelSpec } from '../providers/models.js';
 import type { ContinuationOffer } from './output.js';
 import type { ToolDeps } from './types.js';
 
-/** One exchange adds the user's turn and the answer. */
-const TURNS_PER_EXCHANGE = 2;
+/**
+ * MAX_CONVERSATION_TURNS counts exchanges (calls answered), as EXAI's offers do ("19 more exchanges" on a new
+ * thread of 20: tools/simple/mixins/continuation_mixin.py in https://github.com/Zazzles2908/EX-AI-MCP-Server). A chat exchange stores two turns (the question and the answer), so a thread holds twice as
+ * many turns as exchanges.
+ */
+export const TURNS_PER_EXCHANGE = 2;
 
-/** The thread to continue, or undefined for a new conversation. Unknown or expired ids fail clearly. */
+/**
+ * The thread to continue, or undefined for a new conversation. Unknown or expired ids fail clearly. A thread
+ * at its limit is still answered, as EXAI and pal do; the answer then carries no offer to continue.
+ */
 export async function openThread(
   deps: ToolDeps,
   continuationId: string | undefined,
 ): Promise<Thread | undefined> {
   if (continuationId === undefined) return undefined;
-  const thread = await deps.store.get(continuationId.trim());
-  const max = deps.config.maxConversationTurns;
-  if (thread.turns.length + TURNS_PER_EXCHANGE > max) {
-    throw new ExaiError(
-      'bad_request',
-      `Conversation thread ${thread.id} has reached its limit of ${max} turns (MAX_CONVERSATION_TURNS). Start a new ` +
-        'conversation without continuation_id, summarising what matters from this one in the prompt.',
-      { retryable: false },
-    );
-  }
-  return thread;
+  return deps.store.get(continuationId.trim());
 }
 
 /** The model of the thread's last answer: a continuation without a model keeps talking to the same one. */
@@ -77,7 +73,7 @@ export async function conversationMessages(
   return buildConversation(thread?.turns ?? [], next, {
     historyTokens: budget.history,
     fileTokens: budget.files,
-    maxTurns: deps.config.maxConversationTurns,
+    maxTurns: deps.config.maxConversationTurns * TURNS_PER_EXCHANGE,
     tool: next.toolName ?? 'chat',
     readFile: path => contents.get(path),
   });
@@ -109,13 +105,14 @@ export async function recordExchange(
   return offerFor(thread, deps.config.maxConversationTurns);
 }
 
-export function offerFor(thread: Thread, maxTurns: number): ContinuationOffer | undefined {
-  const remaining = maxTurns - thread.turns.length;
-  if (remaining < TURNS_PER_EXCHANGE) return undefined;
+/** The offer to continue, while the thread has exchanges left; each answer recorded is one exchange. */
+export function offerFor(thread: Thread, maxExchanges: number): ContinuationOffer | undefined {
+  const remaining = maxExchanges - thread.turns.filter(t => t.role === 'assistant').length;
+  if (remaining <= 0) return undefined;
   return {
     continuation_id: thread.id,
     note:
-      `You can continue this conversation for ${remaining} more turns: pass continuation_id to chat or any ` +
+      `You can continue this conversation for ${remaining} more exchanges: pass continuation_id to chat or any ` +
       'other exai tool, and the history and files of this thread come along.',
     remaining_turns: remaining,
   };

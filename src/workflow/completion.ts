@@ -43,10 +43,13 @@ function worthCallingByDefault(c: Consolidated): boolean {
 export async function complete(input: CompletionInput): Promise<Completion> {
   const { tool, view } = input;
   const { names, expert } = tool;
+  const summary = workSummary(view);
   const done: WorkflowResponse = {
     ...input.base,
     [names.complete]: true,
-    [names.completeKey]: workSummary(view),
+    [names.completeKey]: summary,
+    ...(names.exai?.complete && { [names.exai.complete]: true }),
+    ...(names.exai?.completeKey && { [names.exai.completeKey]: summary }),
   };
   if (!expert) {
     return {
@@ -63,30 +66,42 @@ export async function complete(input: CompletionInput): Promise<Completion> {
         status: names.certain,
         skip_expert_analysis: true,
         expert_analysis: { status: names.skipped, reason },
-        next_steps: tool.certainMessage ?? tool.completionMessage,
+        next_steps:
+          `${tool.certainMessage ?? tool.completionMessage}\n\nNo second opinion was given: confidence was ` +
+          'certain. For one, send this final step again with a lower confidence.',
       },
       isError: false,
     };
   }
   const worth = (expert.worthCalling ?? worthCallingByDefault)(view.consolidated);
   if (!input.model || !view.args.use_assistant_model || !worth) {
-    const reason = view.args.use_assistant_model
-      ? 'Nothing to analyse yet: no relevant files, fewer than two findings and no issues.'
-      : 'use_assistant_model was false.';
+    const asked = view.args.use_assistant_model;
     return {
       response: {
         ...done,
         status: 'local_work_complete',
         expert_analysis: {
-          status: view.args.use_assistant_model ? 'skipped_insufficient_findings' : 'skipped_by_user_request',
-          reason,
+          status: asked ? 'skipped_insufficient_findings' : 'skipped_by_user_request',
+          reason: asked
+            ? 'Nothing to analyse yet: no relevant files, fewer than two findings and no issues.'
+            : 'use_assistant_model was false.',
         },
-        next_steps: `Local ${tool.name} work is complete. ${tool.completionMessage}`,
+        next_steps: `Local ${tool.name} work is complete. ${tool.completionMessage}\n\n${noSecondOpinion(asked)}`,
+        next_call: resend(tool, view, input.threadId),
       },
       isError: false,
     };
   }
   return consultExpert(input, input.model, done);
+}
+
+/** Said plainly, so an agent does not present local findings as reviewed. */
+function noSecondOpinion(asked: boolean): string {
+  return asked
+    ? 'No second opinion was given: the expert had nothing to review. For one, list the files that matter in ' +
+        'relevant_files (absolute paths) or add findings or issues_found, and send this final step again (next_call).'
+    : 'No second opinion was given: use_assistant_model was false. For one, send this final step again ' +
+        '(next_call) with use_assistant_model true.';
 }
 
 async function consultExpert(

@@ -1,14 +1,16 @@
 /**
- * The workflow engine: one step of any workflow tool, from validated arguments to the JSON answer
- * (reference §2.4). The whole call runs under WORKFLOW_TOOL_TIMEOUT_SECS; when it runs out the agent gets a
+ * The workflow engine: one step of any workflow tool, from the arguments as sent (aliases mapped, unknown
+ * fields noted, then validated) to the JSON answer. The whole call runs under WORKFLOW_TOOL_TIMEOUT_SECS; when it runs out the agent gets a
  * timeout answer at once, whatever is still winding down behind it. State is read from and written to the
  * thread named by continuation_id, never kept on the tool.
  */
 import type { CallToolResult, McpServer, ServerContext } from '@modelcontextprotocol/server';
+import type { z } from 'zod';
 import { secondsToMs } from '../config/load.js';
 import { toExaiError } from '../errors.js';
 import { Deadline } from '../resilience/deadline.js';
 import { type SingleFlight, untilAborted } from '../resilience/single-flight.js';
+import { deferredSchema, failedResult, issuesText, prepareArguments, withNotes } from '../tools/arguments.js';
 import { leanSchema } from '../tools/json-schema.js';
 import { adjustmentMetadata } from '../tools/model-choice.js';
 import { oversizedPrompt } from '../tools/prompt-size.js';
@@ -20,7 +22,7 @@ import { type ExpertModel, type ExpertOutcome, expertModel } from './expert.js';
 import { checkNamedFiles, referenceContext } from './files.js';
 import { baseResponse, pauseResponse, type WorkflowResponse } from './response.js';
 import { workflowResult } from './result.js';
-import { splitArgs, stepSchema, UNLISTED_FIELDS } from './schema.js';
+import { argumentRules, splitArgs, stepSchema, UNLISTED_FIELDS } from './schema.js';
 import { consolidate, earlyTermination } from './state.js';
 import { appendStepTurn, openThread, saveData, saveStep } from './thread.js';
 import type { StepArgs, StepView, WorkflowTool } from './types.js';
@@ -29,25 +31,56 @@ export interface WorkflowRuntime {
   readonly deps: ToolDeps;
   /** Shared by every server instance of the process, so duplicates join across sessions. */
   readonly flights: SingleFlight;
+  /**
+   * The latest thread of each tool on this server instance (one client: a stdio connection or an HTTP
+   * session), named when a later step arrives without its continuation_id.
+   */
+  readonly recent: Map<string, string>;
 }
 
 export function registerWorkflowTool(server: McpServer, runtime: WorkflowRuntime, tool: WorkflowTool): void {
+  const schema = stepSchema(tool);
+  const rules = argumentRules(tool);
   server.registerTool(
     tool.name,
     {
       title: tool.title,
       description: tool.description,
-      inputSchema: leanSchema(stepSchema(tool), { unlisted: UNLISTED_FIELDS }),
+      inputSchema: deferredSchema(leanSchema(schema, { unlisted: UNLISTED_FIELDS })),
       annotations: {
         readOnlyHint: true,
         openWorldHint: tool.expert !== undefined || tool.name === 'consensus',
       },
     },
-    (parsed, ctx) =>
-      runTool(runtime.deps, tool.name, ctx, signal =>
-        runStep(runtime, tool, parsed as Record<string, unknown>, ctx, signal),
-      ),
+    (raw, ctx) =>
+      runTool(runtime.deps, tool.name, ctx, async signal => {
+        const { args, notes } = prepareArguments(tool.name, raw, rules);
+        const parsed = schema.safeParse(args);
+        if (!parsed.success) return invalidStep(runtime, tool, args, parsed.error);
+        return withNotes(await runStep(runtime, tool, parsed.data, ctx, signal), notes);
+      }),
   );
+}
+
+/** The `<tool>_failed` answer, naming this client's latest thread when a later step came without its id. */
+function invalidStep(
+  runtime: WorkflowRuntime,
+  tool: WorkflowTool,
+  args: Record<string, unknown>,
+  error: z.ZodError,
+): CallToolResult {
+  let message = issuesText(error);
+  const stepNumber = typeof args.step_number === 'number' ? args.step_number : undefined;
+  const recent = runtime.recent.get(tool.name);
+  const missingId =
+    error.issues.some(i => i.path[0] === 'continuation_id') && args.continuation_id === undefined;
+  if (missingId && recent !== undefined) {
+    message += `. Your latest ${tool.name} workflow here is continuation_id "${recent}": pass it if this step continues that one.`;
+  }
+  return failedResult(tool.name, message, {
+    ...(stepNumber !== undefined && { step_number: stepNumber }),
+    ...(missingId && recent !== undefined && { latest_continuation_id: recent }),
+  });
 }
 
 export async function runStep(
@@ -65,8 +98,6 @@ export async function runStep(
     'Keep the step short, put the details in a file and list it in relevant_files.',
   );
   if (oversized) return workflowResult(oversized, true);
-  const early = tool.preflight?.(args, extras);
-  if (early) return workflowResult({ ...early, metadata: { tool_name: tool.name } });
 
   const budgetMs = secondsToMs(runtime.deps.config.workflowTimeoutSecs);
   const workflow = Deadline.start(budgetMs, {
@@ -111,6 +142,7 @@ async function step(
     tool.expert && args.use_assistant_model ? expertModel(deps, args, tool.expert.thinkingMode) : undefined;
   await checkNamedFiles(deps.files, namedFiles(tool, args, extras));
   const threadId = await openThread(deps, tool.name, args, extras);
+  runtime.recent.set(tool.name, threadId);
   let state = await saveStep(deps, threadId, tool.name, args, extras);
   const earlyReason = earlyTermination(args);
   let view: StepView = {

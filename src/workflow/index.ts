@@ -46,6 +46,6 @@ export function registerWorkflowTools(
   // Without a process-wide single flight (deps built outside the App), duplicates join within this server only.
   const flights =
     deps.singleFlight ?? createSingleFlight({ ttlMs: secondsToMs(deps.config.expertDedupTtlSecs) });
-  const runtime = { deps, flights };
+  const runtime = { deps, flights, recent: new Map<string, string>() };
   for (const tool of WORKFLOW_TOOLS) if (include(tool.name)) registerWorkflowTool(server, runtime, tool);
 }

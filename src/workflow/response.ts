@@ -14,20 +14,23 @@ export function baseResponse(
   earlyReason: string | undefined,
 ): WorkflowResponse {
   const c = view.consolidated;
+  const counts = {
+    files_checked: c.files_checked.length,
+    relevant_files: c.relevant_files.length,
+    relevant_context: c.relevant_context.length,
+    issues_found: c.issues_found.length,
+    images_collected: c.images.length,
+    current_confidence: view.args.confidence,
+    ...(c.hypotheses.length > 0 && { hypotheses_formed: c.hypotheses.length }),
+  };
+  const exaiKey = tool.names.exai?.statusKey;
   return {
     status: tool.names.inProgress,
     step_number: view.args.step_number,
     total_steps: view.args.total_steps,
     next_step_required: !view.final,
-    [tool.names.statusKey]: {
-      files_checked: c.files_checked.length,
-      relevant_files: c.relevant_files.length,
-      relevant_context: c.relevant_context.length,
-      issues_found: c.issues_found.length,
-      images_collected: c.images.length,
-      current_confidence: view.args.confidence,
-      ...(c.hypotheses.length > 0 && { hypotheses_formed: c.hypotheses.length }),
-    },
+    [tool.names.statusKey]: counts,
+    ...(exaiKey && { [exaiKey]: counts }),
     continuation_id: continuationId,
     ...(earlyReason !== undefined && { early_termination: true, early_termination_reason: earlyReason }),
   };
@@ -80,6 +83,7 @@ export function pauseResponse(
     status: tool.names.pause,
     next_step_required: true,
     [tool.names.required]: true,
+    ...(tool.names.exai?.required && { [tool.names.exai.required]: true }),
     required_actions: reason ? [reason, ...actions] : actions,
     next_steps: reason ? `${reason}\n\n${message}` : message,
     continuation_required: true,

@@ -5,6 +5,7 @@
  */
 import { isAbsolute } from 'node:path';
 import { z } from 'zod';
+import type { ArgumentRules } from '../tools/arguments.js';
 import {
   imagesField,
   modelField,
@@ -34,22 +35,25 @@ const absolutePaths = (what?: string) => {
 const SEVERITIES = ['critical', 'high', 'medium', 'low'];
 
 /**
- * `{severity, description, …}`. Advertised as a plain object (the instructions give its shape once); the
- * severity is still checked here, with a message naming the allowed values.
+ * `{severity, description, …}`. Advertised as a plain object (the instructions give its shape once). pal and
+ * EXAI took any object, so any severity string is kept: ours in lower case (`CRITICAL` → `critical`), others
+ * (`info`, `blocker`) as given, rather than refusing the whole step over one label.
  */
-const issue = z.record(z.string(), z.unknown()).superRefine((value, ctx) => {
-  const { severity, description } = value;
-  if (severity !== undefined && !SEVERITIES.includes(severity as string)) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['severity'],
-      message: `severity must be one of ${SEVERITIES.join(', ')}`,
-    });
-  }
-  if (description !== undefined && typeof description !== 'string') {
-    ctx.addIssue({ code: 'custom', path: ['description'], message: 'description must be a string' });
-  }
-});
+const issue = z
+  .record(z.string(), z.unknown())
+  .superRefine((value, ctx) => {
+    const { severity, description } = value;
+    if (severity !== undefined && typeof severity !== 'string') {
+      ctx.addIssue({ code: 'custom', path: ['severity'], message: 'severity must be a string' });
+    }
+    if (description !== undefined && typeof description !== 'string') {
+      ctx.addIssue({ code: 'custom', path: ['description'], message: 'description must be a string' });
+    }
+  })
+  .transform(value => {
+    const severity = typeof value.severity === 'string' ? value.severity.trim().toLowerCase() : undefined;
+    return severity !== undefined && SEVERITIES.includes(severity) ? { ...value, severity } : value;
+  });
 
 const COMMON_FIELDS = {
   files_checked: absolutePaths('Absolute paths of every file examined.'),
@@ -164,6 +168,25 @@ export function stepSchema(tool: WorkflowTool) {
       }
     });
 }
+
+/** The fields a tool takes, its aliases, and the common fields it leaves out (named as unused if sent). */
+export function argumentRules(tool: WorkflowTool): ArgumentRules {
+  const hidden = new Set<string>(tool.hide ?? []);
+  const common = Object.keys(COMMON_FIELDS);
+  return {
+    known: [
+      ...PROTOCOL_FIELDS,
+      ...common.filter(name => !hidden.has(name)),
+      'continuation_id',
+      ...Object.keys(tool.fields),
+    ],
+    ...(tool.aliases && { aliases: tool.aliases }),
+    ...(tool.valueAliases && { valueAliases: tool.valueAliases }),
+    elsewhere: common.filter(name => hidden.has(name)),
+  };
+}
+
+const PROTOCOL_FIELDS = ['step', 'step_number', 'total_steps', 'next_step_required', 'findings'];
 
 /** Splits a validated call into the protocol fields (hidden ones at their defaults) and the tool's own. */
 export function splitArgs(

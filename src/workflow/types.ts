@@ -5,6 +5,7 @@
 import type { ServerContext } from '@modelcontextprotocol/server';
 import type { z } from 'zod';
 import type { Deadline } from '../resilience/deadline.js';
+import type { FieldAlias } from '../tools/arguments.js';
 import type { ThinkingMode } from '../tools/schema.js';
 import type { ToolDeps } from '../tools/types.js';
 
@@ -115,6 +116,13 @@ export interface StatusNames {
   certain: string;
   /** expert_analysis.status in that case. */
   skipped: string;
+  /** EXAI's names for the same keys where they differ from ours: sent alongside, for agents that read those. */
+  exai?: {
+    required?: string;
+    statusKey?: string;
+    complete?: string;
+    completeKey?: string;
+  };
 }
 
 export interface ExpertSpec {
@@ -181,6 +189,10 @@ export interface WorkflowTool {
   readonly fields: z.ZodRawShape;
   /** Common fields this tool does not take. */
   readonly hide?: readonly OptionalField[];
+  /** pal/EXAI field names accepted without being listed: mapped onto ours, or named as having no effect. */
+  readonly aliases?: Readonly<Record<string, FieldAlias>>;
+  /** pal/EXAI values of our enum fields, and ours for each. */
+  readonly valueAliases?: Readonly<Record<string, Readonly<Record<string, string>>>>;
   /** Own fields required at step 1. */
   readonly requiredAtStep1?: readonly string[];
   /** Own fields holding paths the expert reads: checked against the file policy at the step that names them. */
@@ -199,8 +211,6 @@ export interface WorkflowTool {
   readonly completionMessage: string;
   /** next_steps when the expert was skipped because the agent was certain. */
   readonly certainMessage?: string;
-  /** Answers a call before any state is touched (tracer asking for a mode). */
-  preflight?(args: StepArgs, extras: Record<string, unknown>): Record<string, unknown> | undefined;
   /** Runs after the step is recorded: tool work (git, consulting models) and response additions. */
   onStep?(context: OnStepContext): Promise<StepOutcome | undefined> | StepOutcome | undefined;
 }

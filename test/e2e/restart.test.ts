@@ -46,7 +46,7 @@ describe('conversation threads across a restart', () => {
     expect(body.messages.map(m => m.role)).toEqual(['system', 'user', 'assistant', 'user']);
     expect(body.messages[1]?.content).toBe('my favourite colour is teal');
     expect(body.messages[2]?.content).toBe('echo: my favourite colour is teal');
-    expect(after.content).toBe('echo: which colour?\n\n(Turn 3/20)');
+    expect(after.content).toBe('echo: which colour?\n\n(Turn 3/40)');
     expect(after.continuation_offer?.continuation_id).toBe(id);
   });
 

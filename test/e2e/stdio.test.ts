@@ -96,7 +96,7 @@ describe('stdio server with both providers configured', () => {
       provider_used: 'glm',
     });
     expect(output.continuation_offer?.continuation_id).toMatch(/^[0-9a-f-]{36}$/);
-    expect(output.continuation_offer?.remaining_turns).toBe(18);
+    expect(output.continuation_offer?.remaining_turns).toBe(19);
   });
 
   it('continues a thread: history and files come along, each file embedded once', async () => {
@@ -125,7 +125,7 @@ describe('stdio server with both providers configured', () => {
     expect(userTexts[1]).toMatch(/^and now\?\n/);
     expect(userTexts[1]).not.toContain('BEGIN FILE');
     expect(second.continuation_offer?.continuation_id).toBe(id);
-    expect(second.continuation_offer?.remaining_turns).toBe(16);
+    expect(second.continuation_offer?.remaining_turns).toBe(18);
   });
 
   it('answers challenge, listmodels, status and version without calling a model or showing a key', async () => {
@@ -182,7 +182,8 @@ describe('stdio server with both providers configured', () => {
   it('refuses bad arguments, unknown tools, unknown models and unreadable files with clear errors', async () => {
     const bad = await client.callTool({ name: 'chat', arguments: { prompt: 42 } });
     expect(bad.isError).toBe(true);
-    expect(JSON.stringify(bad.content)).toMatch(/prompt/);
+    expect(outputOf(bad).status).toBe('chat_failed');
+    expect(outputOf(bad).content).toMatch(/^prompt: /);
 
     await expect(client.callTool({ name: 'nope', arguments: {} })).rejects.toThrow(/nope/);
 
@@ -237,7 +238,7 @@ describe('stdio server with both providers configured', () => {
       await client.callTool({ name: 'chat', arguments: { prompt: 'still there?', continuation_id: id } }),
     );
     // The thread holds the first exchange only: the question is its third turn, and the hung one is not there.
-    expect(after.content).toContain('(Turn 3/20)');
+    expect(after.content).toContain('(Turn 3/40)');
     const body = fake.requests.at(-1)?.body as ChatBody;
     expect(body.messages.map(m => m.role)).toEqual(['system', 'user', 'assistant', 'user']);
     expect(JSON.stringify(body.messages)).not.toContain('this will hang');

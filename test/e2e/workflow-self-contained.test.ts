@@ -84,37 +84,63 @@ describe('planner, tracer and docgen (no model)', () => {
     expect(fake.requests).toHaveLength(0);
   });
 
-  it('tracer asks for a mode first, then guides the chosen trace to completion', async () => {
-    const ask = {
-      step: 'How does checkout finalise an order?',
-      step_number: 1,
-      total_steps: 2,
-      next_step_required: true,
-      findings: 'Start.',
-    };
-    const { json: choice } = await server.call('tracer', ask);
-    expect(choice).toMatchObject({
-      status: 'mode_selection_required',
-      next_call: { arguments: { trace_mode: '<precision|dependencies>' } },
-    });
-    expect(choice.continuation_id).toBeUndefined();
-    const [first, final] = await walk(server, 'tracer', [
-      { ...ask, trace_mode: 'dependencies', target_description: 'OrderService' },
+  it('tracer ask records step 1 in a thread, so the agent goes on with step 2 as on pal and EXAI', async () => {
+    const [choice, first, final] = await walk(server, 'tracer', [
+      {
+        step: 'How does checkout finalise an order?',
+        step_number: 1,
+        total_steps: 3,
+        next_step_required: true,
+        findings: 'Start.',
+        trace_mode: 'ask',
+        target_description: 'OrderService',
+      },
+      {
+        step: 'Listed the callers and callees of OrderService.',
+        step_number: 2,
+        total_steps: 3,
+        next_step_required: true,
+        findings: 'OrderService is called by the checkout route.',
+        trace_mode: 'dependencies',
+      },
       {
         step: 'Mapped callers and callees.',
-        step_number: 2,
-        total_steps: 2,
+        step_number: 3,
+        total_steps: 3,
         next_step_required: false,
         findings: 'OrderService uses Payments and Inventory.',
       },
     ]);
-    expect(first).toMatchObject({ status: 'pause_for_tracing', trace_mode: 'dependencies' });
-    expect((first!.required_actions as string[])[0]).toMatch(/class or module/);
+    const id = choice!.continuation_id as string;
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(choice).toMatchObject({
+      status: 'mode_selection_required',
+      mode_selection_required: true,
+      next_step_required: true,
+      next_call: {
+        arguments: { step_number: 2, trace_mode: '<precision|dependencies>', continuation_id: id },
+      },
+    });
+    expect(Object.keys(choice!.mode_options as object)).toEqual(['precision', 'dependencies']);
+    expect(first).toMatchObject({
+      status: 'pause_for_tracing',
+      continuation_id: id,
+      trace_mode: 'dependencies',
+      tracer_required: true,
+      tracer_status: { current_confidence: 'low' },
+    });
+    expect((first!.required_actions as string[])[0]).toMatch(/dependencies one level further/);
     expect(final).toMatchObject({
       status: 'tracing_complete',
       tracing_complete: true,
+      tracer_complete: true,
       trace_mode: 'dependencies',
+      output: { format: 'dependencies_trace_analysis' },
     });
+    expect(String((final!.output as { rendering_instructions: string }).rendering_instructions)).toMatch(
+      /dependency map/,
+    );
+    expect(final!.complete_tracing).toMatchObject({ steps_taken: 3 });
   });
 
   it('docgen refuses to finish while counted files are undocumented', async () => {
@@ -145,7 +171,9 @@ describe('planner, tracer and docgen (no model)', () => {
       },
     ]);
     expect(early).toMatchObject({
-      status: 'pause_for_documentation_analysis',
+      status: 'documentation_analysis_required',
+      pause_for_docgen: true,
+      documentation_analysis_required: true,
       next_step_required: true,
       documentation_progress: { num_files_documented: 2, total_files_to_document: 3 },
     });

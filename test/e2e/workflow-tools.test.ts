@@ -25,6 +25,8 @@ interface Case {
   certain: string;
   skipped: string;
   extra: Record<string, unknown>;
+  /** EXAI's name for requiredKey, sent alongside ours. */
+  exaiRequired?: string;
   /** Text of the tool's own fields expected in the expert prompt. */
   section: string;
 }
@@ -50,34 +52,48 @@ const standard = (
 
 const CASES: Case[] = [
   standard('debug', 'investigation', 'certain_confidence_proceed_with_fix', {}, '=== ISSUE DESCRIPTION ==='),
-  standard(
-    'thinkdeep',
-    'thinkdeep',
-    'deep_thinking_complete_ready_for_implementation',
-    { problem_context: 'A Node 20 service behind a CDN', focus_areas: ['isolation'] },
-    'Context: A Node 20 service behind a CDN',
-  ),
-  standard(
-    'analyze',
-    'analysis',
-    'analysis_complete_ready_for_implementation',
-    { analysis_type: 'architecture', output_format: 'actionable' },
-    'Analysis type: architecture',
-  ),
-  standard(
-    'codereview',
-    'code_review',
-    'code_review_complete_ready_for_implementation',
-    { review_type: 'security', focus_on: 'session handling', severity_filter: 'high' },
-    'Focus on: session handling',
-  ),
-  standard(
-    'refactor',
-    'refactoring_analysis',
-    'refactoring_analysis_complete_ready_for_implementation',
-    { refactor_type: 'decompose', focus_areas: ['testability'] },
-    'Refactor type: decompose',
-  ),
+  {
+    ...standard(
+      'thinkdeep',
+      'thinkdeep',
+      'deep_thinking_complete_ready_for_implementation',
+      { problem_context: 'A Node 20 service behind a CDN', focus_areas: ['isolation'] },
+      'Context: A Node 20 service behind a CDN',
+    ),
+    skipped: 'skipped_due_to_certain_thinking_confidence',
+  },
+  {
+    ...standard(
+      'analyze',
+      'analysis',
+      'analysis_complete_ready_for_implementation',
+      { analysis_type: 'architecture', output_format: 'actionable' },
+      'Analysis type: architecture',
+    ),
+    exaiRequired: 'analyze_required',
+  },
+  {
+    ...standard(
+      'codereview',
+      'code_review',
+      'code_review_complete_ready_for_implementation',
+      { review_type: 'security', focus_on: 'session handling', severity_filter: 'high' },
+      'Focus on: session handling',
+    ),
+    skipped: 'skipped_due_to_certain_review_confidence',
+    exaiRequired: 'codereview_required',
+  },
+  {
+    ...standard(
+      'refactor',
+      'refactoring_analysis',
+      'refactoring_analysis_complete_ready_for_implementation',
+      { refactor_type: 'decompose', focus_areas: ['testability'] },
+      'Refactor type: decompose',
+    ),
+    skipped: 'skipped_due_to_complete_refactoring_confidence',
+    exaiRequired: 'refactor_required',
+  },
   {
     ...standard(
       'testgen',
@@ -89,21 +105,30 @@ const CASES: Case[] = [
     pause: 'pause_for_test_analysis',
     requiredKey: 'test_analysis_required',
     skipped: 'skipped_due_to_certain_test_confidence',
+    exaiRequired: 'testgen_required',
   },
-  standard(
-    'secaudit',
-    'security_audit',
-    'security_analysis_complete',
-    { audit_focus: 'owasp', threat_level: 'high', compliance_requirements: ['SOC2'] },
-    'Compliance requirements: SOC2',
-  ),
-  standard(
-    'precommit',
-    'validation',
-    'validation_complete_ready_for_commit',
-    {},
-    '=== GIT DIFF (staged) ===',
-  ),
+  {
+    ...standard(
+      'secaudit',
+      'security_audit',
+      'security_analysis_complete',
+      { audit_focus: 'owasp', threat_level: 'high', compliance_requirements: ['SOC2'] },
+      'Compliance requirements: SOC2',
+    ),
+    skipped: 'skipped_due_to_certain_audit_confidence',
+    exaiRequired: 'secaudit_required',
+  },
+  {
+    ...standard(
+      'precommit',
+      'validation',
+      'validation_complete_ready_for_commit',
+      {},
+      '=== GIT DIFF (staged) ===',
+    ),
+    skipped: 'skipped_due_to_certain_validation_confidence',
+    exaiRequired: 'precommit_required',
+  },
 ];
 
 function git(cwd: string, ...args: string[]): void {
@@ -181,6 +206,7 @@ describe('workflow tools with an expert, end to end', () => {
       step_number: 1,
       next_step_number: 2,
     });
+    if (c.exaiRequired) expect(first![c.exaiRequired]).toBe(true);
     expect(first!.next_call).toMatchObject({
       tool: c.tool,
       arguments: { step_number: 2, continuation_id: id },

@@ -1,7 +1,7 @@
 /** analyze: architecture, performance, security or quality analysis of code, with an expert review. */
 import { z } from 'zod';
 import type { WorkflowTool } from '../types.js';
-import { actionsByConfidence, settingOf, settingsSection, statusNames } from './common.js';
+import { actionsByConfidence, fileOrFinding, settingOf, settingsSection, statusNames } from './common.js';
 
 const SYSTEM_PROMPT = `You are a principal engineer reviewing a codebase analysis made by another AI coding assistant (the
 agent). It brings its findings over several steps and the files that matter. Give a strategic assessment the team
@@ -44,12 +44,15 @@ export const analyzeTool: WorkflowTool = {
       .optional()
       .describe('actionable: a prioritised to-do list. Default: detailed.'),
   },
-  names: statusNames('analysis', 'analysis_complete_ready_for_implementation'),
+  names: statusNames('analysis', 'analysis_complete_ready_for_implementation', {
+    exai: { required: 'analyze_required' },
+  }),
   defaultTemperature: 0.2,
   expert: {
     systemPrompt: SYSTEM_PROMPT,
     requestTitle: 'ANALYSIS REQUEST',
     skipWhenCertain: false,
+    worthCalling: fileOrFinding,
     sections: view =>
       settingsSection('ANALYSIS SETTINGS', {
         'Analysis type': settingOf(view, 'analysis_type', 'general'),

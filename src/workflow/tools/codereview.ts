@@ -8,6 +8,7 @@ import {
   settingsSection,
   severityFilterField,
   statusNames,
+  validationTypeAlias,
 } from './common.js';
 
 const SYSTEM_PROMPT = `You are a senior code reviewer giving a second review of code another AI coding assistant (the
@@ -47,8 +48,11 @@ export const codereviewTool: WorkflowTool = {
     standards: z.string().optional().describe('Conventions the code must follow.'),
     severity_filter: severityFilterField,
   },
-  hide: ['temperature', 'use_websearch'],
-  names: statusNames('code_review', 'code_review_complete_ready_for_implementation'),
+  aliases: { review_validation_type: validationTypeAlias },
+  names: statusNames('code_review', 'code_review_complete_ready_for_implementation', {
+    skipped: 'skipped_due_to_certain_review_confidence',
+    exai: { required: 'codereview_required' },
+  }),
   defaultTemperature: 0.2,
   expert: {
     systemPrompt: SYSTEM_PROMPT,

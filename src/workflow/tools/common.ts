@@ -1,7 +1,8 @@
 /** Small helpers the tool definitions share: status names from a noun, actions by confidence. */
 import { z } from 'zod';
+import type { FieldAlias } from '../../tools/arguments.js';
 import { latestExtra } from '../state.js';
-import type { StatusNames, StepView } from '../types.js';
+import type { Consolidated, StatusNames, StepView } from '../types.js';
 
 /**
  * debug's noun is "investigation": investigation_in_progress, pause_for_investigation,
@@ -70,3 +71,16 @@ export function settingsSection(title: string, entries: Record<string, unknown>)
     .map(([label, value]) => `${label}: ${Array.isArray(value) ? value.join(', ') : String(value)}`);
   return lines.length > 0 ? [`=== ${title} ===\n${lines.join('\n')}\n=== END ${title} ===`] : [];
 }
+
+/**
+ * pal's `review_validation_type` (codereview) and `precommit_type` (precommit): "internal" finishes without the
+ * expert, which here is use_assistant_model false; "external", pal's default, is ours too.
+ */
+export const validationTypeAlias: FieldAlias = {
+  map: value => (value === 'internal' ? { use_assistant_model: false } : {}),
+  ignored: '"external" is the default: the expert checks the final step',
+};
+
+/** analyze and testgen ask the expert once there is a file or a single finding, as pal and EXAI do. */
+export const fileOrFinding = (c: Consolidated): boolean =>
+  c.relevant_files.length > 0 || c.findings.length >= 1;

@@ -44,6 +44,10 @@ Answer in Markdown with these sections:
 <3-5 bullets>`;
 }
 
+/** pal and EXAI consulted one model per step and had the agent carry the answers between calls. */
+const PAL_STEP_FIELD =
+  'accepted and not needed: every model in models is consulted at step 1 and the answers are kept in the thread';
+
 const modelEntry = z.object({
   model: z.string().min(1, 'models[].model must name a model (see listmodels)'),
   stance: z.enum(['for', 'against', 'neutral']).default('neutral'),
@@ -140,6 +144,10 @@ export const consensusTool: WorkflowTool = {
       .describe('Required at step 1; see listmodels.'),
   },
   requiredAtStep1: ['models'],
+  aliases: {
+    current_model_index: { ignored: PAL_STEP_FIELD },
+    model_responses: { ignored: PAL_STEP_FIELD },
+  },
   findingsOptional: true,
   hide: [
     'issues_found',
@@ -154,6 +162,7 @@ export const consensusTool: WorkflowTool = {
     inProgress: 'consulting_models',
     pause: 'ready_for_synthesis',
     complete: 'consensus_workflow_complete',
+    exai: { complete: 'consensus_complete' },
   }),
   defaultTemperature: 0.2,
   onStep: consult,

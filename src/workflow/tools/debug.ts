@@ -34,7 +34,7 @@ export const debugTool: WorkflowTool = {
   description:
     'Root-cause investigation of a bug, crash, wrong result or slowness; an expert model then checks your hypothesis against relevant_files.',
   fields: {},
-  hide: ['temperature', 'use_websearch', 'issues_found'],
+  hide: ['issues_found'],
   names: statusNames('investigation', 'certain_confidence_proceed_with_fix'),
   defaultTemperature: 0.2,
   expert: {

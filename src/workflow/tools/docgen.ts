@@ -47,7 +47,8 @@ export const docgenTool: WorkflowTool = {
     const fields = { documentation_progress: { num_files_documented: done, total_files_to_document: total } };
     if (view.final && total > 0 && done < total) {
       return {
-        fields,
+        // EXAI's status for a finish attempted with files left; the step continues as a pause.
+        fields: { ...fields, status: 'documentation_analysis_required', pause_for_docgen: true },
         continueReason: `Not finished: ${done} of ${total} files are documented. Document the remaining ${total - done} before completing.`,
       };
     }

@@ -51,6 +51,40 @@ function planSummary(view: StepView, plan: PlanShape): string {
   return parts.join('\n');
 }
 
+/**
+ * A complex plan's first steps: reflection before the next step (pal's and EXAI's deep-thinking pauses,
+ * handle_work_continuation in https://github.com/BeehiveInnovations/pal-mcp-server/blob/main/tools/planner.py).
+ */
+function deepThinking(view: StepView): boolean {
+  return view.args.total_steps >= COMPLEX_PLAN_STEPS && view.args.step_number <= 3;
+}
+
+function actions(view: StepView): string[] {
+  if (deepThinking(view)) {
+    return [
+      view.args.step_number === 1
+        ? 'Before step 2, think through the whole scope: goals, constraints, stakeholders, what done looks like'
+        : 'Before the next step, check this step against the goal: is it necessary, is it in the right order?',
+      'Consider alternative approaches and their trade-offs; branch if one deserves exploring',
+      'Identify dependencies between steps and the riskiest assumption',
+    ];
+  }
+  return [
+    'Write the next step: one concrete action with its outcome',
+    'Revise an earlier step if this one changes it (is_step_revision, revises_step_number)',
+  ];
+}
+
+/** How to show the finished plan; pal and EXAI send the same kind of guidance as output. */
+const PLAN_OUTPUT = {
+  instructions:
+    'Present plan_summary as the plan: numbered steps, branches as alternatives, then key decisions and risks.',
+  format: 'step_by_step_planning',
+  rendering_instructions:
+    'Headings per phase, numbered steps with sub-steps, an ASCII diagram where steps depend on each other or ' +
+    'run in parallel. No emojis; no time or cost estimates unless asked.',
+};
+
 export const plannerTool: WorkflowTool = {
   name: 'planner',
   title: 'Planner: step-by-step planning with revisions and branches',
@@ -80,7 +114,9 @@ export const plannerTool: WorkflowTool = {
     'use_websearch',
     'images',
   ],
-  names: statusNames('planning', 'planning_complete'),
+  names: statusNames('planning', 'planning_complete', {
+    exai: { required: 'planner_required', statusKey: 'planner_status', complete: 'planner_complete' },
+  }),
   defaultTemperature: 0.5,
   onStep: ({ view }) => {
     const plan = shape(view);
@@ -103,25 +139,19 @@ export const plannerTool: WorkflowTool = {
         continueReason: 'more_steps_needed is true: add the missing steps before finishing the plan.',
       };
     }
-    if (view.final) fields.plan_summary = planSummary(view, plan);
+    if (view.final) {
+      fields.plan_summary = planSummary(view, plan);
+      fields.output = PLAN_OUTPUT;
+    } else if (deepThinking(view)) {
+      Object.assign(fields, {
+        status: 'pause_for_deep_thinking',
+        thinking_required: true,
+        required_thinking: actions(view),
+      });
+    }
     return { fields };
   },
-  requiredActions: view => {
-    const { step_number: n, total_steps: total } = view.args;
-    if (total >= COMPLEX_PLAN_STEPS && n <= 3) {
-      return [
-        n === 1
-          ? 'Before step 2, think through the whole scope: goals, constraints, stakeholders, what done looks like'
-          : 'Before the next step, check this step against the goal: is it necessary, is it in the right order?',
-        'Consider alternative approaches and their trade-offs; branch if one deserves exploring',
-        'Identify dependencies between steps and the riskiest assumption',
-      ];
-    }
-    return [
-      'Write the next step: one concrete action with its outcome',
-      'Revise an earlier step if this one changes it (is_step_revision, revises_step_number)',
-    ];
-  },
+  requiredActions: actions,
   pauseMessage: (view, actions) =>
     `Continue the plan: call planner with step_number ${view.args.step_number + 1} after this:\n` +
     actions.map((a, i) => `${i + 1}. ${a}`).join('\n'),

@@ -18,6 +18,7 @@ import {
   settingsSection,
   severityFilterField,
   statusNames,
+  validationTypeAlias,
 } from './common.js';
 
 /** About 100K tokens of diff at most. */
@@ -227,8 +228,11 @@ export const precommitTool: WorkflowTool = {
     severity_filter: severityFilterField,
   },
   requiredAtStep1: ['path'],
-  hide: ['temperature', 'use_websearch'],
-  names: statusNames('validation', 'validation_complete_ready_for_commit'),
+  aliases: { precommit_type: validationTypeAlias },
+  names: statusNames('validation', 'validation_complete_ready_for_commit', {
+    skipped: 'skipped_due_to_certain_validation_confidence',
+    exai: { required: 'precommit_required' },
+  }),
   defaultTemperature: 0.2,
   expert: {
     systemPrompt: SYSTEM_PROMPT,

@@ -45,7 +45,17 @@ export const refactorTool: WorkflowTool = {
       .describe('Absolute paths of files whose style to follow.'),
   },
   fileFields: ['style_guide_examples'],
-  names: statusNames('refactoring_analysis', 'refactoring_analysis_complete_ready_for_implementation'),
+  // pal and EXAI rate refactoring confidence as exploring|incomplete|partial|complete.
+  valueAliases: { confidence: { incomplete: 'low', partial: 'medium', complete: 'certain' } },
+  names: statusNames('refactoring_analysis', 'refactoring_analysis_complete_ready_for_implementation', {
+    skipped: 'skipped_due_to_complete_refactoring_confidence',
+    exai: {
+      required: 'refactor_required',
+      statusKey: 'refactoring_status',
+      complete: 'refactoring_complete',
+      completeKey: 'complete_refactoring',
+    },
+  }),
   defaultTemperature: 0.2,
   expert: {
     systemPrompt: SYSTEM_PROMPT,

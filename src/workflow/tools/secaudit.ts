@@ -51,7 +51,10 @@ export const secauditTool: WorkflowTool = {
       .describe('Default: comprehensive.'),
     severity_filter: severityFilterField,
   },
-  names: statusNames('security_audit', 'security_analysis_complete'),
+  names: statusNames('security_audit', 'security_analysis_complete', {
+    skipped: 'skipped_due_to_certain_audit_confidence',
+    exai: { required: 'secaudit_required' },
+  }),
   defaultTemperature: 0.2,
   expert: {
     systemPrompt: SYSTEM_PROMPT,

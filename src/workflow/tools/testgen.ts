@@ -1,6 +1,6 @@
 /** testgen: test-generation analysis: what to test, the edge cases, and example tests from an expert. */
 import type { WorkflowTool } from '../types.js';
-import { actionsByConfidence, statusNames } from './common.js';
+import { actionsByConfidence, fileOrFinding, statusNames } from './common.js';
 
 const SYSTEM_PROMPT = `You are a senior test engineer planning tests for code another AI coding assistant (the agent)
 has analysed step by step. You get its findings (behaviours, paths, edge cases it identified) and the files.
@@ -31,17 +31,17 @@ export const testgenTool: WorkflowTool = {
   description:
     "Test planning: you map behaviours, paths and edge cases; an expert model then writes a test plan and example tests in the project's framework.",
   fields: {},
-  hide: ['temperature', 'use_websearch'],
   names: statusNames('test_generation', 'test_generation_complete_ready_for_implementation', {
     pause: 'pause_for_test_analysis',
     required: 'test_analysis_required',
     skipped: 'skipped_due_to_certain_test_confidence',
+    exai: { required: 'testgen_required' },
   }),
   defaultTemperature: 0.2,
   expert: {
     systemPrompt: SYSTEM_PROMPT,
     requestTitle: 'TEST GENERATION REQUEST',
-    worthCalling: c => c.relevant_files.length > 0 || c.findings.length >= 1,
+    worthCalling: fileOrFinding,
     guidance:
       'IMPORTANT: Fold the expert test scenarios above into your plan where they fit the codebase, check the ' +
       'example tests compile and follow the existing conventions, and run them.',

@@ -37,12 +37,18 @@ export const thinkdeepTool: WorkflowTool = {
     problem_context: z.string().optional().describe('Constraints, requirements, what was tried.'),
     focus_areas: z.array(z.string()).optional().describe('e.g. ["performance", "security"]'),
   },
-  names: statusNames('thinkdeep', 'deep_thinking_complete_ready_for_implementation'),
+  names: statusNames('thinkdeep', 'deep_thinking_complete_ready_for_implementation', {
+    skipped: 'skipped_due_to_certain_thinking_confidence',
+    exai: { complete: 'thinking_complete' },
+  }),
   defaultTemperature: 0.7,
   expert: {
     systemPrompt: SYSTEM_PROMPT,
     requestTitle: 'PROBLEM TO THINK THROUGH',
     thinkingMode: 'high',
+    // pal and EXAI ask the expert at every final step of thinkdeep: a one-step question deserves a challenger too
+    // (should_call_expert_analysis in https://github.com/BeehiveInnovations/pal-mcp-server/blob/main/tools/thinkdeep.py).
+    worthCalling: () => true,
     sections: view =>
       settingsSection('PROBLEM CONTEXT', {
         Context: latestExtra(view.state, 'problem_context'),
@@ -51,6 +57,31 @@ export const thinkdeepTool: WorkflowTool = {
     guidance:
       "IMPORTANT: Weigh the expert critique above against what you know of the codebase and the user's goals. " +
       'Adopt what holds up, say where you disagree and why, and present the resulting recommendation to the user.',
+  },
+  // EXAI's own summary keys, for agents prompted on them (ours are thinkdeep_status and complete_thinkdeep).
+  onStep: ({ view }) => {
+    const c = view.consolidated;
+    const fields: Record<string, unknown> = {
+      thinking_status: {
+        current_step: view.args.step_number,
+        total_steps: view.args.total_steps,
+        files_checked: c.files_checked.length,
+        relevant_files: c.relevant_files.length,
+        thinking_confidence: view.args.confidence,
+        analysis_focus: latestExtra<string[]>(view.state, 'focus_areas') ?? ['general'],
+      },
+    };
+    if (view.final) {
+      fields.complete_thinking = {
+        steps_completed: view.state.steps.length,
+        final_confidence: view.args.confidence,
+        relevant_context: c.relevant_context,
+        key_findings: c.findings,
+        issues_identified: c.issues_found,
+        files_analyzed: c.relevant_files,
+      };
+    }
+    return { fields };
   },
   requiredActions: view =>
     actionsByConfidence(view, {

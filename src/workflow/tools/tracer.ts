@@ -15,6 +15,25 @@ const MODES = {
     'moves across them. For "what uses X" and "what breaks if X changes".',
 };
 
+/** How to present a finished trace; pal and EXAI send the same kind of guidance as output. */
+const TRACE_OUTPUT = {
+  precision: {
+    instructions:
+      'Present the execution flow of the target, from the entry point through every call it makes.',
+    format: 'precision_trace_analysis',
+    rendering_instructions:
+      'A vertical call-flow diagram: one line per call, indented by depth, each with file:line; branch ' +
+      'conditions as labelled forks; side effects (state changes, I/O, errors) marked on the call that makes them.',
+  },
+  dependencies: {
+    instructions: 'Present what the target depends on and what depends on it.',
+    format: 'dependencies_trace_analysis',
+    rendering_instructions:
+      'A dependency map with the target in the middle: incoming dependents above, outgoing dependencies below, ' +
+      'each arrow labelled with the interface or data it carries; cycles called out.',
+  },
+};
+
 /** The mode chosen: a later step that leaves trace_mode out keeps it. */
 function mode(view: StepView): 'precision' | 'dependencies' {
   const chosen = view.state.steps
@@ -45,32 +64,47 @@ export const tracerTool: WorkflowTool = {
     'thinking_mode',
     'use_websearch',
   ],
-  names: statusNames('tracing', 'tracing_complete'),
+  names: statusNames('tracing', 'tracing_complete', {
+    exai: { required: 'tracer_required', statusKey: 'tracer_status', complete: 'tracer_complete' },
+  }),
   defaultTemperature: 0.2,
-  preflight: (args, extras) => {
-    if (args.step_number !== 1 || (extras.trace_mode !== undefined && extras.trace_mode !== 'ask'))
-      return undefined;
-    return {
-      status: 'mode_selection_required',
-      mode_options: MODES,
-      next_steps:
-        'Choose the trace mode that answers the question (ask the user if it is unclear), then call tracer again ' +
-        'with step_number 1 and trace_mode set to precision or dependencies.',
-      next_call: {
-        tool: 'tracer',
-        arguments: {
-          step: args.step,
-          step_number: 1,
-          total_steps: args.total_steps,
-          next_step_required: args.next_step_required,
-          findings: args.findings,
-          trace_mode: '<precision|dependencies>',
-          ...(extras.target_description !== undefined && { target_description: extras.target_description }),
+  onStep: ({ view, threadId }) => {
+    const { args, extras } = view;
+    if (args.step_number === 1 && (extras.trace_mode === undefined || extras.trace_mode === 'ask')) {
+      // Step 1 is recorded and its thread created, so the agent goes on with step 2 as pal and EXAI expect.
+      const total = Math.max(args.total_steps, 2);
+      return {
+        continueReason: 'Choose a trace mode first.',
+        fields: {
+          status: 'mode_selection_required',
+          mode_selection_required: true,
+          required_actions: [
+            'Choose precision (the execution flow of one function) or dependencies (what a module uses and is used by)',
+          ],
+          mode_options: MODES,
+          next_steps:
+            'Choose the trace mode that answers the question (ask the user if it is unclear), then call tracer ' +
+            'with step_number 2, trace_mode set to precision or dependencies, and this continuation_id.',
+          next_call: {
+            tool: 'tracer',
+            arguments: {
+              step: '<what you traced in this step>',
+              step_number: 2,
+              total_steps: total,
+              next_step_required: total > 2,
+              findings: '<what you found: calls, file:line references>',
+              trace_mode: '<precision|dependencies>',
+              continuation_id: threadId,
+            },
+          },
         },
-      },
+      };
+    }
+    const chosen = mode(view);
+    return {
+      fields: { trace_mode: chosen, ...(view.final && { output: TRACE_OUTPUT[chosen] }) },
     };
   },
-  onStep: ({ view }) => ({ fields: { trace_mode: mode(view) } }),
   requiredActions: view =>
     mode(view) === 'precision'
       ? actionsByConfidence(view, {
