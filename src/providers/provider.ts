@@ -9,7 +9,7 @@
  * (call-events.ts) that stats, metrics, logs and the caller's progress callback subscribe to.
  */
 import { SETTINGS } from '../config/settings.js';
-import { ExaiError, isExaiError, toExaiError } from '../errors.js';
+import { ERROR_POLICY, ExaiError, isExaiError, toExaiError } from '../errors.js';
 import type { HttpPool } from '../http/pool.js';
 import type { Logger } from '../observability/logger.js';
 import type { CallObserver } from '../observability/metrics.js';
@@ -318,17 +318,20 @@ export function createProvider(
       emit({ type: 'call_end', model: model.name, outcome: 'ok', elapsedMs });
       return { ...response, elapsedMs };
     } catch (thrown) {
-      const error =
+      const raw =
         deadline.signal.aborted && !isExaiError(thrown) ? abortReason(deadline.signal) : toExaiError(thrown);
-      error.provider ??= dialect.name;
-      error.model ??= model.name;
-      error.attempts = state.attempts;
-      error.elapsedMs = Math.round(performance.now() - started);
+      const elapsedMs = Math.round(performance.now() - started);
+      const error = raw.withDetails({
+        provider: raw.provider ?? dialect.name,
+        model: raw.model ?? model.name,
+        attempts: state.attempts,
+        elapsedMs,
+      });
       emit({
         type: 'call_end',
         model: model.name,
         outcome: error.kind,
-        elapsedMs: error.elapsedMs,
+        elapsedMs,
         message: error.message,
       });
       throw error;
@@ -354,17 +357,7 @@ export function createProvider(
 
 /** A retryable error we stopped retrying says why, so "overloaded" does not read as "tried once". */
 function finalError(error: ExaiError, why: string): ExaiError {
-  if (error.kind === 'timeout' || error.kind === 'cancelled' || error.kind === 'circuit_open') return error;
+  if (ERROR_POLICY[error.kind].retry === 'never') return error;
   if (!error.retryable || error.forwarded) return error;
-  return new ExaiError(error.kind, `${error.message} (${why})`, {
-    retryable: false,
-    ...(error.provider !== undefined && { provider: error.provider }),
-    ...(error.model !== undefined && { model: error.model }),
-    ...(error.status !== undefined && { status: error.status }),
-    ...(error.code !== undefined && { code: error.code }),
-    ...(error.requestId !== undefined && { requestId: error.requestId }),
-    ...(error.retryAfterMs !== undefined && { retryAfterMs: error.retryAfterMs }),
-    ...(error.retryAt !== undefined && { retryAt: error.retryAt }),
-    cause: error,
-  });
+  return error.withDetails({ message: `${error.message} (${why})`, retryable: false, cause: error });
 }

@@ -417,8 +417,11 @@ function describe(error: unknown, input: AttemptInput, acc: Accumulator): ExaiEr
         `${LABEL[input.provider]} ${input.model}: connection failed: ${(error as Error)?.message ?? String(error)}`,
         { cause: error },
       );
-  err.provider ??= input.provider;
-  err.model ??= input.model;
-  if (input.forwards && acc.forwardedChunks > 0) err.forwarded = true;
-  return err;
+  const forwarded = err.forwarded || (input.forwards === true && acc.forwardedChunks > 0);
+  if (err.provider !== undefined && err.model !== undefined && forwarded === err.forwarded) return err;
+  return err.withDetails({
+    provider: err.provider ?? input.provider,
+    model: err.model ?? input.model,
+    forwarded,
+  });
 }

@@ -1,4 +1,4 @@
-import type { ErrorKind, ExaiError } from '../errors.js';
+import { ERROR_POLICY, type ExaiError } from '../errors.js';
 import { abortReason, formatSeconds } from './deadline.js';
 
 /**
@@ -22,9 +22,6 @@ export type RetryDecision =
  */
 export const MIN_ATTEMPT_BUDGET_MS = 50;
 
-/** Kinds that end the call whatever the retryable flag says: the budget, the caller or the breaker decided. */
-const FINAL_KINDS: ReadonlySet<ErrorKind> = new Set(['cancelled', 'timeout', 'circuit_open']);
-
 export function decideRetry(input: {
   error: ExaiError;
   retriesSoFar: number;
@@ -33,7 +30,8 @@ export function decideRetry(input: {
   random?: () => number;
 }): RetryDecision {
   const { error, retriesSoFar, remainingMs, options } = input;
-  if (FINAL_KINDS.has(error.kind)) return { retry: false, why: `${error.kind} is never retried` };
+  if (ERROR_POLICY[error.kind].retry === 'never')
+    return { retry: false, why: `${error.kind} is never retried` };
   if (error.forwarded) return { retry: false, why: 'part of the answer already reached the caller' };
   if (!error.retryable) return { retry: false, why: `${error.kind} is not retryable` };
   if (retriesSoFar >= options.maxRetries) {

@@ -14,7 +14,7 @@ import { createServer as createHttpServer, type IncomingMessage, type ServerResp
 import type { AddressInfo } from 'node:net';
 import { hostHeaderValidation, originValidation, toNodeHandler } from '@modelcontextprotocol/node';
 import { createMcpHandler, isJsonContentType, isLegacyRequest } from '@modelcontextprotocol/server';
-import { ExaiError } from '../errors.js';
+import { ERROR_POLICY, ExaiError, isExaiError } from '../errors.js';
 import { openBroadcast } from '../redis/broadcast.js';
 import type { App } from './app.js';
 import { createServer, toolDeps } from './create-server.js';
@@ -235,9 +235,10 @@ export async function startHttpServer(app: App, options: HttpServerOptions): Pro
           { event: 'http_request_failed', err: error, method: req.method, url: req.url },
           'HTTP request failed',
         );
-        if (!res.headersSent)
-          sendRpcError(res, 500, 'Internal server error; the server log (stderr) has the details.');
-        else res.destroy();
+        if (res.headersSent) res.destroy();
+        // An ExaiError's message is written for the caller and never holds a secret; anything else is a bug.
+        else if (isExaiError(error)) sendRpcError(res, ERROR_POLICY[error.kind].httpStatus, error.message);
+        else sendRpcError(res, 500, 'Internal server error; the server log (stderr) has the details.');
       });
     },
   );

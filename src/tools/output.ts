@@ -6,7 +6,7 @@
  */
 import type { CallToolResult } from '@modelcontextprotocol/server';
 import { z } from 'zod';
-import { type ExaiError, isExaiError } from '../errors.js';
+import { type ErrorKind, hintFor, isExaiError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 
 export const continuationOfferSchema = z.object({
@@ -108,7 +108,7 @@ export function errorResult(toolName: string, error: unknown, logger: Logger): C
         status: 'error',
         content: `exai-mcp hit an internal error in the ${toolName} tool: ${message}. This is a bug; the server log (stderr) has the details.`,
         content_type: 'text',
-        metadata: { tool_name: toolName, error_kind: 'internal' },
+        metadata: { tool_name: toolName, error_kind: 'internal' satisfies ErrorKind },
         continuation_offer: null,
       },
       true,
@@ -139,29 +139,4 @@ export function errorResult(toolName: string, error: unknown, logger: Logger): C
 
 function withStop(message: string): string {
   return /[.!?]$/.test(message) ? message : `${message}.`;
-}
-
-function hintFor(error: ExaiError): string | undefined {
-  switch (error.kind) {
-    case 'timeout':
-      return 'The model did not answer within the deadline: retry, send less context, or raise GLM_TIMEOUT_SECS / KIMI_TIMEOUT_SECS';
-    case 'stalled':
-      return 'The provider stopped sending mid-answer: retry';
-    case 'circuit_open':
-      return 'The provider failed repeatedly and is paused; use a model of the other provider meanwhile';
-    case 'rate_limited':
-    case 'overloaded':
-      return 'The provider is busy: retry in a little while';
-    case 'quota_exhausted':
-      return 'The account has no quota left: top it up, or use a model of the other provider';
-    case 'auth':
-      return 'Check the API key (GLM_API_KEY / KIMI_API_KEY) and restart the server';
-    case 'network':
-      // Only a model call's failure is about the provider URL; the conversation store's (Redis) names its own.
-      return error.provider === undefined
-        ? undefined
-        : 'Check the network and the provider URL (GLM_API_URL / KIMI_API_URL)';
-    default:
-      return undefined;
-  }
 }
