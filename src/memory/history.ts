@@ -1,5 +1,5 @@
 /**
- * Laying out a thread as the messages of a continuation (reference §4 "Rebuild on continuation"). Pure:
+ * Laying out a thread as the messages of a continuation. Pure:
  * file reading is injected because path rules (allowed roots, size limits) belong to the tools layer.
  *
  * The layout serves the providers' automatic prefix caches (GLM and Kimi bill a request's leading part at a

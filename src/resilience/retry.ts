@@ -80,7 +80,8 @@ export function backoffDelay(
 
 /**
  * The server's requested wait in ms: `retry-after-ms` (ms, fractions allowed; OpenAI-style APIs send it) wins
- * over `retry-after` (delta-seconds or an HTTP date, RFC 9110 §10.2.3). Unparseable, negative or past values
+ * over `retry-after` (delta-seconds or an HTTP date, RFC 9110 §10.2.3,
+ * https://www.rfc-editor.org/rfc/rfc9110#section-10.2.3). Unparseable, negative or past values
  * are ignored so that backoff applies instead.
  */
 export function parseRetryAfter(

@@ -1,7 +1,8 @@
 /**
- * The ToolOutput shape the Python system's agents were prompted against (reference §2.4): one text content
- * holding the JSON, and the same object as `structuredContent`. Reports (listmodels, status, version) are the
- * exception: readable text, with their data as structuredContent.
+ * The ToolOutput shape agents of the Python EX-AI MCP server were prompted against
+ * (https://github.com/Zazzles2908/EX-AI-MCP-Server, tools/shared/base_models.py): one text content holding the
+ * JSON, and the same object as `structuredContent`. Reports (listmodels, status, version) are the exception:
+ * readable text, with their data as structuredContent.
  * Failures use the same shape with status "error" and `isError: true`, and a message a person can act on.
  */
 import type { CallToolResult } from '@modelcontextprotocol/server';

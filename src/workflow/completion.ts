@@ -1,5 +1,5 @@
 /**
- * The final step (reference §2.4 step 10): skip the expert when the agent is certain, call it when asked
+ * The final step: skip the expert when the agent is certain, call it when asked
  * and there is something to analyse, or finish locally; then promote what the expert said that the agent
  * must act on (files it needs, a failure) to the top-level status.
  */

@@ -1,8 +1,8 @@
 /**
  * The workflow engine: one step of any workflow tool, from validated arguments to the JSON answer
- * (reference §2.4). The whole call runs under WORKFLOW_TOOL_TIMEOUT_SECS; when it runs out the agent gets a
- * timeout answer at once, whatever is still winding down behind it. State is read from and written to the
- * thread named by continuation_id, never kept on the tool.
+ * (docs/WORKFLOW_TOOLS.md). The whole call runs under WORKFLOW_TOOL_TIMEOUT_SECS; when it runs out the agent
+ * gets a timeout answer at once, whatever is still winding down behind it. State is read from and written to
+ * the thread named by continuation_id, never kept on the tool.
  */
 import type { CallToolResult, McpServer, ServerContext } from '@modelcontextprotocol/server';
 import { secondsToMs } from '../config/load.js';

@@ -1,5 +1,5 @@
 /**
- * Turning the expert's answer into the `expert_analysis` object (reference §2.4 "Result handling"): its
+ * Turning the expert's answer into the `expert_analysis` object: its
  * JSON used as is; anything else kept as raw analysis with a note on why it did not parse; empty answers,
  * timeouts and errors as their own statuses, which the response then promotes.
  */
