@@ -8,10 +8,10 @@ describe('errors of parallel calls', () => {
   it('two calls ended by one parent deadline each report their own provider, model and attempts', async () => {
     suite.gateway({
       GLM_API_URL: `${suite.fake.url}/mode/hang/v1`,
-      // Two 503s (retried), then a hang: this call has made 3 attempts when the parent runs out.
+      // Two 503s (retried), then a hang: this call has made several attempts when the parent runs out.
       KIMI_API_URL: `${suite.fake.url}/mode/flaky,fail=2,key=parallel,then=hang/v1`,
     });
-    const parent = Deadline.start(600, { label: 'workflow step' });
+    const parent = Deadline.start(1_000, { label: 'workflow step' });
     try {
       const [glm, kimi] = await Promise.all([
         rejection(suite.t.gateway.chat({ model: 'glm-4.6', messages: user('a'), parent })),
@@ -29,7 +29,9 @@ describe('errors of parallel calls', () => {
       // ...but each error is its own: annotating one must not rewrite the other.
       expect(glm).not.toBe(kimi);
       expect(glm).toMatchObject({ provider: 'glm', model: 'glm-4.6', attempts: 1 });
-      expect(kimi).toMatchObject({ provider: 'kimi', model: 'kimi-k2.6', attempts: 3 });
+      const kimiRequests = suite.fake.requests.filter(r => r.path.includes('/flaky')).length;
+      expect(kimiRequests).toBeGreaterThanOrEqual(2);
+      expect(kimi).toMatchObject({ provider: 'kimi', model: 'kimi-k2.6', attempts: kimiRequests });
       // The parent's own reason is left as it was made: no call's details leak into it.
       expect(parent.signal.reason).toMatchObject({
         kind: 'timeout',
