@@ -5,13 +5,14 @@
 import type { Config } from '../config/load.js';
 import { secondsToMs } from '../config/load.js';
 import { ERROR_POLICY, ExaiError, toExaiError } from '../errors.js';
+import { formatSeconds } from '../format.js';
 import { linkedController } from '../http/abort.js';
 import { createHttpPool, type HttpPool, type PoolStats } from '../http/pool.js';
 import type { Logger } from '../observability/logger.js';
 import type { CallObserver } from '../observability/metrics.js';
 import type { CallStatsSnapshot } from '../observability/stats.js';
 import type { BreakerSnapshot } from '../resilience/breaker.js';
-import { Deadline, formatSeconds } from '../resilience/deadline.js';
+import { Deadline } from '../resilience/deadline.js';
 import { MIN_ATTEMPT_BUDGET_MS } from '../resilience/retry.js';
 import type { SharedHealth, SharedHealthSnapshot } from '../resilience/shared-health.js';
 import { callCostUsd } from './cost.js';

@@ -143,8 +143,3 @@ export type StreamChunk =
   | { type: 'content'; text: string }
   | { type: 'reasoning'; text: string }
   | { type: 'done'; response: ChatResponse };
-
-export interface Provider {
-  readonly name: ProviderName;
-  call(request: ChatRequest): Promise<ChatResponse>;
-}

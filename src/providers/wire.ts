@@ -8,11 +8,12 @@
 import type { IncomingMessage } from 'node:http';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { ExaiError, isExaiError } from '../errors.js';
+import { formatSeconds } from '../format.js';
 import { linkedController } from '../http/abort.js';
+import { header, parseRetryAfter } from '../http/headers.js';
 import type { HttpPool } from '../http/pool.js';
 import { postJson, readText } from '../http/request.js';
-import { abortReason, formatSeconds } from '../resilience/deadline.js';
-import { parseRetryAfter } from '../resilience/retry.js';
+import { abortReason } from '../resilience/deadline.js';
 import { finishReasonError, mapProviderError } from './error-mapping.js';
 import type { ProviderName, ToolCall, Usage, WebSearchResult } from './types.js';
 
@@ -96,7 +97,7 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
       },
     );
     // Kimi names every response in msh-request-id; GLM puts its ids in the body (read as it arrives).
-    const requestId = header(res.headers['msh-request-id']) ?? header(res.headers['x-request-id']);
+    const requestId = header(res.headers, 'msh-request-id') ?? header(res.headers, 'x-request-id');
     if (requestId) acc.headerRequestId = requestId;
 
     if (res.status < 200 || res.status >= 300) {
@@ -113,7 +114,7 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
       });
     }
 
-    const contentType = header(res.headers['content-type']) ?? '';
+    const contentType = header(res.headers, 'content-type') ?? '';
     if (input.stream && contentType.includes('text/event-stream')) {
       await readStream(res.body, input, acc, (channel, text) => {
         onContent();
@@ -389,10 +390,6 @@ function parseJson(text: string): Record<string, unknown> | undefined {
   } catch {
     return undefined;
   }
-}
-
-function header(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
 }
 
 function protocolError(input: AttemptInput, message: string): ExaiError {

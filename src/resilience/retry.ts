@@ -1,5 +1,6 @@
 import { ERROR_POLICY, type ExaiError } from '../errors.js';
-import { abortReason, formatSeconds } from './deadline.js';
+import { formatSeconds } from '../format.js';
+import { abortReason } from './deadline.js';
 
 /**
  * Retry decisions as a pure function of (error, retries so far, remaining budget), so the policy is a table
@@ -76,37 +77,6 @@ export function backoffDelay(
 ): number {
   const window = Math.min(options.capMs, options.baseMs * 2 ** retriesSoFar);
   return random() * window;
-}
-
-/**
- * The server's requested wait in ms: `retry-after-ms` (ms, fractions allowed; OpenAI-style APIs send it) wins
- * over `retry-after` (delta-seconds or an HTTP date, RFC 9110 §10.2.3,
- * https://www.rfc-editor.org/rfc/rfc9110#section-10.2.3). Unparseable, negative or past values
- * are ignored so that backoff applies instead.
- */
-export function parseRetryAfter(
-  headers: Record<string, string | string[] | undefined>,
-  now: number = Date.now(),
-): number | undefined {
-  const ms = toNonNegative(Number(header(headers, 'retry-after-ms')));
-  if (ms !== undefined) return ms;
-  const value = header(headers, 'retry-after');
-  if (value === undefined) return undefined;
-  if (/^\d+(\.\d+)?$/.test(value)) return toNonNegative(Number(value) * 1000);
-  return toNonNegative(Date.parse(value) - now);
-}
-
-function header(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
-  for (const [key, raw] of Object.entries(headers)) {
-    if (key.toLowerCase() !== name) continue;
-    const value = (Array.isArray(raw) ? raw[0] : raw)?.trim();
-    if (value) return value;
-  }
-  return undefined;
-}
-
-function toNonNegative(value: number): number | undefined {
-  return Number.isFinite(value) && value >= 0 ? value : undefined;
 }
 
 /** An abortable wait: rejects with abortReason(signal) as soon as the signal aborts, and leaves nothing behind. */

@@ -4,7 +4,7 @@
  * timeouts and errors as their own statuses, which the response then promotes.
  */
 import type { ExaiError } from '../errors.js';
-import { formatSeconds } from '../resilience/deadline.js';
+import { formatSeconds } from '../format.js';
 
 export type ExpertAnalysis = Record<string, unknown> & { status?: unknown };
 
