@@ -1,5 +1,5 @@
 /**
- * The Provider port: what the layers above (tools, workflows, the CLI) may ask of a model provider.
+ * The shapes of a model call: what the layers above (tools, workflows, the CLI) ask the gateway for and get back.
  * Nothing here knows about HTTP, retries or MCP.
  */
 import type { ErrorKind } from '../errors.js';
