@@ -21,7 +21,8 @@ import { abortReason, Deadline } from '../resilience/deadline.js';
 import { decideRetry, MIN_ATTEMPT_BUDGET_MS, type RetryPolicyOptions, sleep } from '../resilience/retry.js';
 import { shareBreaker } from '../resilience/shared-breaker.js';
 import type { SharedHealth } from '../resilience/shared-health.js';
-import { addUsage, estimatePromptTokens, firstTokenTimeoutMs, largerOutputBudget } from './budget.js';
+import { estimateTokens } from '../tokens.js';
+import { addUsage, firstTokenTimeoutMs, largerOutputBudget } from './budget.js';
 import { callerListener, emitterFor, type ProviderEventListener, standardListeners } from './call-events.js';
 import { concurrencyRefusal } from './concurrency-refusal.js';
 import { type Dialect, defaultOutputTokens } from './dialect.js';
@@ -164,7 +165,7 @@ export function createProvider(
             firstTokenMs: firstTokenTimeoutMs(
               settings.firstTokenMs,
               settings.firstTokenMsPer1kPromptTokens ?? DEFAULT_FIRST_TOKEN_MS_PER_1K,
-              estimatePromptTokens(messages),
+              estimateTokens(messages),
             ),
             maxOutputTokens: state.maxOutputTokens,
             idleMs: settings.idleMs,
@@ -204,7 +205,7 @@ export function createProvider(
         if (error.kind === 'stalled') emit({ type: 'stalled', model: model.name });
         const larger =
           error.kind === 'truncated' && !state.budgetRaised && !error.forwarded
-            ? largerOutputBudget(state.maxOutputTokens, model, estimatePromptTokens(messages))
+            ? largerOutputBudget(state.maxOutputTokens, model, estimateTokens(messages))
             : undefined;
         const failed = (retry: number | false, extra: { maxOutputTokens?: number } = {}) =>
           emit({

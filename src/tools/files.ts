@@ -8,7 +8,7 @@
 import { realpathSync, type Stats, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { ExaiError } from '../errors.js';
-import { estimateTokens } from '../memory/index.js';
+import { estimateTokens } from '../tokens.js';
 import { DEFAULT_DENIED_FILES, parseDenyList } from './file-deny.js';
 import { fsReason, type OpenedFile, openChecked, Refusal, readAll } from './file-open.js';
 import { imageMismatch, imageTypeOfPath, SNIFF_BYTES } from './image-type.js';

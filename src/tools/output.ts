@@ -9,6 +9,7 @@ import type { CallToolResult } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { type ErrorKind, hintFor, isExaiError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
+import { estimateTokens } from '../tokens.js';
 
 export const continuationOfferSchema = z.object({
   continuation_id: z.string().describe('Pass as continuation_id to any exai tool to continue this thread.'),
@@ -46,7 +47,11 @@ export function toolResult(output: ToolOutput, isError = false): CallToolResult 
     size > LARGE_RESULT_CHARS
       ? {
           ...output,
-          metadata: { ...output.metadata, content_chars: size, approx_tokens: Math.ceil(size / 4) },
+          metadata: {
+            ...output.metadata,
+            content_chars: size,
+            approx_tokens: estimateTokens(output.content ?? ''),
+          },
         }
       : output;
   // A JSON round trip drops undefined fields, so the text and structuredContent are the same document.

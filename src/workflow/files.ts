@@ -4,7 +4,7 @@
  * within the files share of the model's context window. A file that cannot be read or does not fit is
  * skipped with the reason, not a failure of the whole step.
  */
-import { estimateTokens } from '../memory/index.js';
+import { estimateTokens } from '../tokens.js';
 import type { FilePolicy } from '../tools/files.js';
 
 export interface EmbeddedFiles {
