@@ -14,7 +14,7 @@ import { FAILED_STATUSES, filesNeeded, PROMOTED_STATUSES, statusOf } from './exp
 import { embeddedContext, embedFiles } from './files.js';
 import { expertSystemPrompt, expertUserContent } from './prompt.js';
 import { type WorkflowResponse, workSummary } from './response.js';
-import type { Consolidated, StepView, WorkflowTool } from './types.js';
+import type { Consolidated, ExpertSpec, StepView, WorkflowTool } from './types.js';
 
 export interface CompletionInput {
   deps: ToolDeps;
@@ -86,16 +86,16 @@ export async function complete(input: CompletionInput): Promise<Completion> {
       isError: false,
     };
   }
-  return consultExpert(input, input.model, done);
+  return consultExpert(input, expert, input.model, done);
 }
 
 async function consultExpert(
   input: CompletionInput,
+  expert: ExpertSpec,
   model: ExpertModel,
   done: WorkflowResponse,
 ): Promise<Completion> {
   const { deps, tool, view } = input;
-  const expert = tool.expert!;
   const paths = [...new Set([...view.consolidated.relevant_files, ...(expert.extraFiles?.(view) ?? [])])];
   const files = await embedFiles(deps.files, paths, tokenBudget(model.spec.contextWindow).files, {
     maxFiles: deps.config.maxRequestFiles,
