@@ -2,6 +2,7 @@
  * `exai-mcp [stdio]` and `exai-mcp http`: load the settings, build the App once, serve, and shut down
  * cleanly on SIGINT/SIGTERM (stop accepting, abort calls in flight, close the store) within a few seconds.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { type Config, ConfigError, loadConfig } from '../config/load.js';
 import type { SettingKey } from '../config/settings.js';
@@ -180,10 +181,6 @@ function onSignals(logger: Logger, stop: () => Promise<void>): { dispose(): void
       process.off('SIGTERM', handler);
     },
   };
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise(resolve => setTimeout(resolve, ms));
 }
 
 /** Lets the event loop drain (logs flush), but does not wait on a handle nobody will close, such as stdin. */

@@ -146,7 +146,8 @@ export function jsonCopy<T>(value: T): T {
 
 /**
  * create() also drops expired threads now and then, so a long-running server stays bounded without a timer.
- * Same cadence as the reference's sweeper: every max(5 min, TTL/10).
+ * Every max(5 min, TTL/10): an expired thread lingers at most that long past its TTL, and the sweep's scan
+ * runs rarely enough that no caller notices its cost.
  */
 export function sweepIntervalMs(ttlMs: number): number {
   return Math.max(300_000, ttlMs / 10);

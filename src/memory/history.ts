@@ -1,5 +1,5 @@
 /**
- * Laying out a thread as the messages of a continuation (reference §4 "Rebuild on continuation"). Pure:
+ * Laying out a thread as the messages of a continuation. Pure:
  * file reading is injected because path rules (allowed roots, size limits) belong to the tools layer.
  *
  * The layout serves the providers' automatic prefix caches (GLM and Kimi bill a request's leading part at a
@@ -9,6 +9,7 @@
  * embedded once, ahead of the question of the first user turn that referenced it, and never moves while the
  * turns around it stay; anything that differs from call to call goes after everything stable.
  */
+import { estimateTokens } from '../tokens.js';
 import type { ConversationTurn } from './types.js';
 
 export interface TokenBudget {
@@ -33,29 +34,6 @@ export function tokenBudget(contextWindow: number): TokenBudget {
     files: Math.floor(content * (large ? 0.4 : 0.3)),
     history: Math.floor(content * (large ? 0.4 : 0.5)),
   };
-}
-
-function isCjk(code: number): boolean {
-  return (
-    (code >= 0x3040 && code <= 0x30ff) || // Hiragana, Katakana
-    (code >= 0x3400 && code <= 0x4dbf) || // CJK Extension A
-    (code >= 0x4e00 && code <= 0x9fff) || // CJK Unified Ideographs
-    (code >= 0xac00 && code <= 0xd7af) || // Hangul syllables
-    (code >= 0xf900 && code <= 0xfaff) || // CJK compatibility ideographs
-    (code >= 0xff00 && code <= 0xffef) // full-width forms
-  );
-}
-
-/**
- * The reference's heuristic, no tokenizer: about 4 characters per token for Latin text and code, but
- * CJK text costs far more per character, so when over 20% of characters are CJK it is length × 0.6.
- * Deliberately rough; budgets built on it keep a margin (the response share) for the error.
- */
-export function estimateTokens(text: string): number {
-  if (text.length === 0) return 0;
-  let cjk = 0;
-  for (let i = 0; i < text.length; i++) if (isCjk(text.charCodeAt(i))) cjk++;
-  return cjk / text.length > 0.2 ? Math.ceil(text.length * 0.6) : Math.ceil(text.length / 4);
 }
 
 export interface HistoryOptions {

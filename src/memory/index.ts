@@ -10,7 +10,6 @@ import type { ConversationStore, StoreOptions } from './types.js';
 export {
   type BuiltConversation,
   buildConversation,
-  estimateTokens,
   fileBlock,
   type HistoryOptions,
   keptFrom,

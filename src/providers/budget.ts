@@ -3,37 +3,7 @@
  * output budget may grow, and usage summed over the rounds of one call.
  */
 import type { ModelSpec } from './models.js';
-import type { ChatMessage, Usage } from './types.js';
-
-/**
- * Rough prompt size without a tokenizer: about 4 characters per token for Latin text and code, about 0.6
- * tokens per character when the text is mostly CJK. Images count a flat 1,000 tokens each. Good enough to
- * scale a timeout and to keep an output budget inside the context window with a margin.
- */
-export function estimatePromptTokens(messages: readonly ChatMessage[]): number {
-  let latin = 0;
-  let cjk = 0;
-  let images = 0;
-  const count = (text: string) => {
-    for (let i = 0; i < text.length; i++) {
-      const c = text.charCodeAt(i);
-      if ((c >= 0x3000 && c <= 0x9fff) || (c >= 0xac00 && c <= 0xd7af) || (c >= 0xff00 && c <= 0xffef)) cjk++;
-      else latin++;
-    }
-  };
-  for (const message of messages) {
-    if (typeof message.content === 'string') count(message.content);
-    // Anything else that is not a part list is left for serialisation to refuse, as a local failure.
-    else if (Array.isArray(message.content))
-      for (const part of message.content) {
-        if (part.type === 'text') count(part.text);
-        else images++;
-      }
-    if (message.reasoning_content) count(message.reasoning_content);
-    for (const call of message.tool_calls ?? []) count(call.function.arguments);
-  }
-  return Math.ceil(latin / 4 + cjk * 0.6) + images * 1_000;
-}
+import type { Usage } from './types.js';
 
 /**
  * The first-token timeout of one attempt: a floor plus an allowance per whole 1,000 prompt tokens (so a short

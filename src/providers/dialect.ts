@@ -5,6 +5,8 @@
  * How each parameter is sent is decided by `planRequest` from the model's catalogue row alone, never from
  * its name; the dialects only spell the plan in their provider's fields.
  */
+
+import { estimateTokens } from '../tokens.js';
 import { EFFORT_LEVELS, type EffortLevel, type ModelSpec } from './models.js';
 import type { ChatMessage, ProviderName, RequestAdjustments, ThinkingLevel } from './types.js';
 import type { AttemptResult } from './wire.js';
@@ -43,8 +45,6 @@ export interface RequestPlan {
   adjustments: RequestAdjustments;
 }
 
-/** Rough prompt size: about 3.5 characters per token, on the safe side for English and code. */
-export const CHARS_PER_TOKEN = 3.5;
 /** Output budget when the caller gives none: thinking models spend much of it reasoning. */
 const DEFAULT_THINKING_OUTPUT = 32_768;
 const DEFAULT_PLAIN_OUTPUT = 8_192;
@@ -134,18 +134,6 @@ export function basePayload(input: PayloadInput, plan: RequestPlan): Record<stri
     ...(plan.thinkingType !== undefined && { thinking: { type: plan.thinkingType } }),
     ...(plan.effort !== undefined && { reasoning_effort: plan.effort }),
   };
-}
-
-export function estimateTokens(messages: readonly ChatMessage[]): number {
-  let chars = 0;
-  for (const m of messages) {
-    if (typeof m.content === 'string') chars += m.content.length;
-    else if (Array.isArray(m.content))
-      for (const part of m.content) if (part.type === 'text') chars += part.text.length;
-    chars += m.reasoning_content?.length ?? 0;
-    for (const call of m.tool_calls ?? []) chars += call.function.arguments.length;
-  }
-  return Math.ceil(chars / CHARS_PER_TOKEN);
 }
 
 function nearestEffort(level: ThinkingLevel, levels: readonly EffortLevel[]): EffortLevel {

@@ -4,18 +4,20 @@
  */
 import type { Config } from '../config/load.js';
 import { secondsToMs } from '../config/load.js';
-import { type ErrorKind, ExaiError, toExaiError } from '../errors.js';
+import { ERROR_POLICY, ExaiError, toExaiError } from '../errors.js';
+import { formatSeconds } from '../format.js';
 import { linkedController } from '../http/abort.js';
 import { createHttpPool, type HttpPool, type PoolStats } from '../http/pool.js';
 import type { Logger } from '../observability/logger.js';
 import type { CallObserver } from '../observability/metrics.js';
 import type { CallStatsSnapshot } from '../observability/stats.js';
 import type { BreakerSnapshot } from '../resilience/breaker.js';
-import { Deadline, formatSeconds } from '../resilience/deadline.js';
+import { Deadline } from '../resilience/deadline.js';
 import { MIN_ATTEMPT_BUDGET_MS } from '../resilience/retry.js';
 import type { SharedHealth, SharedHealthSnapshot } from '../resilience/shared-health.js';
+import { estimateTokens } from '../tokens.js';
 import { callCostUsd } from './cost.js';
-import { type Dialect, estimateTokens, planRequest } from './dialect.js';
+import { type Dialect, planRequest } from './dialect.js';
 import { createGlmDialect, glmSearchEngine } from './glm.js';
 import { kimiDialect } from './kimi.js';
 import type { ModelRole, ModelSpec } from './models.js';
@@ -23,20 +25,6 @@ import { createProvider, type ProviderRuntime } from './provider.js';
 import { createRegistry, loadModelsFile, type ModelRegistry } from './registry.js';
 import { createSpendGuard } from './spend.js';
 import type { ChatRequest, ChatResponse, ProviderName, StreamChunk } from './types.js';
-
-/** Failures that say "this provider is unavailable now", as opposed to "this request is wrong". */
-const FALLBACK_KINDS: ReadonlySet<ErrorKind> = new Set([
-  'circuit_open',
-  'overloaded',
-  'rate_limited',
-  'timeout',
-  'stalled',
-  'network',
-  'upstream_error',
-  'quota_exhausted',
-  'auth',
-  'not_configured',
-]);
 
 export interface GatewayRequest extends ChatRequest {
   /**
@@ -371,7 +359,7 @@ export function createGateway(config: Config, deps: GatewayDeps): ModelGateway {
     error: ExaiError,
     budget: Deadline,
   ): ModelSpec | undefined {
-    if (error.forwarded || !FALLBACK_KINDS.has(error.kind)) return undefined;
+    if (error.forwarded || !ERROR_POLICY[error.kind].fallback) return undefined;
     if (budget.remainingMs() < MIN_ATTEMPT_BUDGET_MS) return undefined;
     return alternativeFor(model, request);
   }

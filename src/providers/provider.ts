@@ -9,7 +9,7 @@
  * (call-events.ts) that stats, metrics, logs and the caller's progress callback subscribe to.
  */
 import { SETTINGS } from '../config/settings.js';
-import { ExaiError, isExaiError, toExaiError } from '../errors.js';
+import { ERROR_POLICY, ExaiError, isExaiError, toExaiError } from '../errors.js';
 import type { HttpPool } from '../http/pool.js';
 import type { Logger } from '../observability/logger.js';
 import type { CallObserver } from '../observability/metrics.js';
@@ -21,7 +21,8 @@ import { abortReason, Deadline } from '../resilience/deadline.js';
 import { decideRetry, MIN_ATTEMPT_BUDGET_MS, type RetryPolicyOptions, sleep } from '../resilience/retry.js';
 import { shareBreaker } from '../resilience/shared-breaker.js';
 import type { SharedHealth } from '../resilience/shared-health.js';
-import { addUsage, estimatePromptTokens, firstTokenTimeoutMs, largerOutputBudget } from './budget.js';
+import { estimateTokens } from '../tokens.js';
+import { addUsage, firstTokenTimeoutMs, largerOutputBudget } from './budget.js';
 import { callerListener, emitterFor, type ProviderEventListener, standardListeners } from './call-events.js';
 import { concurrencyRefusal } from './concurrency-refusal.js';
 import { type Dialect, defaultOutputTokens } from './dialect.js';
@@ -164,7 +165,7 @@ export function createProvider(
             firstTokenMs: firstTokenTimeoutMs(
               settings.firstTokenMs,
               settings.firstTokenMsPer1kPromptTokens ?? DEFAULT_FIRST_TOKEN_MS_PER_1K,
-              estimatePromptTokens(messages),
+              estimateTokens(messages),
             ),
             maxOutputTokens: state.maxOutputTokens,
             idleMs: settings.idleMs,
@@ -204,7 +205,7 @@ export function createProvider(
         if (error.kind === 'stalled') emit({ type: 'stalled', model: model.name });
         const larger =
           error.kind === 'truncated' && !state.budgetRaised && !error.forwarded
-            ? largerOutputBudget(state.maxOutputTokens, model, estimatePromptTokens(messages))
+            ? largerOutputBudget(state.maxOutputTokens, model, estimateTokens(messages))
             : undefined;
         const failed = (retry: number | false, extra: { maxOutputTokens?: number } = {}) =>
           emit({
@@ -318,17 +319,20 @@ export function createProvider(
       emit({ type: 'call_end', model: model.name, outcome: 'ok', elapsedMs });
       return { ...response, elapsedMs };
     } catch (thrown) {
-      const error =
+      const raw =
         deadline.signal.aborted && !isExaiError(thrown) ? abortReason(deadline.signal) : toExaiError(thrown);
-      error.provider ??= dialect.name;
-      error.model ??= model.name;
-      error.attempts = state.attempts;
-      error.elapsedMs = Math.round(performance.now() - started);
+      const elapsedMs = Math.round(performance.now() - started);
+      const error = raw.withDetails({
+        provider: raw.provider ?? dialect.name,
+        model: raw.model ?? model.name,
+        attempts: state.attempts,
+        elapsedMs,
+      });
       emit({
         type: 'call_end',
         model: model.name,
         outcome: error.kind,
-        elapsedMs: error.elapsedMs,
+        elapsedMs,
         message: error.message,
       });
       throw error;
@@ -354,17 +358,7 @@ export function createProvider(
 
 /** A retryable error we stopped retrying says why, so "overloaded" does not read as "tried once". */
 function finalError(error: ExaiError, why: string): ExaiError {
-  if (error.kind === 'timeout' || error.kind === 'cancelled' || error.kind === 'circuit_open') return error;
+  if (ERROR_POLICY[error.kind].retry === 'never') return error;
   if (!error.retryable || error.forwarded) return error;
-  return new ExaiError(error.kind, `${error.message} (${why})`, {
-    retryable: false,
-    ...(error.provider !== undefined && { provider: error.provider }),
-    ...(error.model !== undefined && { model: error.model }),
-    ...(error.status !== undefined && { status: error.status }),
-    ...(error.code !== undefined && { code: error.code }),
-    ...(error.requestId !== undefined && { requestId: error.requestId }),
-    ...(error.retryAfterMs !== undefined && { retryAfterMs: error.retryAfterMs }),
-    ...(error.retryAt !== undefined && { retryAt: error.retryAt }),
-    cause: error,
-  });
+  return error.withDetails({ message: `${error.message} (${why})`, retryable: false, cause: error });
 }

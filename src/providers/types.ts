@@ -1,5 +1,5 @@
 /**
- * The Provider port: what the layers above (tools, workflows, the CLI) may ask of a model provider.
+ * The shapes of a model call: what the layers above (tools, workflows, the CLI) ask the gateway for and get back.
  * Nothing here knows about HTTP, retries or MCP.
  */
 import type { ErrorKind } from '../errors.js';
@@ -143,8 +143,3 @@ export type StreamChunk =
   | { type: 'content'; text: string }
   | { type: 'reasoning'; text: string }
   | { type: 'done'; response: ChatResponse };
-
-export interface Provider {
-  readonly name: ProviderName;
-  call(request: ChatRequest): Promise<ChatResponse>;
-}

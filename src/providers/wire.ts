@@ -8,11 +8,12 @@
 import type { IncomingMessage } from 'node:http';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { ExaiError, isExaiError } from '../errors.js';
+import { formatSeconds } from '../format.js';
 import { linkedController } from '../http/abort.js';
+import { header, parseRetryAfter } from '../http/headers.js';
 import type { HttpPool } from '../http/pool.js';
 import { postJson, readText } from '../http/request.js';
-import { abortReason, formatSeconds } from '../resilience/deadline.js';
-import { parseRetryAfter } from '../resilience/retry.js';
+import { abortReason } from '../resilience/deadline.js';
 import { finishReasonError, mapProviderError } from './error-mapping.js';
 import type { ProviderName, ToolCall, Usage, WebSearchResult } from './types.js';
 
@@ -96,7 +97,7 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
       },
     );
     // Kimi names every response in msh-request-id; GLM puts its ids in the body (read as it arrives).
-    const requestId = header(res.headers['msh-request-id']) ?? header(res.headers['x-request-id']);
+    const requestId = header(res.headers, 'msh-request-id') ?? header(res.headers, 'x-request-id');
     if (requestId) acc.headerRequestId = requestId;
 
     if (res.status < 200 || res.status >= 300) {
@@ -113,7 +114,7 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
       });
     }
 
-    const contentType = header(res.headers['content-type']) ?? '';
+    const contentType = header(res.headers, 'content-type') ?? '';
     if (input.stream && contentType.includes('text/event-stream')) {
       await readStream(res.body, input, acc, (channel, text) => {
         onContent();
@@ -391,10 +392,6 @@ function parseJson(text: string): Record<string, unknown> | undefined {
   }
 }
 
-function header(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
-}
-
 function protocolError(input: AttemptInput, message: string): ExaiError {
   return new ExaiError('protocol', `${LABEL[input.provider]} ${input.model}: ${message}`, {
     provider: input.provider,
@@ -417,10 +414,13 @@ function describe(error: unknown, input: AttemptInput, acc: Accumulator): ExaiEr
         `${LABEL[input.provider]} ${input.model}: connection failed: ${(error as Error)?.message ?? String(error)}`,
         { cause: error },
       );
-  err.provider ??= input.provider;
-  err.model ??= input.model;
-  if (input.forwards && acc.forwardedChunks > 0) err.forwarded = true;
-  return err;
+  const forwarded = err.forwarded || (input.forwards === true && acc.forwardedChunks > 0);
+  if (err.provider !== undefined && err.model !== undefined && forwarded === err.forwarded) return err;
+  return err.withDetails({
+    provider: err.provider ?? input.provider,
+    model: err.model ?? input.model,
+    forwarded,
+  });
 }
 
 /**

@@ -9,13 +9,15 @@ import {
   type IHalfOpenAfterBackoffContext,
   isBrokenCircuitError,
 } from 'cockatiel';
-import { type ErrorKind, ExaiError, isExaiError } from '../errors.js';
+import { ERROR_POLICY, type ErrorKind, ExaiError, isExaiError } from '../errors.js';
 import { abortReason } from './deadline.js';
 
 /**
  * One circuit breaker per provider, on cockatiel 3.2.1's CircuitBreakerPolicy + ConsecutiveBreaker.
  *
  * Deviations from plain cockatiel, and why:
+ * Which kinds count, open at once, or prove nothing is the `breaker` column of ERROR_POLICY (errors.ts).
+ *
  * - Auth and quota failures open the breaker at once: every further call would fail the same way. A small
  *   IBreaker wraps ConsecutiveBreaker and reads the policy's `lastFailure`, which cockatiel sets just before it
  *   calls `failure()`, so the decision sees the exact error without shared flags between concurrent calls.
@@ -64,20 +66,9 @@ export interface ProviderBreaker {
   dispose(): void;
 }
 
-const COUNTED_KINDS: ReadonlySet<ErrorKind> = new Set([
-  'timeout',
-  'stalled',
-  'network',
-  'overloaded',
-  'rate_limited',
-  'upstream_error',
-  'protocol',
-  'auth',
-  'quota_exhausted',
-]);
-const FATAL_KINDS: ReadonlySet<ErrorKind> = new Set(['auth', 'quota_exhausted']);
-/** A probe that ends so never reached the provider (or was abandoned): the breaker reopens. */
-const PROVED_NOTHING: ReadonlySet<ErrorKind> = new Set(['cancelled', 'local']);
+const effectOf = (kind: ErrorKind) => ERROR_POLICY[kind].breaker;
+/** Kinds that say something about the provider's health: they count towards (or open) the breaker. */
+const counts = (kind: ErrorKind): boolean => effectOf(kind) === 'counts' || effectOf(kind) === 'opens';
 const MAX_TRANSITIONS = 20;
 
 type CountedTest = (error: unknown) => error is ExaiError;
@@ -85,7 +76,7 @@ type CountedTest = (error: unknown) => error is ExaiError;
 const countedUnless =
   (ignore: ((error: ExaiError) => boolean) | undefined): CountedTest =>
   (error: unknown): error is ExaiError =>
-    isExaiError(error) && COUNTED_KINDS.has(error.kind) && !ignore?.(error);
+    isExaiError(error) && counts(error.kind) && !ignore?.(error);
 
 class OpenAtOnceOnFatal implements IBreaker {
   readonly consecutive: ConsecutiveBreaker;
@@ -109,7 +100,7 @@ class OpenAtOnceOnFatal implements IBreaker {
     const error = this.lastError();
     // Only an abandoned probe gets here uncounted; cockatiel reopens on any half-open failure regardless.
     if (!this.isCounted(error)) return true;
-    return this.consecutive.failure() || FATAL_KINDS.has(error.kind);
+    return this.consecutive.failure() || effectOf(error.kind) === 'opens';
   }
 }
 
@@ -168,7 +159,7 @@ export function createBreaker(options: {
   let opens = 0;
   // Taken when it opens: a slow call that started earlier may still succeed and reset the live count.
   let failuresWhenOpened = 0;
-  let lastError: { kind: string; message: string; at: number } | undefined;
+  let lastError: { kind: ErrorKind; message: string; at: number } | undefined;
   // cockatiel emits onHalfOpen synchronously just before it invokes the probe, so the next fn to start is it.
   let probeStarting = false;
 
@@ -205,7 +196,7 @@ export function createBreaker(options: {
     tally.rejected++;
     const last = lastError ? `last: ${lastError.kind}: ${lastError.message}` : 'no error recorded';
     const why =
-      lastError && FATAL_KINDS.has(lastError.kind as ErrorKind)
+      lastError && effectOf(lastError.kind) === 'opens'
         ? `${lastError.kind} failures open it at once; ${last}`
         : `${failuresWhenOpened} consecutive failures; ${last}`;
     if (policy.state === CircuitState.HalfOpen) {
@@ -240,7 +231,7 @@ export function createBreaker(options: {
             if (isCounted(error)) {
               tally.failures++;
               lastError = { kind: error.kind, message: error.message, at: now() };
-            } else if (isProbe && isExaiError(error) && PROVED_NOTHING.has(error.kind)) {
+            } else if (isProbe && isExaiError(error) && effectOf(error.kind) === 'proves_nothing') {
               abandonedProbes.add(error);
             }
             throw error;

@@ -1,4 +1,5 @@
 import { ExaiError, isExaiError } from '../errors.js';
+import { formatSeconds } from '../format.js';
 
 /**
  * One owner of a time budget per layer (workflow > expert analysis > provider call), composed with its parent.
@@ -159,10 +160,4 @@ export function abortReason(signal: AbortSignal): ExaiError {
       cause: reason,
     },
   );
-}
-
-/** "1.5 s", "300 s", "0.05 s": three significant digits below 100 s, whole seconds above. */
-export function formatSeconds(ms: number): string {
-  const s = ms / 1000;
-  return `${s >= 100 ? Math.round(s) : Number(s.toPrecision(3))} s`;
 }

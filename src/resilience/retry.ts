@@ -1,5 +1,6 @@
-import type { ErrorKind, ExaiError } from '../errors.js';
-import { abortReason, formatSeconds } from './deadline.js';
+import { ERROR_POLICY, type ExaiError } from '../errors.js';
+import { formatSeconds } from '../format.js';
+import { abortReason } from './deadline.js';
 
 /**
  * Retry decisions as a pure function of (error, retries so far, remaining budget), so the policy is a table
@@ -22,9 +23,6 @@ export type RetryDecision =
  */
 export const MIN_ATTEMPT_BUDGET_MS = 50;
 
-/** Kinds that end the call whatever the retryable flag says: the budget, the caller or the breaker decided. */
-const FINAL_KINDS: ReadonlySet<ErrorKind> = new Set(['cancelled', 'timeout', 'circuit_open']);
-
 export function decideRetry(input: {
   error: ExaiError;
   retriesSoFar: number;
@@ -33,7 +31,8 @@ export function decideRetry(input: {
   random?: () => number;
 }): RetryDecision {
   const { error, retriesSoFar, remainingMs, options } = input;
-  if (FINAL_KINDS.has(error.kind)) return { retry: false, why: `${error.kind} is never retried` };
+  if (ERROR_POLICY[error.kind].retry === 'never')
+    return { retry: false, why: `${error.kind} is never retried` };
   if (error.forwarded) return { retry: false, why: 'part of the answer already reached the caller' };
   if (!error.retryable) return { retry: false, why: `${error.kind} is not retryable` };
   if (retriesSoFar >= options.maxRetries) {
@@ -78,36 +77,6 @@ export function backoffDelay(
 ): number {
   const window = Math.min(options.capMs, options.baseMs * 2 ** retriesSoFar);
   return random() * window;
-}
-
-/**
- * The server's requested wait in ms: `retry-after-ms` (ms, fractions allowed; OpenAI-style APIs send it) wins
- * over `retry-after` (delta-seconds or an HTTP date, RFC 9110 §10.2.3). Unparseable, negative or past values
- * are ignored so that backoff applies instead.
- */
-export function parseRetryAfter(
-  headers: Record<string, string | string[] | undefined>,
-  now: number = Date.now(),
-): number | undefined {
-  const ms = toNonNegative(Number(header(headers, 'retry-after-ms')));
-  if (ms !== undefined) return ms;
-  const value = header(headers, 'retry-after');
-  if (value === undefined) return undefined;
-  if (/^\d+(\.\d+)?$/.test(value)) return toNonNegative(Number(value) * 1000);
-  return toNonNegative(Date.parse(value) - now);
-}
-
-function header(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
-  for (const [key, raw] of Object.entries(headers)) {
-    if (key.toLowerCase() !== name) continue;
-    const value = (Array.isArray(raw) ? raw[0] : raw)?.trim();
-    if (value) return value;
-  }
-  return undefined;
-}
-
-function toNonNegative(value: number): number | undefined {
-  return Number.isFinite(value) && value >= 0 ? value : undefined;
 }
 
 /** An abortable wait: rejects with abortReason(signal) as soon as the signal aborts, and leaves nothing behind. */

@@ -3,7 +3,7 @@
  * it instead of starting a second one, and for `ttlMs` after it succeeds they get its value at once.
  *
  * Why: agents retry a final workflow step when their client times out, and each retry used to start
- * another multi-minute expert call (reference §2.4, §6). The Python cache was process-global, waited
+ * another multi-minute expert call. The Python EX-AI MCP server's cache was process-global, waited
  * up to 120 s and never evicted; this one is created per App, ends with its owner, and forgets.
  *
  * Cancellation is reference-counted: each caller waits under its own signal, and the shared call is

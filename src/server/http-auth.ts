@@ -3,7 +3,7 @@
  * act on it, and slowed down for guessers:
  *
  * - A 401 names EXAI_HTTP_TOKEN in its JSON body and in `WWW-Authenticate: Bearer ... error_description`
- *   (RFC 6750 §3), where MCP clients show it.
+ *   (RFC 6750 §3, https://www.rfc-editor.org/rfc/rfc6750#section-3), where MCP clients show it.
  * - Clients that meet a 401 try OAuth discovery (RFC 9728, RFC 8414) and dynamic client registration; this
  *   server has no OAuth, so those paths get a 404 whose body says to use the token instead, rather than a
  *   bare "registration rejected (HTTP 404)".

@@ -5,6 +5,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
+import { header } from '../http/headers.js';
 
 const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'];
 
@@ -78,16 +79,11 @@ export function sendRpcError(
   sendJson(res, status, { jsonrpc: '2.0', error: { code, message }, id: null }, headers);
 }
 
-export function header(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
 export class BodyTooLargeError extends Error {}
 
 /** Reads a request body up to maxBytes; a Content-Length over the limit is refused before reading. */
 export async function readBody(req: IncomingMessage, maxBytes: number): Promise<string> {
-  const declared = Number(header(req, 'content-length') ?? Number.NaN);
+  const declared = Number(header(req.headers, 'content-length') ?? Number.NaN);
   if (Number.isFinite(declared) && declared > maxBytes) throw new BodyTooLargeError();
   const chunks: Buffer[] = [];
   let size = 0;

@@ -26,8 +26,9 @@ import {
   type MessageExtraInfo,
   type RequestId,
 } from '@modelcontextprotocol/server';
+import { header } from '../http/headers.js';
 import type { Logger } from '../observability/logger.js';
-import { clientAddress, header, sendRpcError } from './http-guards.js';
+import { clientAddress, sendRpcError } from './http-guards.js';
 
 /** What a session's server instance tells the table; `toolSettled` runs when a tool call's handler ends. */
 export interface SessionHooks {
@@ -281,7 +282,7 @@ export function createSessionTable(options: SessionTableOptions): SessionTable {
 
   return {
     async handle(req, res, parsedBody) {
-      const id = header(req, 'mcp-session-id');
+      const id = header(req.headers, 'mcp-session-id');
       if (id !== undefined) {
         const session = sessions.get(id);
         if (!session) {

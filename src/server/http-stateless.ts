@@ -14,9 +14,10 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
 import type { McpServer } from '@modelcontextprotocol/server';
+import { header } from '../http/headers.js';
 import type { Logger } from '../observability/logger.js';
 import type { Broadcast } from '../redis/broadcast.js';
-import { header, sendRpcError } from './http-guards.js';
+import { sendRpcError } from './http-guards.js';
 
 export interface StatelessLegacy {
   handle(req: IncomingMessage, res: ServerResponse, parsedBody: unknown): Promise<void>;
@@ -63,7 +64,7 @@ export function createStatelessLegacy(options: {
         return;
       }
       const messages = (Array.isArray(parsedBody) ? parsedBody : [parsedBody]) as Message[];
-      let client = header(req, 'mcp-session-id');
+      let client = header(req.headers, 'mcp-session-id');
       const cancels = messages.filter(m => m?.method === 'notifications/cancelled');
       if (client !== undefined) for (const m of cancels) cancel(client, m.params?.requestId);
       if (cancels.length === messages.length) {

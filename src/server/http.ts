@@ -12,9 +12,11 @@
  */
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
 import { hostHeaderValidation, originValidation, toNodeHandler } from '@modelcontextprotocol/node';
 import { createMcpHandler, isJsonContentType, isLegacyRequest } from '@modelcontextprotocol/server';
-import { ExaiError } from '../errors.js';
+import { ERROR_POLICY, ExaiError, isExaiError } from '../errors.js';
+import { header } from '../http/headers.js';
 import { openBroadcast } from '../redis/broadcast.js';
 import type { App } from './app.js';
 import { createServer, toolDeps } from './create-server.js';
@@ -22,7 +24,6 @@ import { createAuthGate, isOAuthPath, sendNoOAuth } from './http-auth.js';
 import {
   allowedHostnames,
   BodyTooLargeError,
-  header,
   isLoopbackHost,
   readBody,
   sendJson,
@@ -125,7 +126,7 @@ export async function startHttpServer(app: App, options: HttpServerOptions): Pro
   async function handleMcp(req: IncomingMessage, res: ServerResponse): Promise<void> {
     let parsed: unknown;
     if (req.method === 'POST') {
-      if (!isJsonContentType(header(req, 'content-type') ?? '')) {
+      if (!isJsonContentType(header(req.headers, 'content-type') ?? '')) {
         sendRpcError(res, 415, 'Unsupported Media Type: send Content-Type: application/json.');
         return;
       }
@@ -240,9 +241,10 @@ export async function startHttpServer(app: App, options: HttpServerOptions): Pro
           { event: 'http_request_failed', err: error, method: req.method, url: req.url },
           'HTTP request failed',
         );
-        if (!res.headersSent)
-          sendRpcError(res, 500, 'Internal server error; the server log (stderr) has the details.');
-        else res.destroy();
+        if (res.headersSent) res.destroy();
+        // An ExaiError's message is written for the caller and never holds a secret; anything else is a bug.
+        else if (isExaiError(error)) sendRpcError(res, ERROR_POLICY[error.kind].httpStatus, error.message);
+        else sendRpcError(res, 500, 'Internal server error; the server log (stderr) has the details.');
       });
     },
   );
@@ -275,7 +277,10 @@ export async function startHttpServer(app: App, options: HttpServerOptions): Pro
       await Promise.allSettled([sessions.closeAll(), statelessLegacy.closeAll(), modern.close()]);
       await cancels?.close();
       server.closeIdleConnections();
-      const drained = await Promise.race([stopped.then(() => true), delay(DRAIN_MS / 2).then(() => false)]);
+      const drained = await Promise.race([
+        stopped.then(() => true),
+        delay(DRAIN_MS / 2, false, { ref: false }),
+      ]);
       if (!drained) {
         server.closeAllConnections();
         await stopped;
@@ -309,9 +314,5 @@ function webHeaders(req: IncomingMessage): Headers {
 
 async function untilIdle(idle: () => boolean, maxMs: number): Promise<void> {
   const until = performance.now() + maxMs;
-  while (!idle() && performance.now() < until) await delay(20);
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise(resolve => setTimeout(resolve, ms).unref());
+  while (!idle() && performance.now() < until) await delay(20, undefined, { ref: false });
 }

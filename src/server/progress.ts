@@ -7,6 +7,7 @@
 import type { ProgressToken, ServerContext } from '@modelcontextprotocol/server';
 import type { Logger } from '../observability/logger.js';
 import type { CallEvent } from '../providers/types.js';
+import { CHARS_PER_TOKEN } from '../tokens.js';
 import type { ProgressReporter, ProgressWork, ToolDeps } from '../tools/types.js';
 
 export interface ProgressParams {
@@ -45,8 +46,8 @@ export function startProgress(options: ProgressOptions): ProgressReporter {
     count += 1;
     const parts = [`${options.tool} · ${model}: ${what}`, `${formatElapsed(now() - started)} elapsed`];
     if (attempt > 1) parts.push(`attempt ${attempt}`);
-    // About 4 characters per token: a liveness hint, not an invoice.
-    if (chars > 0) parts.push(`~${Math.ceil(chars / 4)} tokens so far`);
+    // Characters only (the text itself is not kept): a liveness hint, not an invoice.
+    if (chars > 0) parts.push(`~${Math.ceil(chars / CHARS_PER_TOKEN)} tokens so far`);
     options
       .send({ progressToken: token, progress: count, message: parts.join(' · ') })
       .catch(error => options.onSendError?.(error));

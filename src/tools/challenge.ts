@@ -1,6 +1,7 @@
 /**
  * challenge: no model call. Wraps the user's pushback in an instruction to reassess critically instead of
- * agreeing by reflex, and returns it for the calling assistant to act on (reference §2.4, "Other simple tools").
+ * agreeing by reflex, and returns it for the calling assistant to act on. A tool rather than a prompt the
+ * assistant writes itself: a tool call is something the assistant reaches for when the user disagrees.
  */
 import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';

@@ -1,6 +1,7 @@
 /**
  * chat: a second opinion from GLM or Kimi, with files, images, web search and conversation threads.
- * Fields, defaults and the ToolOutput answer follow the Python system's chat tool (reference §2.2, §2.4).
+ * Fields, defaults and the ToolOutput answer follow the chat tool of the Python EX-AI MCP server
+ * (https://github.com/Zazzles2908/EX-AI-MCP-Server), so agents prompted against it keep working.
  */
 
 import { basename } from 'node:path';

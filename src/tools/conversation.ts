@@ -1,5 +1,5 @@
 /**
- * Conversation threads for tools (reference §4): open a thread from a continuation_id, rebuild its history
+ * Conversation threads for tools: open a thread from a continuation_id, rebuild its history
  * within the model's token budget, and record a finished exchange. Only a completed exchange is written, so
  * a cancelled or failed call leaves the thread as it was.
  */

@@ -9,7 +9,7 @@ import { realpathSync, type Stats, statSync } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import { basename, isAbsolute, resolve } from 'node:path';
 import { ExaiError } from '../errors.js';
-import { estimateTokens } from '../memory/index.js';
+import { estimateTokens } from '../tokens.js';
 import { DEFAULT_DENIED_FILES, parseDenyList } from './file-deny.js';
 import { type ExpandedFolder, type Expansion, expandPaths } from './file-expand.js';
 import { fsReason, type OpenedFile, openChecked, Refusal, readAll } from './file-open.js';

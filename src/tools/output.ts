@@ -1,13 +1,15 @@
 /**
- * The ToolOutput shape the Python system's agents were prompted against (reference §2.4): one text content
- * holding the JSON, and the same object as `structuredContent`. Reports (listmodels, status, version) are the
- * exception: readable text, with their data as structuredContent.
+ * The ToolOutput shape agents of the Python EX-AI MCP server were prompted against
+ * (https://github.com/Zazzles2908/EX-AI-MCP-Server, tools/shared/base_models.py): one text content holding the
+ * JSON, and the same object as `structuredContent`. Reports (listmodels, status, version) are the exception:
+ * readable text, with their data as structuredContent.
  * Failures use the same shape with status "error" and `isError: true`, and a message a person can act on.
  */
 import type { CallToolResult } from '@modelcontextprotocol/server';
 import { z } from 'zod';
-import { type ExaiError, isExaiError } from '../errors.js';
+import { type ErrorKind, hintFor, isExaiError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
+import { estimateTokens } from '../tokens.js';
 
 export const continuationOfferSchema = z.object({
   continuation_id: z.string().describe('Pass as continuation_id to any exai tool to continue this thread.'),
@@ -45,7 +47,11 @@ export function toolResult(output: ToolOutput, isError = false): CallToolResult 
     size > LARGE_RESULT_CHARS
       ? {
           ...output,
-          metadata: { ...output.metadata, content_chars: size, approx_tokens: Math.ceil(size / 4) },
+          metadata: {
+            ...output.metadata,
+            content_chars: size,
+            approx_tokens: estimateTokens(output.content ?? ''),
+          },
         }
       : output;
   // A JSON round trip drops undefined fields, so the text and structuredContent are the same document.
@@ -108,7 +114,7 @@ export function errorResult(toolName: string, error: unknown, logger: Logger): C
         status: 'error',
         content: `exai-mcp hit an internal error in the ${toolName} tool: ${message}. This is a bug; the server log (stderr) has the details.`,
         content_type: 'text',
-        metadata: { tool_name: toolName, error_kind: 'internal' },
+        metadata: { tool_name: toolName, error_kind: 'internal' satisfies ErrorKind },
         continuation_offer: null,
       },
       true,
@@ -139,29 +145,4 @@ export function errorResult(toolName: string, error: unknown, logger: Logger): C
 
 function withStop(message: string): string {
   return /[.!?]$/.test(message) ? message : `${message}.`;
-}
-
-function hintFor(error: ExaiError): string | undefined {
-  switch (error.kind) {
-    case 'timeout':
-      return 'The model did not answer within the deadline: retry, send less context, or raise GLM_TIMEOUT_SECS / KIMI_TIMEOUT_SECS';
-    case 'stalled':
-      return 'The provider stopped sending mid-answer: retry';
-    case 'circuit_open':
-      return 'The provider failed repeatedly and is paused; use a model of the other provider meanwhile';
-    case 'rate_limited':
-    case 'overloaded':
-      return 'The provider is busy: retry in a little while';
-    case 'quota_exhausted':
-      return 'The account has no quota left: top it up, or use a model of the other provider';
-    case 'auth':
-      return 'Check the API key (GLM_API_KEY / KIMI_API_KEY) and restart the server';
-    case 'network':
-      // Only a model call's failure is about the provider URL; the conversation store's (Redis) names its own.
-      return error.provider === undefined
-        ? undefined
-        : 'Check the network and the provider URL (GLM_API_URL / KIMI_API_URL)';
-    default:
-      return undefined;
-  }
 }

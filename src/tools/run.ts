@@ -3,6 +3,7 @@
  * and on server shutdown, errors turned into isError results, and one log line per call.
  */
 import type { CallToolResult, ServerContext } from '@modelcontextprotocol/server';
+import { isExaiError } from '../errors.js';
 import { errorResult } from './output.js';
 import type { ToolDeps } from './types.js';
 
@@ -57,7 +58,8 @@ export async function runTool(
     if (result.isError) outcome = 'error';
     return result;
   } catch (error) {
-    outcome = (error as { kind?: string }).kind ?? 'internal';
+    // Anything may be thrown, null included; only an ExaiError carries a kind.
+    outcome = isExaiError(error) ? error.kind : 'internal';
     result = errorResult(toolName, error, deps.logger);
     return result;
   } finally {

@@ -1,6 +1,6 @@
 /**
- * Request fields shared by the model-backed tools, with the Python system's names, types and defaults
- * (reference §2.2), so agents prompted against it keep working.
+ * Request fields shared by the model-backed tools, with the names, types and defaults of the Python EX-AI MCP
+ * server (https://github.com/Zazzles2908/EX-AI-MCP-Server), so agents prompted against it keep working.
  */
 import { z } from 'zod';
 

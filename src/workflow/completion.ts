@@ -1,5 +1,5 @@
 /**
- * The final step (reference §2.4 step 10): skip the expert when the agent is certain, call it when asked
+ * The final step: skip the expert when the agent is certain, call it when asked
  * and there is something to analyse, or finish locally; then promote what the expert said that the agent
  * must act on (files it needs, a failure) to the top-level status.
  */
@@ -14,7 +14,7 @@ import { FAILED_STATUSES, filesNeeded, PROMOTED_STATUSES, statusOf } from './exp
 import { embeddedContext, embedFiles } from './files.js';
 import { expertSystemPrompt, expertUserContent } from './prompt.js';
 import { type WorkflowResponse, workSummary } from './response.js';
-import type { Consolidated, StepView, WorkflowTool } from './types.js';
+import type { Consolidated, ExpertSpec, StepView, WorkflowTool } from './types.js';
 
 export interface CompletionInput {
   deps: ToolDeps;
@@ -92,7 +92,7 @@ export async function complete(input: CompletionInput): Promise<Completion> {
       isError: false,
     };
   }
-  return consultExpert(input, input.model, done);
+  return consultExpert(input, expert, input.model, done);
 }
 
 /** Said plainly, so an agent does not present local findings as reviewed. */
@@ -106,11 +106,11 @@ function noSecondOpinion(asked: boolean): string {
 
 async function consultExpert(
   input: CompletionInput,
+  expert: ExpertSpec,
   model: ExpertModel,
   done: WorkflowResponse,
 ): Promise<Completion> {
   const { deps, tool, view } = input;
-  const expert = tool.expert!;
   const paths = [...new Set([...view.consolidated.relevant_files, ...(expert.extraFiles?.(view) ?? [])])];
   const files = await embedFiles(deps.files, paths, tokenBudget(model.spec.contextWindow).files, {
     maxFiles: deps.config.maxRequestFiles,

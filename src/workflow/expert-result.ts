@@ -1,10 +1,10 @@
 /**
- * Turning the expert's answer into the `expert_analysis` object (reference §2.4 "Result handling"): its
+ * Turning the expert's answer into the `expert_analysis` object: its
  * JSON used as is; anything else kept as raw analysis with a note on why it did not parse; empty answers,
  * timeouts and errors as their own statuses, which the response then promotes.
  */
 import type { ExaiError } from '../errors.js';
-import { formatSeconds } from '../resilience/deadline.js';
+import { formatSeconds } from '../format.js';
 
 export type ExpertAnalysis = Record<string, unknown> & { status?: unknown };
 

@@ -1,5 +1,5 @@
 /**
- * Expert analysis (reference §2.4 "Expert analysis call"): which model answers, and one call under its own
+ * Expert analysis: which model answers, and one call under its own
  * budget. The budget is a child of the workflow's, so the workflow can still answer when the expert runs
  * out; the call goes through the gateway (retries, breaker, stall detection, fallback within what is left),
  * reports progress while it runs, and is shared with identical requests in flight.

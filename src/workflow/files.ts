@@ -1,11 +1,12 @@
 /**
- * File context of a workflow (reference §2.4 step 6): intermediate steps only name the files, so the
+ * File context of a workflow: intermediate steps only name the files, so the
  * agent's context is not filled twice; the final step embeds them for the expert, newest evidence first,
  * within the files share of the model's context window. A file that cannot be read or does not fit is
  * skipped with the reason, not a failure of the whole step.
  */
 import { ExaiError } from '../errors.js';
-import { estimateTokens, fileBlock } from '../memory/index.js';
+import { fileBlock } from '../memory/index.js';
+import { estimateTokens } from '../tokens.js';
 import type { ExpandedFolder, FilePolicy } from '../tools/files.js';
 
 export interface EmbeddedFiles {

@@ -21,7 +21,10 @@ import { thinkdeepTool } from './tools/thinkdeep.js';
 import { tracerTool } from './tools/tracer.js';
 import type { WorkflowTool } from './types.js';
 
-/** In the order tools/list reports them: the core set first, as in the reference's inventory. */
+/**
+ * In the order tools/list reports them: the core set first, as the Python EX-AI MCP server listed them, so an
+ * agent that reads only the first few tools of a long list still finds the ones it uses most.
+ */
 export const WORKFLOW_TOOLS: readonly WorkflowTool[] = [
   thinkdeepTool,
   debugTool,

@@ -1,6 +1,7 @@
 /**
  * The expert's prompt: the tool's system prompt plus the shared JSON contract, and a user message built
- * from the consolidated findings in the sections of the Python system (reference §2.4 "Prompt"), ordered
+ * from the consolidated findings in the sections the Python EX-AI MCP server used (so expert prompts tuned
+ * for it read the same), ordered
  * for the providers' prefix caches.
  */
 import type { ContentPart } from '../providers/types.js';

@@ -1,5 +1,5 @@
 /**
- * The response of one workflow call (reference §2.4 steps 8–11): the base with the tool's counts, the
+ * The response of one workflow call: the base with the tool's counts, the
  * pause that tells the agent what to do before the next step, and the `next_call` template. Pure: the
  * engine decides, these only shape.
  */

@@ -1,5 +1,6 @@
 /**
- * A workflow call answers with one text content holding the JSON (reference §2.4 step 11), and the same
+ * A workflow call answers with one text content holding the JSON (what agents of the Python EX-AI MCP server
+ * parse), and the same
  * object as structuredContent. No output schema is declared: hosts do not show it to the model, and each
  * tool's would add its size to every tools/list (structuredContent needs none, MCP 2025-06-18 "Structured
  * Content").

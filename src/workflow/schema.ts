@@ -1,7 +1,8 @@
 /**
- * The one schema builder of the workflow tools: the step protocol's fields (reference §2.3) with the
- * Python system's names, types and defaults, the common model fields, and each tool's own fields. The
- * cross-field rules live here too, so a wrong call fails before any work with a message saying what to fix.
+ * The one schema builder of the workflow tools: the step protocol's fields with the names, types and
+ * defaults of the Python EX-AI MCP server (https://github.com/Zazzles2908/EX-AI-MCP-Server), so agents prompted
+ * against it keep working; the common model fields; and each tool's own fields. The cross-field rules live
+ * here too, so a wrong call fails before any work with a message saying what to fix.
  */
 import { isAbsolute } from 'node:path';
 import { z } from 'zod';

@@ -1,5 +1,5 @@
 /**
- * The pure state transitions of a workflow (reference §2.4 steps 4–7): recording a step, backtracking,
+ * The pure state transitions of a workflow: recording a step, backtracking,
  * consolidating the findings, and the agentic early-termination rule. The store applies `recordStep`
  * inside its atomic update, so two calls on one thread cannot lose each other's steps.
  */
@@ -75,8 +75,9 @@ export function consolidate(steps: readonly StepRecord[]): Consolidated {
 const SUFFICIENT = new Set(['certain', 'very_high', 'almost_certain']);
 
 /**
- * Agentic early termination (reference §2.4 step 7): from step 2, a step with high confidence, substantial
- * findings and relevant files may end the workflow before the planned last step.
+ * Agentic early termination: from step 2, a step with high confidence, substantial findings and relevant
+ * files may end the workflow before the planned last step. The step count was the agent's guess at step 1;
+ * holding it to that guess once the answer is found only spends its context on steps that add nothing.
  */
 export function earlyTermination(args: StepArgs): string | undefined {
   if (!args.next_step_required || args.step_number < 2) return undefined;

@@ -1,14 +1,17 @@
 /**
  * A workflow's thread: created at step 1, continued by continuation_id, and the only place its state
- * lives (reference §4 caveat: the Python tools kept it on a singleton shared by every caller). Each step
- * is recorded with the store's atomic update, so the state survives a restart (SQLite) and concurrent
+ * lives (state kept on the tool object would be one singleton shared by every caller, and lost on restart).
+ * Each step is recorded with the store's atomic update, so the state survives a restart (SQLite) and concurrent
  * workflows never see each other's findings.
  */
 import type { ToolDeps } from '../tools/types.js';
 import { readState, recordStep, stateKey, toRecord } from './state.js';
 import type { StepArgs, WorkflowState } from './types.js';
 
-/** Response keys that only steer the current call: kept out of the thread's history (reference §4 "History hygiene"). */
+/**
+ * Response keys that only steer the current call: kept out of the thread's history, where a later call would
+ * read a stale instruction ("call me again", "embed these files") as if it were addressed to it.
+ */
 const NOT_HISTORY = new Set([
   'continuation_id',
   'status',

@@ -1,5 +1,5 @@
 /**
- * The shapes of the workflow step protocol (reference §2.3–2.4): what one step carries, what a thread
+ * The shapes of the workflow step protocol (docs/WORKFLOW_TOOLS.md): what one step carries, what a thread
  * remembers between steps, and what a workflow tool definition supplies to the shared engine.
  */
 import type { ServerContext } from '@modelcontextprotocol/server';
@@ -100,7 +100,7 @@ export interface StepView {
   readonly final: boolean;
 }
 
-/** Status strings and key names per tool (reference §2.4 "Status names after customization"). */
+/** Status strings and key names per tool: each tool names its pauses and results in its own words. */
 export interface StatusNames {
   inProgress: string;
   pause: string;

@@ -95,7 +95,7 @@ describe('progress heartbeat', () => {
       reason: 'timeout',
     });
     progress.onEvent({ type: 'web_search', iteration: 1 });
-    progress.onEvent({ type: 'delta', channel: 'content', text: 'x'.repeat(400) });
+    progress.onEvent({ type: 'delta', channel: 'content', text: 'x'.repeat(350) });
     advance(1_000);
     const messages = sent.map(p => p.message);
     expect(messages[1]).toContain('attempt 1 failed (overloaded); retrying in 1.5 s');

@@ -4,7 +4,6 @@ import { type ErrorKind, ExaiError, type ExaiErrorDetails } from '../../src/erro
 import {
   backoffDelay,
   decideRetry,
-  parseRetryAfter,
   type RetryDecision,
   type RetryPolicyOptions,
   sleep,
@@ -150,31 +149,6 @@ describe('backoffDelay', () => {
   test('is exactly random() times the capped window', () => {
     expect(backoffDelay(2, options, () => 0.25)).toBe(500);
     expect(backoffDelay(20, options, () => 0.5)).toBe(4000);
-  });
-});
-
-describe('parseRetryAfter', () => {
-  const now = Date.parse('2025-11-20T12:00:00Z');
-  test.each<[string, Record<string, string | string[] | undefined>, number | undefined]>([
-    ['retry-after-ms in ms, fractions allowed', { 'retry-after-ms': '1500.5' }, 1500.5],
-    ['retry-after-ms wins over retry-after', { 'retry-after-ms': '200', 'retry-after': '30' }, 200],
-    ['retry-after in seconds', { 'retry-after': '30' }, 30_000],
-    ['retry-after in decimal seconds', { 'retry-after': '1.5' }, 1500],
-    ['retry-after as an HTTP date', { 'retry-after': 'Thu, 20 Nov 2025 12:00:07 GMT' }, 7000],
-    ['header names in any case', { 'Retry-After': '2' }, 2000],
-    ['the first of repeated values', { 'retry-after': ['3', '9'] }, 3000],
-    [
-      'falls back to retry-after when retry-after-ms is garbage',
-      { 'retry-after-ms': 'soon', 'retry-after': '4' },
-      4000,
-    ],
-    ['ignores a negative value', { 'retry-after-ms': '-5' }, undefined],
-    ['ignores a date in the past', { 'retry-after': 'Thu, 20 Nov 2025 11:59:00 GMT' }, undefined],
-    ['ignores garbage', { 'retry-after': 'later please' }, undefined],
-    ['ignores an empty value', { 'retry-after': '' }, undefined],
-    ['is undefined without the headers', { 'content-type': 'application/json' }, undefined],
-  ])('%s', (_name, headers, expected) => {
-    expect(parseRetryAfter(headers, now)).toBe(expected);
   });
 });
 
