@@ -67,6 +67,8 @@ export async function startHttpServer(app: App, options: HttpServerOptions): Pro
     );
   }
   const log = app.logger.child({ component: 'http' });
+  // Every call this server answers is counted: prom-client is loaded before the first one can arrive.
+  await app.metrics.start();
   const maxBody = config.httpMaxBodyBytes;
   const factory = () => createServer(app);
   const modern = createMcpHandler(factory, {
@@ -192,8 +194,9 @@ export async function startHttpServer(app: App, options: HttpServerOptions): Pro
     }
     if (!auth.admit(req, res)) return;
     if (path === '/metrics') {
-      res.writeHead(200, { 'content-type': app.metrics.contentType });
-      res.end(await app.metrics.render());
+      const { contentType, body } = await app.metrics.render();
+      res.writeHead(200, { 'content-type': contentType });
+      res.end(body);
       return;
     }
     if (path === '/status.json') {
