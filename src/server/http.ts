@@ -13,7 +13,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostHeaderValidation, originValidation, toNodeHandler } from '@modelcontextprotocol/node';
-import { createMcpHandler, isJsonContentType, isLegacyRequest } from '@modelcontextprotocol/server';
+import { classifyInboundRequest, createMcpHandler, isJsonContentType } from '@modelcontextprotocol/server';
 import { ExaiError } from '../errors.js';
 import { openBroadcast } from '../redis/broadcast.js';
 import type { App } from './app.js';
@@ -147,11 +147,7 @@ export async function startHttpServer(app: App, options: HttpServerOptions): Pro
         return;
       }
     }
-    const probe = new Request(`http://localhost${MCP_PATH}`, {
-      method: req.method ?? 'GET',
-      headers: webHeaders(req),
-    });
-    if (await isLegacyRequest(probe, parsed, { maxRequestBodySize: maxBody })) {
+    if (isLegacyRequest(req, parsed)) {
       await (stateless ? statelessLegacy : sessions).handle(req, res, parsed);
     } else {
       // exactOptionalPropertyTypes: node types `method` as string | undefined, the adapter as optional string.
@@ -296,13 +292,25 @@ function clientGone(req: IncomingMessage, res: ServerResponse, error: unknown): 
   );
 }
 
-function webHeaders(req: IncomingMessage): Headers {
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (value === undefined) continue;
-    for (const v of Array.isArray(value) ? value : [value]) headers.append(name, v);
-  }
-  return headers;
+/**
+ * The SDK's isLegacyRequest decision (a POST without a JSON body, or a request classified legacy), taken on
+ * node's request and the body already parsed: the SDK's predicate wants a web Request, and building one
+ * (its Headers, its URL) for every call cost more CPU than the rest of the routing.
+ */
+function isLegacyRequest(req: IncomingMessage, parsed: unknown): boolean {
+  const httpMethod = (req.method ?? 'GET').toUpperCase();
+  if (httpMethod === 'POST' && parsed === undefined) return true;
+  const protocolVersionHeader = header(req, 'mcp-protocol-version');
+  const mcpMethodHeader = header(req, 'mcp-method');
+  const mcpNameHeader = header(req, 'mcp-name');
+  const route = classifyInboundRequest({
+    httpMethod,
+    ...(protocolVersionHeader !== undefined && { protocolVersionHeader }),
+    ...(mcpMethodHeader !== undefined && { mcpMethodHeader }),
+    ...(mcpNameHeader !== undefined && { mcpNameHeader }),
+    ...(parsed !== undefined && { body: parsed }),
+  });
+  return route.kind === 'legacy';
 }
 
 async function untilIdle(idle: () => boolean, maxMs: number): Promise<void> {
