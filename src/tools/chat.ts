@@ -55,7 +55,7 @@ export function registerChatTool(server: McpServer, deps: ToolDeps): void {
     {
       title: 'Chat with a second-opinion model',
       description: DESCRIPTION,
-      inputSchema: leanSchema(chatInputSchema.extend({ model: modelFieldFor(allowedModels(deps)) })),
+      inputSchema: chatSchemaFor(allowedModels(deps)),
       annotations: { readOnlyHint: true, openWorldHint: true },
     },
     (args, ctx) => runTool(deps, 'chat', ctx, signal => chat(deps, args, ctx, signal)),
@@ -63,6 +63,21 @@ export function registerChatTool(server: McpServer, deps: ToolDeps): void {
 }
 
 type ChatArgs = z.output<typeof chatInputSchema>;
+
+/** Built once per allowed-models list and shared by every server of the process (see stepInputSchema). */
+const chatSchemas = new Map<string, ReturnType<typeof leanChatSchema>>();
+const leanChatSchema = (allowed: readonly string[] | undefined) =>
+  leanSchema(chatInputSchema.extend({ model: modelFieldFor(allowed) }));
+
+function chatSchemaFor(allowed: readonly string[] | undefined): ReturnType<typeof leanChatSchema> {
+  const key = allowed === undefined ? '' : `allowed:${allowed.join('\n')}`;
+  let schema = chatSchemas.get(key);
+  if (!schema) {
+    schema = leanChatSchema(allowed);
+    chatSchemas.set(key, schema);
+  }
+  return schema;
+}
 
 /** The usable models when the server limits them, for the model field's description. */
 export function allowedModels(deps: Pick<ToolDeps, 'gateway'>): string[] | undefined {

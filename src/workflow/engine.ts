@@ -33,13 +33,30 @@ export interface WorkflowRuntime {
   readonly flights: SingleFlight;
 }
 
+type StepInputSchema = ReturnType<typeof leanSchema<ReturnType<typeof stepSchema>>>;
+const stepInputSchemas = new WeakMap<WorkflowTool, StepInputSchema>();
+
+/**
+ * A tool's input schema, built once per process: a server is built for every HTTP session and every stateless
+ * request, and building the twelve step schemas with zod (and their JSON Schemas for tools/list) was most of
+ * that cost. Schemas are immutable, so every server can share them.
+ */
+function stepInputSchema(tool: WorkflowTool): StepInputSchema {
+  let schema = stepInputSchemas.get(tool);
+  if (!schema) {
+    schema = leanSchema(stepSchema(tool), { unlisted: UNLISTED_FIELDS });
+    stepInputSchemas.set(tool, schema);
+  }
+  return schema;
+}
+
 export function registerWorkflowTool(server: McpServer, runtime: WorkflowRuntime, tool: WorkflowTool): void {
   server.registerTool(
     tool.name,
     {
       title: tool.title,
       description: tool.description,
-      inputSchema: leanSchema(stepSchema(tool), { unlisted: UNLISTED_FIELDS }),
+      inputSchema: stepInputSchema(tool),
       annotations: {
         readOnlyHint: true,
         openWorldHint: tool.expert !== undefined || tool.name === 'consensus',
