@@ -90,8 +90,8 @@ text and as structuredContent, and the input schema is richer), and ≤ 2× the 
 everything else together under ~0.6 echo calls: even without logging, metrics, the store, the tool logic and
 the edge (~19 %), the provider call alone keeps the ratio above 2×. The lever left is the provider call path
 (fewer AbortControllers and timers per call, a leaner request on node:http; see scenario 1). On this machine
-the scenario is very sensitive to other work: at a load average of 12–17 the servers got 30–45 % of a core
-and every figure was 4–5× worse than on the quiet machine earlier the same day (394 calls/s, 0.18× the echo), so
+the scenario is very sensitive to other work: at load averages of 5–17 the servers got 30–60 % of a core and
+the figures were 4–10× worse than on the quiet machine earlier the same day (394 calls/s, 0.18× the echo), so
 the section below carries a comparison row: commit f77a0ef, the build before fixes 6–8, in the same alternation.
 
 **Hang storm and burst (scenarios 3, 4).** Both are bounded by the client's CPU, not by the hung calls or the
