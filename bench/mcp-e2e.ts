@@ -2,6 +2,8 @@
  * 2. MCP end to end: the `chat` tool over Streamable HTTP, 64 concurrent clients (one session each), instant
  * provider, against a minimal MCP SDK server with an echo tool measured in the same run. Three processes:
  * this one generates the load (bench/lib/mcp-client.ts), the server under test, and the fake provider.
+ * BENCH_MCP_COMPARE=/path/to/other/checkout/bench/mcp-server.ts adds that checkout's server (e.g. the previous
+ * commit's) to the same alternation, for a before/after on a busy machine.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,8 +19,9 @@ import { median, ms, rate, ratio, summarize } from './lib/stats.js';
 const CLIENTS = 64;
 const DURATION_MS = 4_000;
 
-type Target = 'exai' | 'exaiMemory' | 'echo';
-const TARGETS: Target[] = ['exai', 'exaiMemory', 'echo'];
+type Target = 'exai' | 'exaiMemory' | 'echo' | 'compare';
+const COMPARE = process.env.BENCH_MCP_COMPARE;
+const TARGETS: Target[] = ['exai', 'exaiMemory', 'echo', ...(COMPARE ? (['compare'] as const) : [])];
 
 interface Measured {
   throughput: number;
@@ -86,20 +89,24 @@ export const mcpEndToEnd: Scenario = {
       EXAI_DATA_DIR: dataDir,
       EXAI_ALLOWED_ROOTS: dataDir,
     };
-    const servers: Record<Target, McpProcess> = {
+    const servers: Partial<Record<Target, McpProcess>> = {
       exai: await startMcpProcess('exai', env),
       exaiMemory: await startMcpProcess('exai', { ...env, EXAI_STORE: 'memory' }),
       echo: await startMcpProcess('echo', {}),
+      ...(COMPARE && { compare: await startMcpProcess('exai', env, COMPARE) }),
     };
-    const results: Record<Target, Measured[]> = { exai: [], exaiMemory: [], echo: [] };
+    const results: Record<Target, Measured[]> = { exai: [], exaiMemory: [], echo: [], compare: [] };
     try {
       for (let run = 0; run < ctx.runs; run++) {
         const order = TARGETS.map((_, i) => TARGETS[(i + run) % TARGETS.length] as Target);
-        for (const target of order) results[target].push(await measure(servers[target], target, DURATION_MS));
+        for (const target of order) {
+          const server = servers[target] as McpProcess;
+          results[target].push(await measure(server, target, DURATION_MS));
+        }
         ctx.log(`mcp: run ${run + 1}/${ctx.runs} done`);
       }
     } finally {
-      await Promise.all(Object.values(servers).map(s => s.close()));
+      await Promise.all(Object.values(servers).map(s => s?.close()));
       rmSync(dataDir, { recursive: true, force: true });
     }
 
@@ -111,6 +118,7 @@ export const mcpEndToEnd: Scenario = {
       exai: 'exai-mcp `chat` (SQLite store, the default)',
       exaiMemory: '(diagnostic) exai-mcp `chat`, EXAI_STORE=memory',
       echo: 'MCP SDK echo server',
+      compare: '(comparison) `chat` on the BENCH_MCP_COMPARE checkout',
     };
     const rows = TARGETS.map(t => [
       LABELS[t],
@@ -138,6 +146,9 @@ export const mcpEndToEnd: Scenario = {
         `exai: \`createApp\` + \`startHttpServer\` (what \`exai-mcp http\` runs) in its own process; ${shownSettings({ GLM_MAX_CONCURRENCY: env.GLM_MAX_CONCURRENCY, PROVIDER_MAX_CONNECTIONS: env.PROVIDER_MAX_CONNECTIONS, LOG_LEVEL: 'info' })} (logs to /dev/null), conversation store SQLite in a temp dir (the default store); GLM → fake \`ok\` (instant) in a third process`,
         'echo: `McpServer` with one echo tool, sessions on `NodeStreamableHTTPServerTransport`, plain node:http',
         `load: ${CLIENTS} clients, one 2025-06-18 session each, closed loop of \`tools/call\` for ${DURATION_MS / 1000} s after a 0.5 s warm-up; a lean undici JSON-RPC client (the SDK Client would need more CPU than the server it measures); ${ctx.runs} runs, alternating order, medians`,
+        ...(COMPARE
+          ? [`comparison: \`${COMPARE}\` (BENCH_MCP_COMPARE), the same settings, in the same alternation`]
+          : []),
       ],
       tables: [
         {

@@ -38,6 +38,23 @@ section's load average). Reproduce with \`node --import tsx --cpu-prof --cpu-pro
    when it gets its slot (200 concurrent calls, bulkhead 10, threshold 5: at most 40 requests reach the
    failing provider, guarded by test/load/recovery.test.ts). The shutdown signal's listener limit is lifted,
    so \`MaxListenersExceededWarning\` no longer appears with many calls in flight.
+6. *A stdio server loaded what only Redis and /metrics need (src/redis/link.ts, src/observability/metrics.ts).*
+   @redis/client (~500 modules, with @opentelemetry/api) was imported by the Redis store and shared health even
+   without REDIS_URL, and prom-client (~40) by the App; now the first Redis link imports the client and the HTTP
+   server starts its metrics before it listens. Built CLI, 7 alternating spawns each (load average ~15): CPU until
+   \`initialize\` was answered 1,264 → 957 ms (median); the startup section's comparison row is the same A/B at
+   21 spawns. Guarded by test/e2e/startup-modules.test.ts (the module graph, not a time).
+7. *Routing built a web Request per call (src/server/http.ts).* Deciding between the 2025 and 2026 serving
+   paths went through the SDK's \`isLegacyRequest\`, which wants a web \`Request\`: a \`Headers\` and a
+   \`Request\` per call, then the classifier. Now the classifier runs on node's headers and the parsed body.
+   Same process, alternating, 5 rounds of 5,000: 58.7 → 21.2 µs of CPU per request. What is left is the SDK's
+   classifier trying the result and error schemas with zod (both fail, and a failing zod parse builds its issues)
+   before the request schema.
+8. *Every server instance rebuilt every tool's schemas (src/workflow/engine.ts, src/tools/chat.ts).* A server is
+   built per HTTP session and per stateless (2026-07-28) request, and building the twelve step schemas with zod
+   (and, on tools/list, their JSON Schemas) was ~85 % of it. Now each tool's input schema is built once per
+   process and shared (zod schemas are immutable). \`createServer\` with all 17 tools, 3 alternating runs of 100:
+   7.9–9.4 → 1.0–1.1 ms of CPU. A stateless request paid this on every call.
 
 **Overhead per call (scenario 1).** Client CPU per call, measured separately at concurrency 64 (the table's
 figures, at 256, are higher: more garbage per second, more GC): raw undici ~52 µs; the exai wire alone ~100 µs
@@ -61,6 +78,21 @@ create with both turns, or one append of both turns, in one transaction since fi
 the EXAI_STORE=memory row), the provider call (~150 µs plus its socket writes; write syscalls are ~15 % of the
 profile) and the tool's own work. ≥ 2,000 calls/s on one thread needs < 500 µs per call; the other route is a
 second worker process, which on 2 cores competes with the load generator and the fake.
+
+Where a \`chat\` call's server CPU goes (profile of the server alone in steady state: 64 sessions, 15 s, load average
+~15, after fixes 7 and 8; each sample charged to the nearest frame with an owner): the MCP SDK with hono's
+adapters and zod 42 % (request and result validation, the Streamable HTTP transport, the SSE response and its
+socket writes), the provider call 23 % (node:http request, SSE parsing, deadlines, breaker, bulkhead), the tool
+and conversation logic 7 %, GC 6 %, the SQLite store 6 %, other node internals 6 %, node's HTTP server 5 %, our
+HTTP edge (routing, sessions, guards) 4 %, logging 1 %, metrics 0.6 %. Socket write syscalls alone are ~20 %.
+So the SDK's share of our call already costs ~1.4× a whole echo call (the result is larger: the ToolOutput as
+text and as structuredContent, and the input schema is richer), and ≤ 2× the echo's CPU per call would need
+everything else together under ~0.6 echo calls: even without logging, metrics, the store, the tool logic and
+the edge (~19 %), the provider call alone keeps the ratio above 2×. The lever left is the provider call path
+(fewer AbortControllers and timers per call, a leaner request on node:http; see scenario 1). On this machine
+the scenario is very sensitive to other work: at load averages of 5–17 the servers got 30–60 % of a core and
+the figures were 4–10× worse than on the quiet machine earlier the same day (394 calls/s, 0.18× the echo), so
+the section below carries a comparison row: commit f77a0ef, the build before fixes 6–8, in the same alternation.
 
 **Hang storm and burst (scenarios 3, 4).** Both are bounded by the client's CPU, not by the hung calls or the
 bulkheads: 2,000 (or 10,000) requests are issued from one event loop in one tick, so the first answers can only

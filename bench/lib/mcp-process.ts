@@ -11,13 +11,15 @@ export interface McpProcess {
 
 const SERVER = fileURLToPath(new URL('../mcp-server.ts', import.meta.url));
 
+/** `script`: another checkout's bench/mcp-server.ts, to compare two builds in one run. */
 export async function startMcpProcess(
   kind: 'exai' | 'echo',
   env: Record<string, string>,
+  script = SERVER,
 ): Promise<McpProcess> {
   // BENCH_CPU_PROF_DIR=/tmp/prof profiles the server under test (what a missed goal needs to explain).
   const profile = process.env.BENCH_CPU_PROF_DIR;
-  const child = fork(SERVER, [kind], {
+  const child = fork(script, [kind], {
     execArgv: ['--import', 'tsx', ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [])],
     // Only what the bench sets: no key or URL from the caller's environment may reach a real provider.
     env: { PATH: process.env.PATH ?? '', ...env },

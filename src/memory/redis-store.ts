@@ -19,10 +19,9 @@
  * the connection comes back on its own.
  */
 import { randomUUID } from 'node:crypto';
-import { ErrorReply } from '@redis/client';
 import { ExaiError, isExaiError } from '../errors.js';
 import { type Logger, silentLogger } from '../observability/logger.js';
-import { DEFAULT_CONNECT_TIMEOUT_MS, openRedisLink } from '../redis/link.js';
+import { DEFAULT_CONNECT_TIMEOUT_MS, isErrorReply, openRedisLink } from '../redis/link.js';
 import {
   cancelledBeforeStart,
   canonicalId,
@@ -130,7 +129,7 @@ export function createRedisStore(options: RedisStoreOptions): ConversationStore 
         });
       }
       // The updater's own exception is the caller's, passed through untouched (as the other stores do).
-      if (!(error instanceof ErrorReply)) throw error;
+      if (!isErrorReply(error)) throw error;
       throw new ExaiError('protocol', `Conversation store ${operation}: Redis answered ${error.message}`, {
         cause: error,
       });

@@ -2,8 +2,12 @@
  * Prometheus metrics (prom-client) for the HTTP server's /metrics. Counters and histograms are fed as calls
  * end; gauges that describe current state (breakers, in-flight, queued, sessions) are read at scrape time
  * from their owners, so there is one source of truth for each number.
+ *
+ * prom-client is loaded by start(), which the HTTP server awaits before it listens: a stdio server exposes
+ * no metrics, so it neither loads the library (about 40 modules, before it could answer `initialize`) nor
+ * pays for a histogram observation per call. Until start(), observations are dropped.
  */
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { Counter, Histogram, Registry } from 'prom-client';
 
 export interface CallObserver {
   callEnded(provider: string, model: string, outcome: string, seconds: number): void;
@@ -27,21 +31,69 @@ export interface LiveState {
 }
 
 export interface Metrics extends CallObserver {
-  readonly registry: Registry;
   toolEnded(tool: string, status: string, seconds: number): void;
   /** Connects the scrape-time gauges to their owners; call once the server exists. */
   bindLiveState(state: LiveState): void;
-  render(): Promise<string>;
-  readonly contentType: string;
+  /** Loads prom-client and starts recording (idempotent); what was observed before is not counted. */
+  start(): Promise<void>;
+  /** The exposition for GET /metrics, and its content type (starts recording if not started yet). */
+  render(): Promise<{ contentType: string; body: string }>;
+}
+
+interface Instruments {
+  registry: Registry;
+  callDuration: Histogram;
+  retries: Counter;
+  stalls: Counter;
+  timeouts: Counter;
+  fallbacks: Counter;
+  cost: Counter;
+  toolDuration: Histogram;
 }
 
 const BREAKER_VALUE = { closed: 0, half_open: 1, open: 2 } as const;
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
 
 export function createMetrics(): Metrics {
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'exai_' });
   let live: LiveState | undefined;
+  let on: Instruments | undefined;
+  let starting: Promise<Instruments> | undefined;
+  const start = (): Promise<Instruments> => {
+    starting ??= import('prom-client').then(prom => {
+      on = instruments(prom, () => live);
+      return on;
+    });
+    return starting;
+  };
+
+  return {
+    callEnded(provider, model, outcome, seconds) {
+      if (!on) return;
+      on.callDuration.observe({ provider, model, outcome }, seconds);
+      if (outcome === 'timeout') on.timeouts.inc({ provider });
+    },
+    retried: (provider, reason) => on?.retries.inc({ provider, reason }),
+    stalled: provider => on?.stalls.inc({ provider }),
+    fellBack: (from, to, reason) => on?.fallbacks.inc({ from, to, reason }),
+    spent: (provider, model, usd) => on?.cost.inc({ provider, model }, usd),
+    toolEnded: (tool, status, seconds) => on?.toolDuration.observe({ tool, status }, seconds),
+    bindLiveState(state) {
+      live = state;
+    },
+    async start() {
+      await start();
+    },
+    async render() {
+      const { registry } = await start();
+      return { contentType: registry.contentType, body: await registry.metrics() };
+    },
+  };
+}
+
+function instruments(prom: typeof import('prom-client'), current: () => LiveState | undefined): Instruments {
+  const { Counter, Gauge, Histogram, Registry } = prom;
+  const registry = new Registry();
+  prom.collectDefaultMetrics({ register: registry, prefix: 'exai_' });
 
   const callDuration = new Histogram({
     name: 'exai_provider_call_duration_seconds',
@@ -94,7 +146,7 @@ export function createMetrics(): Metrics {
     registers: [registry],
     collect() {
       this.reset();
-      for (const p of live?.providers() ?? [])
+      for (const p of current()?.providers() ?? [])
         this.set({ provider: p.provider }, BREAKER_VALUE[p.breakerState]);
     },
   });
@@ -105,7 +157,7 @@ export function createMetrics(): Metrics {
     registers: [registry],
     collect() {
       this.reset();
-      for (const p of live?.providers() ?? []) this.set({ provider: p.provider }, p.inFlight);
+      for (const p of current()?.providers() ?? []) this.set({ provider: p.provider }, p.inFlight);
     },
   });
   new Gauge({
@@ -115,7 +167,7 @@ export function createMetrics(): Metrics {
     registers: [registry],
     collect() {
       this.reset();
-      for (const p of live?.providers() ?? []) this.set({ provider: p.provider }, p.queued);
+      for (const p of current()?.providers() ?? []) this.set({ provider: p.provider }, p.queued);
     },
   });
   new Gauge({
@@ -125,7 +177,7 @@ export function createMetrics(): Metrics {
     registers: [registry],
     collect() {
       this.reset();
-      for (const p of live?.providers() ?? []) this.set({ provider: p.provider }, p.concurrencyLimit);
+      for (const p of current()?.providers() ?? []) this.set({ provider: p.provider }, p.concurrencyLimit);
     },
   });
   new Gauge({
@@ -133,25 +185,9 @@ export function createMetrics(): Metrics {
     help: 'Open MCP sessions on the HTTP server',
     registers: [registry],
     collect() {
-      this.set(live?.activeSessions() ?? 0);
+      this.set(current()?.activeSessions() ?? 0);
     },
   });
 
-  return {
-    registry,
-    contentType: registry.contentType,
-    callEnded(provider, model, outcome, seconds) {
-      callDuration.observe({ provider, model, outcome }, seconds);
-      if (outcome === 'timeout') timeouts.inc({ provider });
-    },
-    retried: (provider, reason) => retries.inc({ provider, reason }),
-    stalled: provider => stalls.inc({ provider }),
-    fellBack: (from, to, reason) => fallbacks.inc({ from, to, reason }),
-    spent: (provider, model, usd) => cost.inc({ provider, model }, usd),
-    toolEnded: (tool, status, seconds) => toolDuration.observe({ tool, status }, seconds),
-    bindLiveState(state) {
-      live = state;
-    },
-    render: () => registry.metrics(),
-  };
+  return { registry, callDuration, retries, stalls, timeouts, fallbacks, cost, toolDuration };
 }

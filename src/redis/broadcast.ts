@@ -28,7 +28,7 @@ export function openBroadcast(options: {
     // node-redis resubscribes by itself after a reconnection; only the first subscription is ours.
     if (subscribed) return;
     subscribed = true;
-    sub.client
+    sub
       .subscribe(options.channel, message => {
         for (const listener of listeners) listener(message);
       })

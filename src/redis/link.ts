@@ -13,13 +13,31 @@
  * - Transitions are logged once per outage, not once per failed reconnect.
  * - URLs in messages and logs carry no password.
  */
-import { createClient, ErrorReply, type RedisClientType } from '@redis/client';
+import type { ErrorReply, RedisClientType } from '@redis/client';
 import { ExaiError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { redactUrl } from '../observability/redact.js';
 
-export type RedisClient = RedisClientType;
+type RedisClient = RedisClientType;
 type Reply = Awaited<ReturnType<RedisClient['sendCommand']>>;
+type RedisModule = typeof import('@redis/client');
+
+/**
+ * @redis/client is loaded when the first link opens, not with this file: it is about 500 modules that a
+ * process without REDIS_URL never uses, and a stdio server would load them before answering `initialize`.
+ */
+let redisModule: RedisModule | undefined;
+function loadRedis(): Promise<RedisModule> {
+  return import('@redis/client').then(loaded => {
+    redisModule = loaded;
+    return loaded;
+  });
+}
+
+/** A Redis error reply (a script's error_reply, NOSCRIPT, WRONGTYPE, ...); none exists before a link opened. */
+export function isErrorReply(error: unknown): error is ErrorReply {
+  return redisModule !== undefined && error instanceof redisModule.ErrorReply;
+}
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 const DEFAULT_COMMAND_TIMEOUT_MS = 3_000;
@@ -38,7 +56,6 @@ export interface RedisLinkOptions {
 }
 
 export interface RedisLink {
-  readonly client: RedisClient;
   /** The URL without its password, for messages. */
   readonly displayUrl: string;
   isConnected(): boolean;
@@ -55,6 +72,11 @@ export interface RedisLink {
    * `network` naming the URL (a missed deadline also resets the connection).
    */
   send(args: string[]): Promise<Reply>;
+  /**
+   * SUBSCRIBE on this link (which then serves nothing else); node-redis subscribes again by itself after a
+   * reconnection. Call it once connected (from onReady).
+   */
+  subscribe(channel: string, listener: (message: string) => void): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -62,18 +84,10 @@ export function openRedisLink(options: RedisLinkOptions): RedisLink {
   const displayUrl = redactUrl(options.url);
   const log = options.logger.child({ component: options.name, redis: displayUrl });
   const commandTimeoutMs = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
-  const client = createClient({
-    url: options.url,
-    name: options.name,
-    disableOfflineQueue: true,
-    socket: {
-      connectTimeout: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
-      reconnectStrategy: (retries: number) =>
-        Math.round(Math.min(MAX_RECONNECT_DELAY_MS, 50 * 2 ** retries) * (0.5 + Math.random() / 2)),
-    },
-  });
   const readyListeners = new Set<() => void>();
   const downListeners = new Set<(error: string) => void>();
+  /** Set once @redis/client is loaded (unless the link was closed first). */
+  let client: RedisClient | undefined;
   /** An outage is in progress (logged once, listeners told once). */
   let down = false;
   let everReady = false;
@@ -83,27 +97,46 @@ export function openRedisLink(options: RedisLinkOptions): RedisLink {
   let resets = 0;
   let resetReason: string | undefined;
 
-  // Without an 'error' listener an EventEmitter throws, and a Redis restart would take the process down.
-  // The client's own isReady is the truth about the connection; errors only say why it is not ready.
-  client.on('error', (error: Error) => {
-    const message = error.message || error.constructor.name;
-    lastError = message;
-    if (down || client.isReady) return;
-    down = true;
-    log.warn({ event: 'redis_down', err: message }, `Redis at ${displayUrl} is unreachable: ${message}`);
-    if (everReady) notify(downListeners, message);
+  function connect(redis: RedisModule): Promise<unknown> {
+    if (closed) return Promise.resolve(undefined);
+    const created: RedisClient = redis.createClient({
+      url: options.url,
+      name: options.name,
+      disableOfflineQueue: true,
+      socket: {
+        connectTimeout: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+        reconnectStrategy: (retries: number) =>
+          Math.round(Math.min(MAX_RECONNECT_DELAY_MS, 50 * 2 ** retries) * (0.5 + Math.random() / 2)),
+      },
+    });
+    client = created;
+    // Without an 'error' listener an EventEmitter throws, and a Redis restart would take the process down.
+    // The client's own isReady is the truth about the connection; errors only say why it is not ready.
+    created.on('error', (error: Error) => {
+      const message = error.message || error.constructor.name;
+      lastError = message;
+      if (down || created.isReady) return;
+      down = true;
+      log.warn({ event: 'redis_down', err: message }, `Redis at ${displayUrl} is unreachable: ${message}`);
+      if (everReady) notify(downListeners, message);
+    });
+    created.on('ready', () => {
+      if (down) log.info({ event: 'redis_up' }, `Redis at ${displayUrl} is reachable again`);
+      down = false;
+      everReady = true;
+      lastError = undefined;
+      notify(readyListeners);
+    });
+    return created.connect().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+  }
+  /** Settles (never rejects) once the first connection attempt ended: undefined, or why it failed. */
+  const connecting: Promise<unknown> = loadRedis().then(connect, (error: unknown) => {
+    lastError = `cannot load @redis/client: ${error instanceof Error ? error.message : String(error)}`;
+    return error;
   });
-  client.on('ready', () => {
-    if (down) log.info({ event: 'redis_up' }, `Redis at ${displayUrl} is reachable again`);
-    down = false;
-    everReady = true;
-    lastError = undefined;
-    notify(readyListeners);
-  });
-  const connecting = client.connect().then(
-    () => undefined,
-    (error: unknown) => error,
-  );
 
   function notify<A extends unknown[]>(listeners: Set<(...args: A) => void>, ...args: A): void {
     for (const listener of listeners) {
@@ -116,7 +149,7 @@ export function openRedisLink(options: RedisLinkOptions): RedisLink {
   }
 
   function isConnected(): boolean {
-    return !closed && client.isReady;
+    return !closed && client?.isReady === true;
   }
 
   function addListener<L>(listeners: Set<L>, listener: L): () => void {
@@ -129,7 +162,8 @@ export function openRedisLink(options: RedisLinkOptions): RedisLink {
    * command still waiting for a reply) and open a new one, which becomes ready once the server answers again.
    */
   function reset(why: string): void {
-    if (closed || !client.isReady) return;
+    const dropped = client;
+    if (closed || !dropped?.isReady) return;
     resets++;
     resetReason = why;
     lastError = why;
@@ -141,8 +175,8 @@ export function openRedisLink(options: RedisLinkOptions): RedisLink {
       );
       notify(downListeners, why);
     }
-    client.destroy();
-    client.connect().catch((error: unknown) => {
+    dropped.destroy();
+    dropped.connect().catch((error: unknown) => {
       if (!closed) lastError = error instanceof Error ? error.message : String(error);
     });
   }
@@ -154,7 +188,6 @@ export function openRedisLink(options: RedisLinkOptions): RedisLink {
   }
 
   return {
-    client,
     displayUrl,
     isConnected,
     lastError: () => (isConnected() ? undefined : lastError),
@@ -191,7 +224,7 @@ export function openRedisLink(options: RedisLinkOptions): RedisLink {
 
     async send(args: string[]): Promise<Reply> {
       if (closed) throw new ExaiError('protocol', `The Redis link to ${displayUrl} is closed.`);
-      if (!isConnected()) throw unreachable(lastError ?? 'not connected yet');
+      if (!client || !isConnected()) throw unreachable(lastError ?? 'not connected yet');
       const resetsBefore = resets;
       const reply = client.sendCommand(args);
       // Settled by the deadline below or by the reset it causes; either way nobody may be left unhandled.
@@ -205,7 +238,7 @@ export function openRedisLink(options: RedisLinkOptions): RedisLink {
         if (outcome !== MISSED_DEADLINE) return outcome;
       } catch (error) {
         // A reply error (a script's error_reply, WRONGTYPE, ...) is the caller's to interpret.
-        if (error instanceof ErrorReply) throw error;
+        if (isErrorReply(error)) throw error;
         // Failed by a reset that another command's missed deadline caused: the same silence, the same story.
         if (resets !== resetsBefore && resetReason !== undefined) throw unreachable(resetReason);
         throw unreachable(error instanceof Error ? error.message : String(error));
@@ -217,18 +250,24 @@ export function openRedisLink(options: RedisLinkOptions): RedisLink {
       throw unreachable(why);
     },
 
+    async subscribe(channel, listener): Promise<void> {
+      if (!client) throw unreachable(lastError ?? 'not connected yet');
+      await client.subscribe(channel, message => listener(message));
+    },
+
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
       readyListeners.clear();
       downListeners.clear();
-      if (client.isOpen) {
+      const open = client;
+      if (open?.isOpen) {
         // A graceful QUIT when the server answers; otherwise drop the socket rather than wait.
         await Promise.race([
-          client.close().catch(() => client.destroy()),
+          open.close().catch(() => open.destroy()),
           new Promise<void>(resolve => setTimeout(resolve, 500).unref()),
         ]);
-        if (client.isOpen) client.destroy();
+        if (open.isOpen) open.destroy();
       }
       await connecting;
     },

@@ -1,7 +1,6 @@
 /** Lua scripts run by SHA (EVALSHA), falling back to the source once when Redis's script cache is empty. */
 import { createHash } from 'node:crypto';
-import { ErrorReply } from '@redis/client';
-import type { RedisLink } from './link.js';
+import { isErrorReply, type RedisLink } from './link.js';
 
 export interface Script {
   readonly name: string;
@@ -24,7 +23,7 @@ export async function runScript(
   try {
     return await link.send(['EVALSHA', which.sha, ...tail]);
   } catch (error) {
-    if (!(error instanceof ErrorReply && error.message.startsWith('NOSCRIPT'))) throw error;
+    if (!(isErrorReply(error) && error.message.startsWith('NOSCRIPT'))) throw error;
     return link.send(['EVAL', which.source, ...tail]);
   }
 }

@@ -253,7 +253,7 @@ export function createSharedHealth(options: SharedHealthOptions): SharedHealth {
   sub.onReady(() => {
     // node-redis resubscribes by itself after a reconnection; the first subscription is ours to make.
     if (!subscribed) {
-      sub.client.subscribe(channel, onMessage).then(
+      sub.subscribe(channel, onMessage).then(
         () => {
           subscribed = true;
           void resync();

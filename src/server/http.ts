@@ -14,7 +14,7 @@ import { createServer as createHttpServer, type IncomingMessage, type ServerResp
 import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { hostHeaderValidation, originValidation, toNodeHandler } from '@modelcontextprotocol/node';
-import { createMcpHandler, isJsonContentType, isLegacyRequest } from '@modelcontextprotocol/server';
+import { classifyInboundRequest, createMcpHandler, isJsonContentType } from '@modelcontextprotocol/server';
 import { ERROR_POLICY, ExaiError, isExaiError } from '../errors.js';
 import { header } from '../http/headers.js';
 import { openBroadcast } from '../redis/broadcast.js';
@@ -68,6 +68,8 @@ export async function startHttpServer(app: App, options: HttpServerOptions): Pro
     );
   }
   const log = app.logger.child({ component: 'http' });
+  // Every call this server answers is counted: prom-client is loaded before the first one can arrive.
+  await app.metrics.start();
   const maxBody = config.httpMaxBodyBytes;
   const factory = () => createServer(app);
   const modern = createMcpHandler(factory, {
@@ -146,11 +148,7 @@ export async function startHttpServer(app: App, options: HttpServerOptions): Pro
         return;
       }
     }
-    const probe = new Request(`http://localhost${MCP_PATH}`, {
-      method: req.method ?? 'GET',
-      headers: webHeaders(req),
-    });
-    if (await isLegacyRequest(probe, parsed, { maxRequestBodySize: maxBody })) {
+    if (isLegacyRequest(req, parsed)) {
       await (stateless ? statelessLegacy : sessions).handle(req, res, parsed);
     } else {
       // exactOptionalPropertyTypes: node types `method` as string | undefined, the adapter as optional string.
@@ -198,8 +196,9 @@ export async function startHttpServer(app: App, options: HttpServerOptions): Pro
     }
     if (!auth.admit(req, res)) return;
     if (path === '/metrics') {
-      res.writeHead(200, { 'content-type': app.metrics.contentType });
-      res.end(await app.metrics.render());
+      const { contentType, body } = await app.metrics.render();
+      res.writeHead(200, { 'content-type': contentType });
+      res.end(body);
       return;
     }
     if (path === '/status.json') {
@@ -303,13 +302,25 @@ function clientGone(req: IncomingMessage, res: ServerResponse, error: unknown): 
   );
 }
 
-function webHeaders(req: IncomingMessage): Headers {
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (value === undefined) continue;
-    for (const v of Array.isArray(value) ? value : [value]) headers.append(name, v);
-  }
-  return headers;
+/**
+ * The SDK's isLegacyRequest decision (a POST without a JSON body, or a request classified legacy), taken on
+ * node's request and the body already parsed: the SDK's predicate wants a web Request, and building one
+ * (its Headers, its URL) for every call cost more CPU than the rest of the routing.
+ */
+function isLegacyRequest(req: IncomingMessage, parsed: unknown): boolean {
+  const httpMethod = (req.method ?? 'GET').toUpperCase();
+  if (httpMethod === 'POST' && parsed === undefined) return true;
+  const protocolVersionHeader = header(req.headers, 'mcp-protocol-version');
+  const mcpMethodHeader = header(req.headers, 'mcp-method');
+  const mcpNameHeader = header(req.headers, 'mcp-name');
+  const route = classifyInboundRequest({
+    httpMethod,
+    ...(protocolVersionHeader !== undefined && { protocolVersionHeader }),
+    ...(mcpMethodHeader !== undefined && { mcpMethodHeader }),
+    ...(mcpNameHeader !== undefined && { mcpNameHeader }),
+    ...(parsed !== undefined && { body: parsed }),
+  });
+  return route.kind === 'legacy';
 }
 
 async function untilIdle(idle: () => boolean, maxMs: number): Promise<void> {

@@ -61,13 +61,13 @@ const CHAT_ARGUMENTS: ArgumentRules = {
 };
 
 export function registerChatTool(server: McpServer, deps: ToolDeps): void {
-  const schema = chatInputSchema.extend({ model: modelFieldFor(allowedModels(deps)) });
+  const { schema, advertised } = chatSchemaFor(allowedModels(deps));
   server.registerTool(
     'chat',
     {
       title: 'Chat with a second-opinion model',
       description: DESCRIPTION,
-      inputSchema: deferredSchema(leanSchema(schema)),
+      inputSchema: advertised,
       annotations: { readOnlyHint: true, openWorldHint: true },
     },
     (raw, ctx) =>
@@ -80,6 +80,23 @@ export function registerChatTool(server: McpServer, deps: ToolDeps): void {
 }
 
 type ChatArgs = z.output<typeof chatInputSchema>;
+
+/** Built once per allowed-models list and shared by every server of the process (see stepInputSchema). */
+const chatSchemas = new Map<string, ReturnType<typeof buildChatSchemas>>();
+function buildChatSchemas(allowed: readonly string[] | undefined) {
+  const schema = chatInputSchema.extend({ model: modelFieldFor(allowed) });
+  return { schema, advertised: deferredSchema(leanSchema(schema)) };
+}
+
+function chatSchemaFor(allowed: readonly string[] | undefined): ReturnType<typeof buildChatSchemas> {
+  const key = allowed === undefined ? '' : `allowed:${allowed.join('\n')}`;
+  let schema = chatSchemas.get(key);
+  if (!schema) {
+    schema = buildChatSchemas(allowed);
+    chatSchemas.set(key, schema);
+  }
+  return schema;
+}
 
 /** The usable models when the server limits them, for the model field's description. */
 export function allowedModels(deps: Pick<ToolDeps, 'gateway'>): string[] | undefined {

@@ -38,15 +38,42 @@ export interface WorkflowRuntime {
   readonly recent: Map<string, string>;
 }
 
+interface StepSchemas {
+  /** What the handler validates with, after aliases are mapped. */
+  readonly schema: ReturnType<typeof stepSchema>;
+  /** What tools/list shows; it lets any object through so the handler can answer in the tool's own shape. */
+  readonly advertised: ReturnType<typeof deferredSchema>;
+  readonly rules: ReturnType<typeof argumentRules>;
+}
+const stepSchemas = new WeakMap<WorkflowTool, StepSchemas>();
+
+/**
+ * A tool's input schema, built once per process: a server is built for every HTTP session and every stateless
+ * request, and building the twelve step schemas with zod (and their JSON Schemas for tools/list) was most of
+ * that cost. Schemas are immutable, so every server can share them.
+ */
+function schemasOf(tool: WorkflowTool): StepSchemas {
+  let built = stepSchemas.get(tool);
+  if (!built) {
+    const schema = stepSchema(tool);
+    built = {
+      schema,
+      advertised: deferredSchema(leanSchema(schema, { unlisted: UNLISTED_FIELDS })),
+      rules: argumentRules(tool),
+    };
+    stepSchemas.set(tool, built);
+  }
+  return built;
+}
+
 export function registerWorkflowTool(server: McpServer, runtime: WorkflowRuntime, tool: WorkflowTool): void {
-  const schema = stepSchema(tool);
-  const rules = argumentRules(tool);
+  const { schema, advertised, rules } = schemasOf(tool);
   server.registerTool(
     tool.name,
     {
       title: tool.title,
       description: tool.description,
-      inputSchema: deferredSchema(leanSchema(schema, { unlisted: UNLISTED_FIELDS })),
+      inputSchema: advertised,
       annotations: {
         readOnlyHint: true,
         openWorldHint: tool.expert !== undefined || tool.name === 'consensus',
