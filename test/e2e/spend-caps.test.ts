@@ -4,6 +4,8 @@
  * provider past EXAI_MAX_COST_PER_DAY, is refused before anything is sent, with the figures and the setting
  * to change, and is not held against the provider nor handed to the other one.
  */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './cli-run.js';
@@ -26,6 +28,8 @@ describe('spending caps over stdio', () => {
         EXAI_MAX_COST_PER_DAY: '0.18',
         FALLBACK_ON_FAILURE: 'true',
         BREAKER_FAILURE_THRESHOLD: '1',
+        // Room for the 400,000-character prompt.txt below.
+        EXAI_MAX_FILE_BYTES: '500000',
       },
     });
     await client.connect(new RecordingStdioTransport({ env, cwd: shared.dir.path }));
@@ -35,9 +39,9 @@ describe('spending caps over stdio', () => {
     await client?.close();
   });
 
-  const chat = async (model: string, prompt: string) => {
+  const chat = async (model: string, prompt: string, files?: string[]) => {
     const result = await client.callTool(
-      { name: 'chat', arguments: { prompt, model, use_websearch: false } },
+      { name: 'chat', arguments: { prompt, model, use_websearch: false, ...(files && { files }) } },
       { timeout: 30_000 },
     );
     return { output: outputOf(result), isError: result.isError === true };
@@ -74,14 +78,16 @@ describe('spending caps over stdio', () => {
     // At worst about 114,000 prompt tokens (estimated at 3.5 characters each) at 0.60 USD per million plus
     // glm-4.7's 32,768 output tokens at 2.20: 0.14 USD. The first call fits under 0.18 and costs about 0.06
     // (the provider counts 100,000 prompt tokens); the second (0.06 spent + 0.14) does not.
-    const big = 'x'.repeat(400_000);
-    const first = await chat('glm-4.7', big);
+    // Too long to send inline: it goes as prompt.txt, pal's convention for big prompts.
+    const big = join(shared.dir.path, 'prompt.txt');
+    await writeFile(big, 'x'.repeat(400_000));
+    const first = await chat('glm-4.7', '', [big]);
     expect(first.isError, first.output.content ?? '').toBe(false);
     const spent = first.output.metadata.cost_usd as number;
     expect(spent).toBeGreaterThan(0.05);
     expect(spent).toBeLessThan(0.07);
 
-    const second = await chat('glm-4.7', big);
+    const second = await chat('glm-4.7', '', [big]);
     expect(second.isError).toBe(true);
     expect(second.output.metadata).toMatchObject({ error_kind: 'local', retryable: false });
     expect(second.output.content).toMatch(
