@@ -25,6 +25,7 @@ export type {
   ConversationStore,
   ConversationTurn,
   CreateThreadInput,
+  JobRecords,
   StoreHealth,
   StoreOptions,
   Thread,

@@ -2,9 +2,13 @@
  * chat: a second opinion from GLM or Kimi, with files, images, web search and conversation threads.
  * Fields, defaults and the ToolOutput answer follow the Python system's chat tool (reference §2.2, §2.4).
  */
-import type { McpServer, ServerContext } from '@modelcontextprotocol/server';
+import type { CallToolResult, McpServer, ServerContext } from '@modelcontextprotocol/server';
 import { z } from 'zod';
+import { secondsToMs } from '../config/load.js';
 import { ExaiError } from '../errors.js';
+import { inProgressFields, isJobPending, jsonResult } from '../jobs/pending.js';
+import { NO_THREAD, requestHash } from '../jobs/registry.js';
+import { clientName } from '../jobs/soft-budget.js';
 import { referencedFiles, tokenBudget } from '../memory/index.js';
 import { roundUsd } from '../providers/cost.js';
 import type { ModelSpec } from '../providers/models.js';
@@ -58,7 +62,8 @@ export function registerChatTool(server: McpServer, deps: ToolDeps): void {
       inputSchema: leanSchema(chatInputSchema.extend({ model: modelFieldFor(allowedModels(deps)) })),
       annotations: { readOnlyHint: true, openWorldHint: true },
     },
-    (args, ctx) => runTool(deps, 'chat', ctx, signal => chat(deps, args, ctx, signal)),
+    (args, ctx) =>
+      runTool(deps, 'chat', ctx, signal => chat(deps, args, ctx, signal), clientName(server, ctx)),
   );
 }
 
@@ -71,7 +76,12 @@ export function allowedModels(deps: Pick<ToolDeps, 'gateway'>): string[] | undef
   return registry.list().map(m => m.name);
 }
 
-async function chat(deps: ToolDeps, args: ChatArgs, ctx: ServerContext, signal: AbortSignal) {
+async function chat(
+  deps: ToolDeps,
+  args: ChatArgs,
+  ctx: ServerContext,
+  signal: AbortSignal,
+): Promise<CallToolResult> {
   const thinking = thinkingFrom(args.thinking_mode);
   const thread = await openThread(deps, args.continuation_id);
   // A thread remembers its model; one the vendor has retired continues on its successor, and the answer says so.
@@ -113,17 +123,40 @@ async function chat(deps: ToolDeps, args: ChatArgs, ctx: ServerContext, signal: 
   ];
 
   const progress = deps.progress(ctx, { tool: 'chat', model: model.name });
+  const sent = {
+    messages,
+    model: model.name,
+    temperature: args.temperature ?? DEFAULT_TEMPERATURE,
+    thinking,
+    ...(args.thinking_mode !== undefined && { thinkingLevel: args.thinking_mode }),
+    webSearch: args.use_websearch,
+  };
   let response: ChatResponse;
   try {
-    response = await deps.gateway.chat({
-      messages,
-      model: model.name,
-      temperature: args.temperature ?? DEFAULT_TEMPERATURE,
-      thinking,
-      ...(args.thinking_mode !== undefined && { thinkingLevel: args.thinking_mode }),
-      webSearch: args.use_websearch,
-      signal,
-      onEvent: event => progress.onEvent(event),
+    ({ value: response } = await deps.jobs.run(
+      {
+        key: { thread: thread?.id ?? NO_THREAD, tool: 'chat', step: 'chat', hash: requestHash(sent) },
+        model: model.name,
+        // The provider's own budget, as a chat call has always had (fallback included).
+        budgetMs: secondsToMs(
+          model.provider === 'glm' ? deps.config.glmTimeoutSecs : deps.config.kimiTimeoutSecs,
+        ),
+        label: `chat with ${model.name}`,
+        // Asking the same thing again later is a new question; only a call collecting this job gets this answer.
+        once: true,
+        work: (deadline, onEvent) => deps.gateway.chat({ ...sent, parent: deadline, onEvent }),
+      },
+      { ctx, signal, onEvent: event => progress.onEvent(event) },
+    ));
+  } catch (thrown) {
+    if (!isJobPending(thrown)) throw thrown;
+    const fields = inProgressFields(thrown, 'chat', args);
+    return jsonResult({
+      ...fields,
+      content: fields.next_steps,
+      content_type: 'text',
+      metadata: { tool_name: 'chat', model_requested: model.name },
+      continuation_offer: null,
     });
   } finally {
     progress.stop();

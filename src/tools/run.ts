@@ -3,6 +3,8 @@
  * and on server shutdown, errors turned into isError results, and one log line per call.
  */
 import type { CallToolResult, ServerContext } from '@modelcontextprotocol/server';
+import { withSoftReturnNote } from '../jobs/pending.js';
+import { softBudget } from '../jobs/soft-budget.js';
 import { errorResult } from './output.js';
 import type { ToolDeps } from './types.js';
 
@@ -42,19 +44,29 @@ export function linkSignals(...sources: AbortSignal[]): LinkedSignal {
   return { signal: controller.signal, dispose };
 }
 
+/**
+ * `client` is the calling client's name (clientInfo): it picks the call's soft budget, how long a model job
+ * is waited for before the call answers in_progress (src/jobs/soft-budget.ts).
+ */
 export async function runTool(
   deps: ToolDeps,
   toolName: string,
   ctx: ServerContext,
   work: (signal: AbortSignal) => Promise<CallToolResult>,
+  client?: string,
 ): Promise<CallToolResult> {
   const started = performance.now();
   const link = linkSignals(ctx.mcpReq.signal, deps.shutdownSignal);
+  deps.jobs.begin(ctx, softBudget(client, deps.config.softReturnSecs));
   let outcome = 'ok';
   let result: CallToolResult | undefined;
   try {
     result = await work(link.signal);
     if (result.isError) outcome = 'error';
+    const frame = deps.jobs.frame(ctx);
+    if (frame?.usedJob) result = withSoftReturnNote(result, frame.budget);
+    if ((result.structuredContent as { status?: unknown } | undefined)?.status === 'in_progress')
+      outcome = 'in_progress';
     return result;
   } catch (error) {
     outcome = (error as { kind?: string }).kind ?? 'internal';

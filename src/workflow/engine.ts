@@ -7,8 +7,10 @@
 import type { CallToolResult, McpServer, ServerContext } from '@modelcontextprotocol/server';
 import { secondsToMs } from '../config/load.js';
 import { toExaiError } from '../errors.js';
+import { inProgressFields, isJobPending } from '../jobs/pending.js';
+import { clientName } from '../jobs/soft-budget.js';
 import { Deadline } from '../resilience/deadline.js';
-import { type SingleFlight, untilAborted } from '../resilience/single-flight.js';
+import { untilAborted } from '../resilience/single-flight.js';
 import { leanSchema } from '../tools/json-schema.js';
 import { adjustmentMetadata } from '../tools/model-choice.js';
 import { runTool } from '../tools/run.js';
@@ -29,8 +31,6 @@ export const MAX_STEP_CHARS = 100_000;
 
 export interface WorkflowRuntime {
   readonly deps: ToolDeps;
-  /** Shared by every server instance of the process, so duplicates join across sessions. */
-  readonly flights: SingleFlight;
 }
 
 export function registerWorkflowTool(server: McpServer, runtime: WorkflowRuntime, tool: WorkflowTool): void {
@@ -46,8 +46,12 @@ export function registerWorkflowTool(server: McpServer, runtime: WorkflowRuntime
       },
     },
     (parsed, ctx) =>
-      runTool(runtime.deps, tool.name, ctx, signal =>
-        runStep(runtime, tool, parsed as Record<string, unknown>, ctx, signal),
+      runTool(
+        runtime.deps,
+        tool.name,
+        ctx,
+        signal => runStep(runtime, tool, parsed as Record<string, unknown>, ctx, signal),
+        clientName(server, ctx),
       ),
   );
 }
@@ -84,6 +88,15 @@ export async function runStep(
   try {
     return await untilAborted(step(runtime, tool, args, extras, ctx, workflow), workflow.signal);
   } catch (thrown) {
+    // The model job runs on after the soft budget: the agent repeats this step to collect it.
+    if (isJobPending(thrown)) {
+      return workflowResult({
+        ...inProgressFields(thrown, tool.name, parsed),
+        step_number: args.step_number,
+        total_steps: args.total_steps,
+        metadata: { tool_name: tool.name },
+      });
+    }
     const error = toExaiError(thrown);
     if (error.kind !== 'timeout' || signal.aborted) throw error;
     return workflowResult(
@@ -149,7 +162,6 @@ async function step(
   } else {
     const done = await complete({
       deps,
-      flights: runtime.flights,
       ctx,
       tool,
       view,

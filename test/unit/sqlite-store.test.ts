@@ -186,7 +186,7 @@ describe('sqlite conversation store', () => {
       expect(fs.statSync(dbPath).mode & 0o777).toBe(0o600);
     }
     const raw = new Database(dbPath, { readonly: true });
-    expect(raw.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get()).toEqual({ value: '1' });
+    expect(raw.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get()).toEqual({ value: '2' });
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
     raw.close();
   });

@@ -1,0 +1,186 @@
+/**
+ * Model jobs end to end, over stdio and HTTP with the real MCP client: a call whose model is slower than the
+ * soft budget answers in_progress in time, the same call repeated joins the same job, and once the model has
+ * answered the next repeat collects the answer, with exactly one request upstream.
+ */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type CallToolResult, Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type FakeProvider, startFakeProvider } from '../fakes/fake-provider.js';
+import { assertBuilt, serverEnv, startHttpProcess, type WorkDir, workDir } from './harness.js';
+import { RecordingStdioTransport } from './stdio-transport.js';
+
+/** The model answers this long after the request arrives. */
+const ANSWER_MS = 5_000;
+const SOFT_SECS = 2;
+const SLOW_MODEL = `fake-delay,ms=${ANSWER_MS}`;
+
+interface Answer {
+  json: Record<string, unknown>;
+  ms: number;
+}
+
+async function call(client: Client, name: string, args: Record<string, unknown>): Promise<Answer> {
+  const started = performance.now();
+  const result = (await client.callTool({ name, arguments: args })) as CallToolResult;
+  const ms = performance.now() - started;
+  const first = result.content[0];
+  if (first?.type !== 'text') throw new Error(`expected a text answer, got ${JSON.stringify(result)}`);
+  expect(result.isError, first.text).toBeFalsy();
+  return { json: JSON.parse(first.text) as Record<string, unknown>, ms };
+}
+
+function nextCall(answer: Answer): { name: string; args: Record<string, unknown> } {
+  const next = answer.json.next_call as { tool: string; arguments: Record<string, unknown> };
+  return { name: next.tool, args: next.arguments };
+}
+
+async function writeModels(dir: WorkDir): Promise<void> {
+  await writeFile(
+    join(dir.path, 'models.json'),
+    JSON.stringify({
+      models: [
+        {
+          name: SLOW_MODEL,
+          provider: 'glm',
+          contextWindow: 32_000,
+          maxOutputTokens: 1024,
+          thinking: 'none',
+          vision: false,
+          description: 'fake-provider mode',
+        },
+      ],
+    }),
+  );
+}
+
+const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
+
+/**
+ * The scenario of a slow model for one tool: in_progress within the soft budget (plus 0.5 s), in_progress
+ * again on a repeat, the answer once the model has answered, and one upstream request.
+ */
+async function collectsOneJob(
+  client: Client,
+  fake: FakeProvider,
+  name: string,
+  args: Record<string, unknown>,
+): Promise<Answer> {
+  fake.reset();
+  const started = performance.now();
+  const first = await call(client, name, args);
+  expect(first.ms).toBeLessThan(SOFT_SECS * 1000 + 500);
+  expect(first.json).toMatchObject({
+    status: 'in_progress',
+    job: { model: SLOW_MODEL, attempt: 1 },
+    next_call: { tool: name },
+  });
+  expect(first.json.next_steps).toMatch(/call .* again with the same arguments/);
+  expect((first.json.metadata as Record<string, unknown>).soft_return).toMatchObject({ budget_s: SOFT_SECS });
+  const again = nextCall(first);
+  const second = await call(client, again.name, again.args);
+  expect(second.json.status).toBe('in_progress');
+  expect((second.json.job as { id: string }).id).toBe((first.json.job as { id: string }).id);
+  // Past the model's answer time: the repeat collects the finished job at once.
+  await sleep(Math.max(0, ANSWER_MS + 300 - (performance.now() - started)));
+  const third = await call(client, again.name, again.args);
+  expect(third.json.status).not.toBe('in_progress');
+  expect(third.ms).toBeLessThan(SOFT_SECS * 1000);
+  expect(fake.requests.filter(r => r.mode === 'delay')).toHaveLength(1);
+  return third;
+}
+
+function scenarios(connect: () => Promise<{ client: Client; fake: FakeProvider; dir: WorkDir }>) {
+  let client: Client;
+  let fake: FakeProvider;
+  let dir: WorkDir;
+  beforeAll(async () => {
+    ({ client, fake, dir } = await connect());
+  });
+
+  it('chat answers in_progress, then the repeated call collects the one job', async () => {
+    const answer = await collectsOneJob(client, fake, 'chat', {
+      prompt: 'a slow question',
+      model: SLOW_MODEL,
+    });
+    expect(answer.json.content).toContain('a slow question');
+    expect(answer.json.metadata).toMatchObject({ model_used: SLOW_MODEL, soft_return: { budget_s: 2 } });
+  });
+
+  it('a workflow expert step answers in_progress, then its next_call collects the one job', async () => {
+    const file = join(dir.path, 'cache.ts');
+    await writeFile(file, 'export const key = (user: string) => user;\n');
+    const answer = await collectsOneJob(client, fake, 'thinkdeep', {
+      step: 'Is the cache key safe across tenants?',
+      step_number: 1,
+      total_steps: 1,
+      next_step_required: false,
+      findings: 'The key is built from the user only.',
+      relevant_files: [file],
+      confidence: 'medium',
+      model: SLOW_MODEL,
+      // Without thinking, so the model is not upgraded to a thinking one.
+      thinking_mode: 'minimal',
+    });
+    expect(answer.json.status).not.toBe('error');
+    expect(answer.json.expert_analysis).toBeDefined();
+    expect(answer.json.continuation_id).toBeTypeOf('string');
+  });
+}
+
+interface Served {
+  client: Client;
+  /** Lines on stdout that were not JSON-RPC (stdio only). */
+  badLines(): string[];
+  close(): Promise<void>;
+}
+
+const TRANSPORTS: Record<string, (dir: WorkDir, env: Record<string, string>) => Promise<Served>> = {
+  stdio: async (dir, env) => {
+    const transport = new RecordingStdioTransport({ env, cwd: dir.path });
+    const client = new Client({ name: 'e2e-jobs-stdio', version: '0' });
+    await client.connect(transport);
+    return { client, badLines: () => transport.badLines, close: () => client.close() };
+  },
+  HTTP: async (dir, env) => {
+    const server = await startHttpProcess(dir, env);
+    const client = new Client({ name: 'e2e-jobs-http', version: '0' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(server.url)));
+    return {
+      client,
+      badLines: () => [],
+      close: async () => {
+        await client.close();
+        await server.stop();
+      },
+    };
+  },
+};
+
+for (const [transport, serve] of Object.entries(TRANSPORTS)) {
+  describe(`model jobs over ${transport}`, () => {
+    let fake: FakeProvider;
+    let dir: WorkDir;
+    let served: Served;
+    afterAll(async () => {
+      await served?.close();
+      await fake?.close();
+      await dir?.cleanup();
+    });
+    afterEach(() => expect(served.badLines()).toEqual([]));
+    scenarios(async () => {
+      assertBuilt();
+      fake = await startFakeProvider();
+      dir = await workDir();
+      await writeModels(dir);
+      served = await serve(
+        dir,
+        serverEnv(dir, { fakeUrl: fake.url, extra: { EXAI_SOFT_RETURN_SECS: String(SOFT_SECS) } }),
+      );
+      // Warm: the first call of a fresh process loads code that the timed calls should not pay for.
+      await served.client.callTool({ name: 'version', arguments: {} });
+      return { client: served.client, fake, dir };
+    });
+  });
+}
