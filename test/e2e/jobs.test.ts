@@ -8,7 +8,14 @@ import { join } from 'node:path';
 import { type CallToolResult, Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeProvider, startFakeProvider } from '../fakes/fake-provider.js';
-import { assertBuilt, serverEnv, startHttpProcess, type WorkDir, workDir } from './harness.js';
+import {
+  assertBuilt,
+  serverEnv,
+  startHttpProcess,
+  upstreamActive,
+  type WorkDir,
+  workDir,
+} from './harness.js';
 import { RecordingStdioTransport } from './stdio-transport.js';
 
 /** The model answers this long after the request arrives. */
@@ -91,6 +98,47 @@ async function collectsOneJob(
   return third;
 }
 
+/**
+ * The client's own timer fires (the SDK's `timeout` option) while the model works: the SDK cancels with its
+ * timeout error as the reason, the job survives, and the next call collects it without a second request.
+ */
+async function survivesClientTimeout(client: Client, fake: FakeProvider): Promise<void> {
+  fake.reset();
+  const args = { prompt: 'a question the client will not wait for', model: SLOW_MODEL };
+  const started = performance.now();
+  await expect(client.callTool({ name: 'chat', arguments: args }, { timeout: 1_000 })).rejects.toThrow(
+    /timed out/i,
+  );
+  await upstreamActive(fake);
+  let collected = await call(client, 'chat', args);
+  // Each call answers in_progress after the soft budget until the model has answered.
+  for (let calls = 1; collected.json.status === 'in_progress'; calls++) {
+    expect(calls).toBeLessThan(Math.ceil(ANSWER_MS / (SOFT_SECS * 1000)) + 2);
+    collected = await call(client, 'chat', args);
+  }
+  expect(collected.json.content).toContain('a question the client will not wait for');
+  expect(performance.now() - started).toBeGreaterThanOrEqual(ANSWER_MS - 100);
+  expect(fake.requests.filter(r => r.mode === 'delay')).toHaveLength(1);
+}
+
+/** A person's cancel ends the job: the provider connection closes at once. */
+async function explicitCancelCloses(client: Client, fake: FakeProvider): Promise<number> {
+  await fake.waitForActive(0, ANSWER_MS + 2_000);
+  fake.reset();
+  const controller = new AbortController();
+  const pending = client.callTool(
+    { name: 'chat', arguments: { prompt: 'stop this one', model: SLOW_MODEL } },
+    { signal: controller.signal },
+  );
+  const rejected = expect(pending).rejects.toThrow();
+  await upstreamActive(fake);
+  const aborted = performance.now();
+  controller.abort('the user pressed Esc');
+  await rejected;
+  await fake.waitForActive(0, 5_000);
+  return performance.now() - aborted;
+}
+
 function scenarios(connect: () => Promise<{ client: Client; fake: FakeProvider; dir: WorkDir }>) {
   let client: Client;
   let fake: FakeProvider;
@@ -106,6 +154,15 @@ function scenarios(connect: () => Promise<{ client: Client; fake: FakeProvider; 
     });
     expect(answer.json.content).toContain('a slow question');
     expect(answer.json.metadata).toMatchObject({ model_used: SLOW_MODEL, soft_return: { budget_s: 2 } });
+  });
+
+  it("a client's timeout leaves the job running, and the next call collects it", async () => {
+    await survivesClientTimeout(client, fake);
+  });
+
+  it('an explicit cancel closes the upstream request at once', async () => {
+    const ms = await explicitCancelCloses(client, fake);
+    expect(ms).toBeLessThan(1_000);
   });
 
   it('a workflow expert step answers in_progress, then its next_call collects the one job', async () => {
