@@ -5,7 +5,8 @@
  * listening soon), and the next identical call collects the same job instead of paying for a second one.
  *
  * - Key: (thread, tool, step, hash of what is sent). The same key joins the job in flight or gets its
- *   finished answer; a changed hash for the same (thread, tool, step) starts a new job and cancels the old.
+ *   finished answer; for a workflow step, a changed hash for the same (thread, tool, step) starts a new
+ *   job and cancels the old.
  * - A job no call waits for (after a soft return, or a client-timeout cancel) runs on for the grace period
  *   (EXAI_JOB_GRACE_SECS), then is cancelled. An explicit cancel by the last caller cancels it at once.
  * - A finished answer is written to the store's job records for EXAI_JOB_RESULT_TTL_SECS, and a running
@@ -24,7 +25,7 @@ import { JobPending } from './pending.js';
 import type { SoftBudget } from './soft-budget.js';
 import { type JobPhase, type JobView, reasonWords } from './view.js';
 
-/** The thread of a call that has none yet (a first chat): such jobs never replace one another. */
+/** The thread of a call that has none yet (a first chat). */
 export const NO_THREAD = '-';
 
 export interface JobKey {
@@ -47,6 +48,11 @@ export interface JobRequest {
   label: string;
   /** Hand the answer out once (chat): a later identical call asks afresh instead of getting the same text. */
   once?: boolean;
+  /**
+   * The step has one answer at a time (a workflow step): a changed request for the same (thread, tool,
+   * step) cancels the job running for it. Chat questions on one thread may run side by side.
+   */
+  exclusive?: boolean;
   work(deadline: Deadline, onEvent: (event: CallEvent) => void): Promise<ChatResponse>;
 }
 
@@ -332,13 +338,13 @@ export function createJobRegistry(options: JobRegistryOptions): JobRegistry {
     };
     const slot = slotOf(request.key);
     const previous = slots.get(slot);
-    if (previous && request.key.thread !== NO_THREAD) {
+    if (previous && request.exclusive) {
       cancel(
         previous,
         new ExaiError('cancelled', `replaced by a changed ${request.key.tool} request for the same step`),
       );
     }
-    slots.set(slot, job);
+    if (request.exclusive) slots.set(slot, job);
     jobs.set(keyText, job);
     if (records) {
       const marker: Marker = {
@@ -454,7 +460,7 @@ export function createJobRegistry(options: JobRegistryOptions): JobRegistry {
     closed = true;
     options.shutdownSignal?.removeEventListener('abort', onShutdown);
     const why = reason ?? new ExaiError('cancelled', 'The server is shutting down; retry once it is back');
-    for (const job of [...jobs.values(), ...slots.values()]) cancel(job, why);
+    for (const job of jobs.values()) cancel(job, why);
     jobs.clear();
     slots.clear();
   }
@@ -488,9 +494,7 @@ export function createJobRegistry(options: JobRegistryOptions): JobRegistry {
       return attach(job ?? start(request, keyText), wait, job ? 'joined' : 'started');
     },
     list() {
-      const running = [...new Set(slots.values())].filter(j => j.state === 'running');
-      for (const job of jobs.values())
-        if (job.state === 'running' && !running.includes(job)) running.push(job);
+      const running = [...jobs.values()].filter(j => j.state === 'running');
       return [...running.sort((a, b) => b.started - a.started), ...recent].map(view);
     },
     get running() {

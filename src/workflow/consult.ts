@@ -82,6 +82,7 @@ export async function consultAll(
               budgetMs,
               bound: options.workflow,
               label: `consensus: ${model.name} (EXPERT_ANALYSIS_TIMEOUT_SECS)`,
+              exclusive: true,
               work: (deadline, onEvent) => deps.gateway.chat({ ...sent, parent: deadline, onEvent }),
             },
             { ctx: options.ctx, signal: options.workflow.signal, onEvent: event => progress.onEvent(event) },

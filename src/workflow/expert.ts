@@ -93,6 +93,7 @@ export async function callExpert(call: ExpertCall): Promise<ExpertOutcome> {
         // Bounded by the time of the workflow call that starts it, so a tie still reports the workflow.
         bound: call.workflow,
         label: `${call.tool} expert analysis (EXPERT_ANALYSIS_TIMEOUT_SECS)`,
+        exclusive: true,
         work: (deadline, onEvent) =>
           deps.gateway.chat({
             messages: call.messages,

@@ -119,8 +119,8 @@ describe('job registry', () => {
     const jobs = registry();
     const old = controllable('h1');
     const fresh = controllable('h2');
-    const first = jobs.run(old.request, { signal: new AbortController().signal });
-    const second = jobs.run(fresh.request, { signal: new AbortController().signal });
+    const first = jobs.run({ ...old.request, exclusive: true }, { signal: new AbortController().signal });
+    const second = jobs.run({ ...fresh.request, exclusive: true }, { signal: new AbortController().signal });
     await expect(first).rejects.toThrow(/replaced by a changed chat request/);
     await fresh.release('new');
     expect((await second).value.content).toBe('new');
