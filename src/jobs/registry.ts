@@ -61,8 +61,15 @@ export interface JobWait {
   ctx?: object;
   /** The call's signal: it ends this wait, and the job only when no other call wants it. */
   signal: AbortSignal;
-  /** This call's progress: fed the job's events while the call waits. */
-  onEvent?: (event: CallEvent, job: JobView) => void;
+  /** This call's progress: shown the job, and fed its events, while the call waits. */
+  watcher?: JobWatcher;
+}
+
+/** Whoever reports a job's progress to a person (the MCP progress notifications of one call). */
+export interface JobWatcher {
+  /** The job as it is now, readable at any time until the wait ends. */
+  watch(current: () => JobView): void;
+  onEvent(event: CallEvent): void;
 }
 
 /** How a call got its answer: it started the job, joined it, or collected a finished one. */
@@ -394,7 +401,9 @@ export function createJobRegistry(options: JobRegistryOptions): JobRegistry {
   /** Waits for a job of this process within the call's soft budget. */
   async function attach(job: Job, wait: JobWait, share: JobShare): Promise<JobOutcome> {
     const frame = wait.ctx ? frames.get(wait.ctx) : undefined;
-    const listener = wait.onEvent && ((event: CallEvent) => wait.onEvent?.(event, view(job)));
+    const watcher = wait.watcher;
+    const listener = watcher && ((event: CallEvent) => watcher.onEvent(event));
+    watcher?.watch(() => view(job));
     job.waiters++;
     clearGrace(job);
     if (listener) job.listeners.add(listener);

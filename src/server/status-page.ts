@@ -39,6 +39,7 @@ export function statusSnapshot(app: App, activity: Activity) {
     })),
     series: activity.series(),
     recentCalls: activity.recent(),
+    jobs: app.jobs.list(),
   };
 }
 
@@ -78,6 +79,7 @@ export const STATUS_PAGE = `<!doctype html>
 <main>
   <div id="providers" style="display:contents"></div>
   <section class="wide"><h2>Latency (p50 solid, p95 dashed), last minutes</h2><svg id="chart" viewBox="0 0 1000 180" preserveAspectRatio="none"></svg><div id="legend" class="meta"></div></section>
+  <section class="wide"><h2>Model jobs</h2><table><thead><tr><th>started</th><th>tool</th><th>model</th><th>phase</th><th>elapsed</th><th>collected</th><th>cost</th></tr></thead><tbody id="jobs"></tbody></table></section>
   <section class="wide"><h2>Recent calls</h2><table><thead><tr><th>time</th><th>tool</th><th>model</th><th>duration</th><th>outcome</th></tr></thead><tbody id="calls"></tbody></table></section>
 </main>
 <script>
@@ -127,6 +129,7 @@ async function refresh() {
     document.getElementById('meta').textContent = 'v' + s.version + ' · up ' + s.uptimeSecs + ' s · deadlines workflow ' + s.deadlines.workflowSecs + ' s ⊃ expert ' + s.deadlines.expertSecs + ' s ⊃ GLM ' + s.deadlines.glmSecs + ' s / Kimi ' + s.deadlines.kimiSecs + ' s';
     document.getElementById('providers').innerHTML = s.providers.map(provider).join('');
     chart(s.series, s.providers.map(p => p.provider));
+    document.getElementById('jobs').innerHTML = s.jobs.map(j => '<tr><td>' + new Date(j.started_at).toLocaleTimeString() + '</td><td>' + esc(j.tool) + '</td><td>' + esc(j.model) + '</td><td class="' + (j.phase === 'failed' || j.phase === 'cancelled' ? 'err' : 'ok') + '">' + esc(j.phase) + (j.note ? ' · ' + esc(j.note) : '') + '</td><td>' + j.elapsed_s + ' s</td><td>' + (j.collected ? 'yes' : 'no') + '</td><td>' + (j.cost_usd === undefined ? '—' : '$' + j.cost_usd) + '</td></tr>').join('') || '<tr><td colspan="7">none</td></tr>';
     document.getElementById('calls').innerHTML = s.recentCalls.map(c => '<tr><td>' + new Date(c.at).toLocaleTimeString() + '</td><td>' + esc(c.tool) + '</td><td>' + esc(c.model || '—') + '</td><td>' + c.ms + ' ms</td><td class="' + (c.outcome === 'ok' ? 'ok' : 'err') + '">' + esc(c.outcome) + '</td></tr>').join('');
   } catch (e) {
     document.getElementById('error').textContent = 'status unavailable: ' + e.message;

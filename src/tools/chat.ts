@@ -146,7 +146,7 @@ async function chat(
         once: true,
         work: (deadline, onEvent) => deps.gateway.chat({ ...sent, parent: deadline, onEvent }),
       },
-      { ctx, signal, onEvent: event => progress.onEvent(event) },
+      { ctx, signal, watcher: progress },
     ));
   } catch (thrown) {
     if (!isJobPending(thrown)) throw thrown;

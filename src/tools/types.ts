@@ -4,17 +4,17 @@
  */
 import type { ServerContext } from '@modelcontextprotocol/server';
 import type { Config } from '../config/load.js';
-import type { JobRegistry } from '../jobs/registry.js';
+import type { JobRegistry, JobWatcher } from '../jobs/registry.js';
 import type { ConversationStore } from '../memory/index.js';
 import type { Logger } from '../observability/logger.js';
 import type { ModelGateway } from '../providers/gateway.js';
-import type { CallEvent } from '../providers/types.js';
 import type { FilePolicy } from './files.js';
 
-/** Keeps the client informed while a model call runs; a no-op when the request carried no progress token. */
-export interface ProgressReporter {
-  /** Feed the gateway's call events (attempts, retries, deltas, fallbacks). */
-  onEvent(event: CallEvent): void;
+/**
+ * Keeps the client informed while a model job runs, in words a person reads; a no-op when the request
+ * carried no progress token. The job registry shows it the job (watch) and feeds it the job's events.
+ */
+export interface ProgressReporter extends JobWatcher {
   /** Stops the heartbeat; nothing is sent afterwards. Idempotent. */
   stop(): void;
 }

@@ -85,7 +85,7 @@ export async function consultAll(
               exclusive: true,
               work: (deadline, onEvent) => deps.gateway.chat({ ...sent, parent: deadline, onEvent }),
             },
-            { ctx: options.ctx, signal: options.workflow.signal, onEvent: event => progress.onEvent(event) },
+            { ctx: options.ctx, signal: options.workflow.signal, watcher: progress },
           );
           return {
             model: model.name,

@@ -106,7 +106,7 @@ export async function callExpert(call: ExpertCall): Promise<ExpertOutcome> {
             onEvent,
           }),
       },
-      { ctx: call.ctx, signal: call.workflow.signal, onEvent: event => progress.onEvent(event) },
+      { ctx: call.ctx, signal: call.workflow.signal, watcher: progress },
     );
     return { analysis: parseExpertText(value.content), response: value, share, elapsedMs: elapsed() };
   } catch (thrown) {

@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeProvider, startFakeProvider } from '../fakes/fake-provider.js';
 import {
   assertBuilt,
+  reportOf,
   serverEnv,
   startHttpProcess,
   upstreamActive,
@@ -154,6 +155,11 @@ function scenarios(connect: () => Promise<{ client: Client; fake: FakeProvider; 
     });
     expect(answer.json.content).toContain('a slow question');
     expect(answer.json.metadata).toMatchObject({ model_used: SLOW_MODEL, soft_return: { budget_s: 2 } });
+    const status = reportOf((await client.callTool({ name: 'status', arguments: {} })) as CallToolResult);
+    expect(status.data.jobs).toContainEqual(
+      expect.objectContaining({ tool: 'chat', model: SLOW_MODEL, phase: 'done', collected: true }),
+    );
+    expect(status.text).toMatch(/# Model jobs\n\n- \*\*chat\*\* fake-delay\S* done, \d+ s \(done, collected/);
   });
 
   it("a client's timeout leaves the job running, and the next call collects it", async () => {
