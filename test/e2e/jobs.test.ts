@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { type CallToolResult, Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeProvider, startFakeProvider } from '../fakes/fake-provider.js';
+import { modeUrl, startWorkflowServer } from '../helpers/workflow-server.js';
 import {
   assertBuilt,
   reportOf,
@@ -247,3 +248,33 @@ for (const [transport, serve] of Object.entries(TRANSPORTS)) {
     });
   });
 }
+
+describe('a job nobody collects', () => {
+  let fake: FakeProvider;
+  afterAll(() => fake?.close());
+
+  it('is cancelled when its grace period ends: its socket closes and nothing of it is left', async () => {
+    fake = await startFakeProvider();
+    const server = await startWorkflowServer({
+      env: {
+        GLM_API_URL: modeUrl(fake.url, 'hang'),
+        EXAI_SOFT_RETURN_SECS: '0.3',
+        EXAI_JOB_GRACE_SECS: '0.5',
+      },
+    });
+    try {
+      const { json } = await server.call('chat', { prompt: 'nobody will collect this', model: 'glm-4.6' });
+      expect(json.status).toBe('in_progress');
+      expect(server.app.jobs.live).toBe(1);
+      expect(fake.stats().activeRequests).toBe(1);
+      const abandoned = performance.now();
+      await fake.waitForActive(0, 5_000);
+      expect(performance.now() - abandoned).toBeGreaterThanOrEqual(300);
+      expect(server.app.jobs.live).toBe(0);
+      expect(server.app.jobs.list()[0]).toMatchObject({ phase: 'cancelled', collected: false });
+      expect(server.app.jobs.list()[0]?.error).toMatch(/grace period/);
+    } finally {
+      await server.close();
+    }
+  });
+});
