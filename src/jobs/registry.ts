@@ -153,6 +153,8 @@ interface Job {
   value: ChatResponse | undefined;
   error: string | undefined;
   collected: boolean;
+  /** Its answer was written to the shared records. */
+  stored: boolean;
 }
 
 /** What another process learns of a running job from its marker. */
@@ -288,7 +290,9 @@ export function createJobRegistry(options: JobRegistryOptions): JobRegistry {
     job.phase = 'done';
     job.expiresAt = performance.now() + options.resultTtlMs;
     settle(job, 'done');
-    if (records && !(job.once && job.collected)) {
+    // An answer handed out once, to a call waiting for it now, need not wait in the store for another.
+    job.stored = records !== undefined && !(job.once && job.waiters > 0);
+    if (records && job.stored) {
       records
         .put(resultKey(job.recordKey), JSON.stringify(value), options.resultTtlMs)
         .catch(error => logRecordFailure(error, 'put'));
@@ -342,6 +346,7 @@ export function createJobRegistry(options: JobRegistryOptions): JobRegistry {
       value: undefined,
       error: undefined,
       collected: false,
+      stored: false,
     };
     const slot = slotOf(request.key);
     const previous = slots.get(slot);
@@ -395,7 +400,9 @@ export function createJobRegistry(options: JobRegistryOptions): JobRegistry {
     job.collected = true;
     if (!job.once) return;
     if (jobs.get(job.keyText) === job) jobs.delete(job.keyText);
-    records?.delete(resultKey(job.recordKey)).catch(error => logRecordFailure(error, 'delete'));
+    if (job.stored) {
+      records?.delete(resultKey(job.recordKey)).catch(error => logRecordFailure(error, 'delete'));
+    }
   }
 
   /** Waits for a job of this process within the call's soft budget. */
