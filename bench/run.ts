@@ -128,6 +128,7 @@ function runInChild(name: string): Promise<ScenarioResult> {
   const args = ['--child', name];
   if (values.runs) args.push('--runs', values.runs);
   if (values.minutes) args.push('--minutes', values.minutes);
+  if (values.abandon) args.push('--abandon', values.abandon);
   const child = fork(SELF, args, {
     execArgv: ['--import', 'tsx', '--expose-gc'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

@@ -38,6 +38,8 @@ const ABANDONED: Kind = {
   weight: 0,
   expect: 'in_progress',
   abandon: true,
+  // On GLM, beside the healthy traffic: on Kimi they would fill its concurrency slots and queue the faults.
+  provider: 'glm',
 };
 const ABANDON_SETTINGS = { EXAI_SOFT_RETURN_SECS: '0.5', EXAI_JOB_GRACE_SECS: '1' };
 
