@@ -63,14 +63,13 @@ export async function runTool(
   try {
     result = await work(link.signal);
     if (result.isError) outcome = 'error';
-    const frame = deps.jobs.frame(ctx);
-    if (frame?.usedJob) result = withSoftReturnNote(result, frame.budget);
     if ((result.structuredContent as { status?: unknown } | undefined)?.status === 'in_progress')
       outcome = 'in_progress';
+    result = noteSoftReturn(deps, ctx, result);
     return result;
   } catch (error) {
     outcome = (error as { kind?: string }).kind ?? 'internal';
-    result = errorResult(toolName, error, deps.logger);
+    result = noteSoftReturn(deps, ctx, errorResult(toolName, error, deps.logger));
     return result;
   } finally {
     link.dispose();
@@ -78,6 +77,12 @@ export async function runTool(
     deps.logger.info({ event: 'tool_call', tool: toolName, ms, outcome }, `tool ${toolName}: ${outcome}`);
     deps.observeToolCall?.({ tool: toolName, outcome, ms, ...modelOf(result) });
   }
+}
+
+/** A call that waited for a model job says in its metadata which soft budget it had, and why. */
+function noteSoftReturn(deps: ToolDeps, ctx: ServerContext, result: CallToolResult): CallToolResult {
+  const frame = deps.jobs.frame(ctx);
+  return frame?.usedJob ? withSoftReturnNote(result, frame.budget) : result;
 }
 
 /** The model that answered, as the tool reported it in its ToolOutput metadata. */
