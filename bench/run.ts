@@ -34,6 +34,8 @@ const { values } = parseArgs({
     only: { type: 'string' },
     runs: { type: 'string' },
     minutes: { type: 'string' },
+    /** Soak: the share of calls (0–0.9) that go to a slow model and are abandoned after their in_progress answer. */
+    abandon: { type: 'string' },
     child: { type: 'string' },
     'no-report': { type: 'boolean', default: false },
     /** Re-render docs/BENCHMARKS.md from the data it holds, running nothing (after editing the text around it). */
@@ -43,6 +45,7 @@ const { values } = parseArgs({
 
 const flags: Record<string, string> = {};
 if (values.minutes !== undefined) flags.minutes = values.minutes;
+if (values.abandon !== undefined) flags.abandon = values.abandon;
 
 if (values.child) {
   await runChild(values.child);
@@ -125,6 +128,7 @@ function runInChild(name: string): Promise<ScenarioResult> {
   const args = ['--child', name];
   if (values.runs) args.push('--runs', values.runs);
   if (values.minutes) args.push('--minutes', values.minutes);
+  if (values.abandon) args.push('--abandon', values.abandon);
   const child = fork(SELF, args, {
     execArgv: ['--import', 'tsx', '--expose-gc'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

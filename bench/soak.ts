@@ -27,7 +27,21 @@ interface Kind {
   expect?: string;
   /** Which provider serves the model; default: Kimi for faults, GLM for healthy calls. */
   provider?: 'glm' | 'kimi';
+  /** Answered in_progress and never collected: the job runs on alone, then its answer waits unclaimed. */
+  abandon?: boolean;
 }
+
+/** With --abandon: slower than the soft budget (0.5 s), within the provider budget (2 s). */
+const ABANDONED: Kind = {
+  tool: 'chat',
+  model: 'fake-delay,ms=1500',
+  weight: 0,
+  expect: 'in_progress',
+  abandon: true,
+  // On GLM, beside the healthy traffic: on Kimi they would fill its concurrency slots and queue the faults.
+  provider: 'glm',
+};
+const ABANDON_SETTINGS = { EXAI_SOFT_RETURN_SECS: '0.5', EXAI_JOB_GRACE_SECS: '1' };
 
 // 80 % healthy traffic (four latencies, both providers, two cheap tools), 20 % faults (eight kinds, all on
 // Kimi models).
@@ -69,31 +83,45 @@ const MIX: Kind[] = [
 ];
 const FAULT_SHARE = MIX.filter(k => k.expect).reduce((s, k) => s + k.weight, 0) / 100;
 
-function modelsFile(dir: string): string {
-  const models = MIX.filter(k => k.model).map(k => ({
-    name: k.model,
-    provider: k.provider ?? (k.expect ? 'kimi' : 'glm'),
-    contextWindow: 32_000,
-    maxOutputTokens: 1_000,
-    thinking: 'none',
-  }));
+function modelsFile(dir: string, mix: readonly Kind[]): string {
+  const models = mix
+    .filter(k => k.model)
+    .map(k => ({
+      name: k.model,
+      provider: k.provider ?? (k.expect ? 'kimi' : 'glm'),
+      contextWindow: 32_000,
+      maxOutputTokens: 1_000,
+      thinking: 'none',
+    }));
   const path = join(dir, 'models.json');
   writeFileSync(path, JSON.stringify({ models }));
   return path;
 }
 
-function pick(): Kind {
-  let r = Math.random() * 100;
-  for (const k of MIX) {
+function pick(mix: readonly Kind[]): Kind {
+  let r = Math.random() * mix.reduce((sum, k) => sum + k.weight, 0);
+  for (const k of mix) {
     r -= k.weight;
     if (r < 0) return k;
   }
-  return MIX[0] as Kind;
+  return mix[0] as Kind;
+}
+
+/** Model jobs the server reports as running (its status tool). */
+async function runningJobs(client: McpLoadClient): Promise<number> {
+  const response = await client.callTool('status', {});
+  const report = response.result?.structuredContent as
+    | { content?: { jobs?: Array<{ phase: string }> } }
+    | undefined;
+  const jobs = report?.content?.jobs ?? [];
+  return jobs.filter(j => !['done', 'failed', 'cancelled'].includes(j.phase)).length;
 }
 
 function outcomeOf(response: RpcResponse): string {
   if (response.error) return `rpc_error ${response.error.code}`;
   const result = response.result ?? {};
+  if ((result.structuredContent as { status?: string } | undefined)?.status === 'in_progress')
+    return 'in_progress';
   if (!result.isError) return 'ok';
   const meta = (result.structuredContent as { metadata?: { error_kind?: string } } | undefined)?.metadata;
   return meta?.error_kind ?? 'error';
@@ -113,6 +141,10 @@ export const soak: Scenario = {
   defaultRuns: 1,
   async run(ctx): Promise<ScenarioResult> {
     const minutes = Number(ctx.flags.minutes ?? 10);
+    // The share of all calls abandoned mid-job: MIX's weights sum to 100, so this weight makes it that share.
+    const abandonShare = Math.min(0.9, Math.max(0, Number(ctx.flags.abandon ?? 0)));
+    const mix: Kind[] =
+      abandonShare > 0 ? [...MIX, { ...ABANDONED, weight: (100 * abandonShare) / (1 - abandonShare) }] : MIX;
     const durationMs = Math.max(0.25, minutes) * 60_000;
     const warmupMs = Math.min(60_000, durationMs * 0.2);
     const fake = await ctx.fake.start();
@@ -125,13 +157,14 @@ export const soak: Scenario = {
       PROVIDER_RETRY_BASE_MS: '10',
       PROVIDER_RETRY_CAP_MS: '50',
       BREAKER_FAILURE_THRESHOLD: '1000',
+      ...(abandonShare > 0 && ABANDON_SETTINGS),
     };
     const server = await startMcpProcess('exai', {
       ...BENCH_ENV,
       ...settings,
       GLM_API_URL: `${fake.url}/v1`,
       KIMI_API_URL: `${fake.url}/v1`,
-      EXAI_MODELS_FILE: modelsFile(dir),
+      EXAI_MODELS_FILE: modelsFile(dir, mix),
       EXAI_DATA_DIR: dir,
       EXAI_ALLOWED_ROOTS: dir,
     });
@@ -164,13 +197,14 @@ export const soak: Scenario = {
       await Promise.all(clients.map(c => c.initialize()));
       const calls = new Set<Promise<void>>();
       const issue = () => {
-        const kind = pick();
+        const kind = pick(mix);
         const key = `${kind.tool}${kind.model ? ` ${kind.model}` : ''}`;
         const client = clients[issued++ % SESSIONS] as McpLoadClient;
         inFlight++;
         const t0 = performance.now();
-        const args =
-          kind.tool === 'chat' ? { prompt: 'hello', model: kind.model } : kind.tool === 'status' ? {} : {};
+        // An abandoned question is asked once: the same prompt would join the job of an earlier one.
+        const prompt = kind.abandon ? `abandoned ${issued}` : 'hello';
+        const args = kind.tool === 'chat' ? { prompt, model: kind.model } : {};
         const call = client
           .callTool(kind.tool, args)
           .then(
@@ -220,6 +254,9 @@ export const soak: Scenario = {
       const drainStarted = performance.now();
       while (calls.size > 0 && performance.now() - drainStarted < 10_000) await sleep(20);
       const stuck = calls.size;
+      // Abandoned jobs run on after their calls: past the longest (the 2 s provider budget) and the grace.
+      if (abandonShare > 0) await sleep(3_500);
+      const jobsLeft = await runningJobs(clients[0] as McpLoadClient);
       await agent.close();
       await sleep(1_000);
       await sampleNow(startedAt);
@@ -241,7 +278,7 @@ export const soak: Scenario = {
       const rows: string[][] = [];
       let faults = 0;
       let faultsCorrect = 0;
-      for (const kind of MIX) {
+      for (const kind of mix) {
         const key = `${kind.tool}${kind.model ? ` ${kind.model}` : ''}`;
         const entry = byKind.get(key);
         if (!entry) continue;
@@ -249,10 +286,13 @@ export const soak: Scenario = {
         let correct = 0;
         for (const [outcome, n] of entry.outcomes) {
           // An open breaker is a correct answer to a fault too (it is held closed here; it should not open).
-          if (outcome === want || (kind.expect && outcome === 'circuit_open')) correct += n;
+          // With soft return on, a fault slower than the soft budget answers in_progress before it fails.
+          const late =
+            abandonShare > 0 && (want === 'timeout' || want === 'stalled') && outcome === 'in_progress';
+          if (outcome === want || late || (kind.expect && outcome === 'circuit_open')) correct += n;
           else unexpected.push(`${key}: ${outcome} ×${n}`);
         }
-        if (kind.expect) {
+        if (kind.expect && !kind.abandon) {
           faults += entry.calls;
           faultsCorrect += correct;
         }
@@ -268,10 +308,12 @@ export const soak: Scenario = {
       }
       const handleKeys = [...new Set(samples.flatMap(s => Object.keys(s.handles)))].sort();
       const handleRow = (s: Sample) => handleKeys.map(k => `${k} ${s.handles[k] ?? 0}`).join(', ');
-      const healthyCalls = MIX.filter(k => !k.expect).reduce((n, k) => {
-        const key = `${k.tool}${k.model ? ` ${k.model}` : ''}`;
-        return n + (byKind.get(key)?.calls ?? 0);
-      }, 0);
+      const healthyCalls = mix
+        .filter(k => !k.expect)
+        .reduce((n, k) => {
+          const key = `${k.tool}${k.model ? ` ${k.model}` : ''}`;
+          return n + (byKind.get(key)?.calls ?? 0);
+        }, 0);
       const idleTimers = end.handles.Timeout ?? 0;
       const idleSockets = end.handles.TCPSocketWrap ?? 0;
       const goals: Goal[] = [
@@ -287,8 +329,8 @@ export const soak: Scenario = {
         },
         {
           goal: 'no leaked handles or timers',
-          measured: `server once idle: ${handleRow(end)}; calls still running 10 s after the traffic stopped: ${stuck}`,
-          met: stuck === 0 && idleTimers <= 5,
+          measured: `server once idle: ${handleRow(end)}; calls still running 10 s after the traffic stopped: ${stuck}; model jobs still running after the grace periods: ${jobsLeft}`,
+          met: stuck === 0 && idleTimers <= 5 && jobsLeft === 0,
         },
         {
           goal: 'no errors other than the injected ones, each classified correctly',
@@ -307,7 +349,7 @@ export const soak: Scenario = {
         name: 'soak',
         title: soak.title,
         setup: [
-          `${minutes} min at ${RATE} calls/s (open loop, ${SESSIONS} sessions), ${Math.round(FAULT_SHARE * 100)} % faults; warm-up ${Math.round(warmupMs / 1000)} s; exai server in its own process (SQLite store, info logs to /dev/null), fake in another`,
+          `${minutes} min at ${RATE} calls/s (open loop, ${SESSIONS} sessions), ${Math.round(FAULT_SHARE * 100)} % faults${abandonShare > 0 ? ` plus ${Math.round(abandonShare * 100)} % of all calls abandoned mid-job (in_progress at the 0.5 s soft budget, never collected)` : ''}; warm-up ${Math.round(warmupMs / 1000)} s; exai server in its own process (SQLite store, info logs to /dev/null), fake in another`,
           `${shownSettings(settings)}; fallback off; faults run on Kimi models, healthy chat on GLM models (separate breakers), the breaker held closed so every fault reaches the error mapping (it is measured in scenario 6)`,
           'RSS and active handles (process.getActiveResourcesInfo()) of the server sampled during the run; the last sample is taken 1 s after the traffic drained and the clients closed',
         ],

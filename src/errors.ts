@@ -5,8 +5,8 @@
  *
  * Errors are values: every field is readonly, and adding what a layer knows (provider, attempts, elapsed
  * time) means `withDetails`, which returns a copy. One error object can reach several callers at once (a
- * deadline's reason is the abort reason of every child below it; single-flight hands one failure to every
- * joined caller), so an annotation written in place would show one call's attempts in another call's error.
+ * deadline's reason is the abort reason of every child below it; a model job hands one failure to every
+ * call that joined it), so an annotation written in place would show one call's attempts in another call's error.
  */
 export const ERROR_KINDS = [
   'timeout',

@@ -625,13 +625,29 @@ export const SETTINGS = {
     description:
       "GLM model that replaces a GLM model without thinking when expert analysis asks for thinking (default: the catalogue's, glm-5.1).",
   }),
-  expertDedupTtlSecs: setting({
-    env: ['EXPERT_ANALYSIS_DEDUP_TTL_SECS'],
+  softReturnSecs: setting({
+    env: ['EXAI_SOFT_RETURN_SECS'],
     unit: 'seconds',
-    default: 600,
+    default: undefined,
+    schema: secs(0, 86_400).optional(),
+    description:
+      'How long a tool call waits for its model job before answering status in_progress (the job keeps running; the same call collects it). Default: by client, see docs/WORKFLOW_TOOLS.md (Claude Code 100, Claude Desktop 45, Codex 50, others 50). 0: wait to the end.',
+  }),
+  jobGraceSecs: setting({
+    env: ['EXAI_JOB_GRACE_SECS'],
+    unit: 'seconds',
+    default: 120,
     schema: secs(0, 86_400),
     description:
-      'An identical expert request (same tool, thread and findings) joins the call in flight, or reuses its answer for this long after it finished (0: in flight only).',
+      'A model job no call is waiting for (after an in_progress answer or a client timeout) keeps running this long for the next call to collect; then it is cancelled.',
+  }),
+  jobResultTtlSecs: setting({
+    env: ['EXAI_JOB_RESULT_TTL_SECS'],
+    unit: 'seconds',
+    default: 3600,
+    schema: secs(1, 604_800),
+    description:
+      "A finished model job's answer is kept this long in the store (SQLite, Redis: any replica can hand it out) for the call that collects it.",
   }),
 } as const;
 

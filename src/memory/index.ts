@@ -26,6 +26,7 @@ export type {
   ConversationStore,
   ConversationTurn,
   CreateThreadInput,
+  JobRecords,
   StoreHealth,
   StoreOptions,
   Thread,

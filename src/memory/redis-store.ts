@@ -81,6 +81,7 @@ export function createRedisStore(options: RedisStoreOptions): ConversationStore 
   });
   const indexKey = `${prefix}threads:expiry`;
   const threadPrefix = `${prefix}thread:`;
+  const jobPrefix = `${prefix}job:`;
   const keysOf = (id: string) => [`${threadPrefix}${id}`, `${threadPrefix}${id}:turns`, indexKey];
   const pexpire = String(Math.ceil(ttlMs) + KEY_GRACE_MS);
   /** Tail of the state-update queue per thread id: this process's updates to one thread run one at a time. */
@@ -268,6 +269,23 @@ export function createRedisStore(options: RedisStoreOptions): ConversationStore 
 
     sweep(): Promise<number> {
       return run('sweep', sweepNow);
+    },
+
+    // Plain keys with Redis's own expiry: a record is one value, read and written whole.
+    jobRecords: {
+      put: (key, value, ttlMs) =>
+        run('putJobRecord', async () => {
+          await link.send(['SET', `${jobPrefix}${key}`, value, 'PX', String(Math.max(1, Math.ceil(ttlMs)))]);
+        }),
+      get: key =>
+        run('getJobRecord', async () => {
+          const value = await link.send(['GET', `${jobPrefix}${key}`]);
+          return typeof value === 'string' ? value : undefined;
+        }),
+      delete: key =>
+        run('deleteJobRecord', async () => {
+          await link.send(['DEL', `${jobPrefix}${key}`]);
+        }),
     },
 
     ready(): Promise<void> {

@@ -35,6 +35,11 @@ const MIGRATIONS: readonly string[] = [
      metadata       TEXT,               -- JSON object
      PRIMARY KEY (thread_id, seq)
    ) STRICT, WITHOUT ROWID;`,
+  `CREATE TABLE job_records (
+     key        TEXT PRIMARY KEY,
+     value      TEXT NOT NULL,     -- JSON: a finished model answer, or a running job's marker
+     expires_at INTEGER NOT NULL   -- epoch ms
+   ) STRICT, WITHOUT ROWID;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

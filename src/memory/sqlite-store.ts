@@ -118,6 +118,15 @@ export function createSqliteStore(options: SqliteStoreOptions): ConversationStor
       'UPDATE threads SET state = ?, updated_at = ?, expires_at = ? WHERE id = ?',
     ),
     sweep: db.prepare<[number]>('DELETE FROM threads WHERE expires_at <= ?'),
+    putRecord: db.prepare<[string, string, number]>(
+      `INSERT INTO job_records (key, value, expires_at) VALUES (?, ?, ?)
+       ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`,
+    ),
+    getRecord: db.prepare<[string, number], { value: string }>(
+      'SELECT value FROM job_records WHERE key = ? AND expires_at > ?',
+    ),
+    deleteRecord: db.prepare<[string]>('DELETE FROM job_records WHERE key = ?'),
+    sweepRecords: db.prepare<[number]>('DELETE FROM job_records WHERE expires_at <= ?'),
     // expires_at is updated_at + the TTL, so its index orders threads by their last write.
     recent: db.prepare<[number, number], ThreadRow>(
       'SELECT * FROM threads WHERE expires_at > ? ORDER BY expires_at DESC LIMIT ?',
@@ -156,7 +165,12 @@ export function createSqliteStore(options: SqliteStoreOptions): ConversationStor
     const at = now();
     lastSweep = at;
     // Turns go with their thread through ON DELETE CASCADE (foreign_keys is on for this connection).
-    return db.transaction(() => sql.sweep.run(at).changes).immediate();
+    return db
+      .transaction(() => {
+        sql.sweepRecords.run(at);
+        return sql.sweep.run(at).changes;
+      })
+      .immediate();
   }
 
   /** Runs one store operation: closed check, then SQLite failures translated to ExaiErrors naming the file. */
@@ -256,6 +270,18 @@ export function createSqliteStore(options: SqliteStoreOptions): ConversationStor
 
     sweep(): Promise<number> {
       return run('sweep', sweepNow);
+    },
+
+    jobRecords: {
+      put: (key, value, ttlMs) =>
+        run('putJobRecord', () => {
+          sql.putRecord.run(key, value, now() + Math.ceil(ttlMs));
+        }),
+      get: key => run('getJobRecord', () => sql.getRecord.get(key, now())?.value),
+      delete: key =>
+        run('deleteJobRecord', () => {
+          sql.deleteRecord.run(key);
+        }),
     },
 
     async close(): Promise<void> {

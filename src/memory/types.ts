@@ -72,6 +72,11 @@ export interface ConversationStore {
   /** Removes expired threads; returns how many. */
   sweep(): Promise<number>;
   close(): Promise<void>;
+  /**
+   * Job records shared with the other processes of this store (SQLite: one machine; Redis: every replica).
+   * Absent for the in-memory store, whose process keeps its jobs' answers itself.
+   */
+  readonly jobRecords?: JobRecords;
   readonly kind: 'sqlite' | 'memory' | 'redis';
   /**
    * Network stores only: resolves once the backend answers, rejects with ExaiError not_configured naming it
@@ -80,6 +85,18 @@ export interface ConversationStore {
   ready?(): Promise<void>;
   /** Network stores only: whether the backend is reachable now, for status and /readyz. */
   health?(): StoreHealth;
+}
+
+/**
+ * Short-lived records of model jobs that every process sharing the store can read: a finished answer
+ * waiting to be collected, and a marker saying a job is running somewhere. Values are opaque JSON text.
+ */
+export interface JobRecords {
+  /** Writes or replaces the record; it disappears `ttlMs` later. */
+  put(key: string, value: string, ttlMs: number): Promise<void>;
+  /** The live record, or undefined when there is none or it has expired. */
+  get(key: string): Promise<string | undefined>;
+  delete(key: string): Promise<void>;
 }
 
 export interface StoreHealth {

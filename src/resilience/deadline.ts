@@ -161,3 +161,25 @@ export function abortReason(signal: AbortSignal): ExaiError {
     },
   );
 }
+
+/**
+ * Settles like `promise`, or rejects with the signal's reason (as an ExaiError) as soon as it aborts,
+ * whichever comes first. The promise keeps running; whoever owns it must cancel it through its own signal.
+ */
+export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(abortReason(signal));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortReason(signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      value => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      error => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}

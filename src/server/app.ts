@@ -8,13 +8,13 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { type Config, secondsToMs } from '../config/load.js';
 import { ExaiError } from '../errors.js';
+import { createJobRegistry, type JobRegistry } from '../jobs/registry.js';
 import { type ConversationStore, createStore, defaultDataDir, type StoreKind } from '../memory/index.js';
 import { type Activity, createActivity } from '../observability/activity.js';
 import type { Logger } from '../observability/logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { createGateway, type ModelGateway } from '../providers/gateway.js';
 import { sharedHealthFromConfig } from '../resilience/shared-health.js';
-import { createSingleFlight, type SingleFlight } from '../resilience/single-flight.js';
 import { TURNS_PER_EXCHANGE } from '../tools/conversation.js';
 import { createFilePolicy, type FilePolicy } from '../tools/files.js';
 import { rootsInForce } from '../tools/roots.js';
@@ -36,8 +36,8 @@ export interface App {
   readonly metrics: Metrics;
   /** Recent tool calls and per-provider latency buckets (the live status page). */
   readonly activity: Activity;
-  /** Expert analysis de-duplication, shared by every MCP server instance of this process. */
-  readonly singleFlight: SingleFlight;
+  /** The model jobs (chat, expert analysis, consensus models) of every MCP server instance of this process. */
+  readonly jobs: JobRegistry;
   /**
    * Aborts every model call in flight (shutdownSignal), so their tools answer with a clear "shutting down"
    * error while the transport can still deliver it. Idempotent.
@@ -132,7 +132,13 @@ export function createApp(config: Config, options: AppOptions): App {
       shutdown.abort(new ExaiError('cancelled', 'The server is shutting down; retry once it is back'));
     }
   };
-  const singleFlight = createSingleFlight({ ttlMs: secondsToMs(config.expertDedupTtlSecs) });
+  const jobs = createJobRegistry({
+    graceMs: secondsToMs(config.jobGraceSecs),
+    resultTtlMs: secondsToMs(config.jobResultTtlSecs),
+    logger,
+    records: store.jobRecords,
+    shutdownSignal: shutdown.signal,
+  });
   let closing: Promise<void> | undefined;
 
   return {
@@ -144,7 +150,7 @@ export function createApp(config: Config, options: AppOptions): App {
     version: packageVersion(),
     startedAt: Date.now(),
     shutdownSignal: shutdown.signal,
-    singleFlight,
+    jobs,
     metrics,
     activity,
     stopCalls,
@@ -157,6 +163,7 @@ export function createApp(config: Config, options: AppOptions): App {
     close() {
       closing ??= (async () => {
         stopCalls();
+        jobs.close();
         gateway.close();
         await sharedHealth?.close();
         try {

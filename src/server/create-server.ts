@@ -44,7 +44,7 @@ export function toolDeps(app: App): ToolDeps {
     version: app.version,
     startedAt: app.startedAt,
     shutdownSignal: app.shutdownSignal,
-    singleFlight: app.singleFlight,
+    jobs: app.jobs,
     observeToolCall: call => {
       app.activity.recordToolCall(call);
       app.metrics.toolEnded(call.tool, call.outcome, call.ms / 1000);

@@ -1,13 +1,16 @@
 /**
- * MCP progress while a model call runs. Hosts that reset their request timeout on progress (Claude Code,
+ * MCP progress while a model job runs. Hosts that reset their request timeout on progress (Claude Code,
  * the SDK's resetTimeoutOnProgress) keep waiting as long as these arrive, so a heartbeat goes out at least
- * every PROGRESS_INTERVAL_SECS, plus one at each notable event (retry, fallback, web search). Progress
- * values strictly increase per token, as the spec requires; nothing is sent after stop().
+ * every PROGRESS_INTERVAL_SECS, plus one at each notable event (retry, fallback, web search). Claude Code
+ * shows the message to the user, so it says what the model is doing in words ("thinkdeep: glm-5.1
+ * thinking, 74 s, 1,820 reasoning tokens"), read from the job itself: a call that joins a running job
+ * reports the job's whole story, not just what happened since it joined. Progress values strictly increase
+ * per token, as the spec requires; nothing is sent after stop().
  */
 import type { ProgressToken, ServerContext } from '@modelcontextprotocol/server';
+import { describeJob, type JobView } from '../jobs/view.js';
 import type { Logger } from '../observability/logger.js';
 import type { CallEvent } from '../providers/types.js';
-import { CHARS_PER_TOKEN } from '../tokens.js';
 import type { ProgressReporter, ProgressWork, ToolDeps } from '../tools/types.js';
 
 export interface ProgressParams {
@@ -26,7 +29,7 @@ export interface ProgressOptions extends ProgressWork {
   onSendError?: (error: unknown) => void;
 }
 
-const NOOP: ProgressReporter = { onEvent: () => {}, stop: () => {} };
+const NOOP: ProgressReporter = { watch: () => {}, onEvent: () => {}, stop: () => {} };
 /** Below this a heartbeat would be noise, whatever the setting says. */
 const MIN_INTERVAL_MS = 10;
 
@@ -35,60 +38,49 @@ export function startProgress(options: ProgressOptions): ProgressReporter {
   if (token === undefined) return NOOP;
   const now = options.now ?? (() => performance.now());
   const started = now();
+  const jobs: Array<() => JobView> = [];
   let count = 0;
-  let model = options.model;
-  let attempt = 1;
-  let chars = 0;
   let stopped = false;
 
-  const emit = (what: string) => {
+  /** "glm-5.1 thinking, 74 s, 1,820 reasoning tokens"; several jobs (consensus) side by side. */
+  const describe = (): string => {
+    const views = jobs.map(current => current());
+    const running = views.filter(v => v.phase !== 'done' && v.phase !== 'failed' && v.phase !== 'cancelled');
+    if (running.length === 0 && views.length === 0) {
+      return `${options.model} starting, ${formatElapsed(now() - started)}`;
+    }
+    return (running.length > 0 ? running : views).map(describeJob).join('; ');
+  };
+
+  const emit = () => {
     if (stopped) return;
     count += 1;
-    const parts = [`${options.tool} · ${model}: ${what}`, `${formatElapsed(now() - started)} elapsed`];
-    if (attempt > 1) parts.push(`attempt ${attempt}`);
-    // Characters only (the text itself is not kept): a liveness hint, not an invoice.
-    if (chars > 0) parts.push(`~${Math.ceil(chars / CHARS_PER_TOKEN)} tokens so far`);
     options
-      .send({ progressToken: token, progress: count, message: parts.join(' · ') })
+      .send({ progressToken: token, progress: count, message: `${options.tool}: ${describe()}` })
       .catch(error => options.onSendError?.(error));
   };
 
-  emit('started');
-  const timer = setInterval(
-    () => emit(chars > 0 ? 'receiving the answer' : 'waiting for the model'),
-    Math.max(MIN_INTERVAL_MS, options.intervalMs),
-  );
+  emit();
+  const timer = setInterval(emit, Math.max(MIN_INTERVAL_MS, options.intervalMs));
   // Only a heartbeat: the call it reports on is what keeps the process busy.
   timer.unref();
 
   return {
+    watch(current) {
+      if (!stopped) jobs.push(current);
+    },
     onEvent(event: CallEvent) {
-      switch (event.type) {
-        case 'attempt_start':
-          model = event.model;
-          attempt = event.attempt;
-          if (event.attempt > 1) emit(`attempt ${event.attempt} started`);
-          break;
-        case 'retry':
-          emit(
-            `attempt ${event.attempt} failed (${event.reason}); retrying in ${formatElapsed(event.delayMs)}`,
-          );
-          break;
-        case 'fallback':
-          chars = 0;
-          model = event.to.model;
-          emit(`${event.from.model} unavailable (${event.reason}); falling back`);
-          break;
-        case 'web_search':
-          emit(`web search round ${event.iteration}`);
-          break;
-        case 'delta':
-          chars += event.text.length;
-          break;
-      }
+      // What a person wants to hear about at once; tokens arriving show in the next heartbeat.
+      const notable =
+        (event.type === 'attempt_start' && event.attempt > 1) ||
+        event.type === 'retry' ||
+        event.type === 'fallback' ||
+        event.type === 'web_search';
+      if (notable) emit();
     },
     stop() {
       stopped = true;
+      jobs.length = 0;
       clearInterval(timer);
     },
   };

@@ -42,6 +42,7 @@ export function statusSnapshot(app: App, activity: Activity) {
     series: activity.series(),
     bucketMs: activity.bucketMs,
     recentCalls: activity.recent(),
+    jobs: app.jobs.list(),
   };
 }
 
@@ -97,6 +98,7 @@ export const STATUS_PAGE = `<!doctype html>
 <main>
   <div id="providers"></div>
   <section><h2>Latency, p50 solid and p95 dashed</h2><svg id="chart" role="img" aria-label="Latency per provider over the last minutes"></svg><div id="legend" class="meta"></div></section>
+  <section><h2>Model jobs</h2><div class="scroll"><table><thead><tr><th>started</th><th>tool</th><th>model</th><th>phase</th><th>elapsed</th><th>collected</th><th>cost</th></tr></thead><tbody id="jobs"></tbody></table></div></section>
   <section><h2>Recent calls</h2><div class="scroll"><table><thead><tr><th>time</th><th>tool</th><th>model</th><th>duration</th><th>outcome</th></tr></thead><tbody id="calls"></tbody></table></div></section>
 </main>
 <script>
@@ -183,6 +185,7 @@ async function refresh() {
     document.getElementById('meta').textContent = 'v' + s.version + ' · up ' + s.uptimeSecs + ' s · deadlines workflow ' + s.deadlines.workflowSecs + ' s ⊃ expert ' + s.deadlines.expertSecs + ' s ⊃ GLM ' + s.deadlines.glmSecs + ' s / Kimi ' + s.deadlines.kimiSecs + ' s';
     document.getElementById('providers').innerHTML = s.providers.map(provider).join('');
     draw();
+    document.getElementById('jobs').innerHTML = s.jobs.map(j => '<tr><td>' + clock(j.started_at, true) + '</td><td>' + esc(j.tool) + '</td><td>' + esc(j.model) + '</td><td class="' + (j.phase === 'failed' || j.phase === 'cancelled' ? 'err' : 'ok') + '">' + esc(j.phase) + (j.note ? ' · ' + esc(j.note) : '') + '</td><td>' + j.elapsed_s + ' s</td><td>' + (j.collected ? 'yes' : 'no') + '</td><td>' + (j.cost_usd === undefined ? '—' : '$' + j.cost_usd) + '</td></tr>').join('') || '<tr><td colspan="7">none</td></tr>';
     document.getElementById('calls').innerHTML = s.recentCalls.map(c => '<tr><td>' + clock(c.at, true) + '</td><td data-field="tool">' + esc(c.tool) + '</td><td data-field="model">' + esc(c.model || '—') + '</td><td>' + c.ms + ' ms</td><td class="' + (c.outcome === 'ok' ? 'ok' : 'err') + '">' + esc(c.outcome) + '</td></tr>').join('');
   } catch (e) {
     document.getElementById('error').textContent = 'status unavailable: ' + e.message;

@@ -5,9 +5,13 @@
  */
 
 import { basename } from 'node:path';
-import type { McpServer, ServerContext } from '@modelcontextprotocol/server';
+import type { CallToolResult, McpServer, ServerContext } from '@modelcontextprotocol/server';
 import { z } from 'zod';
+import { secondsToMs } from '../config/load.js';
 import { ExaiError } from '../errors.js';
+import { inProgressFields, isJobPending, jsonResult } from '../jobs/pending.js';
+import { NO_THREAD, requestHash } from '../jobs/registry.js';
+import { clientName } from '../jobs/soft-budget.js';
 import { referencedFiles, tokenBudget } from '../memory/index.js';
 import { roundUsd } from '../providers/cost.js';
 import type { ModelSpec } from '../providers/models.js';
@@ -71,11 +75,17 @@ export function registerChatTool(server: McpServer, deps: ToolDeps): void {
       annotations: { readOnlyHint: true, openWorldHint: true },
     },
     (raw, ctx) =>
-      runTool(deps, 'chat', ctx, async signal => {
-        const read = readArguments('chat', schema, raw, CHAT_ARGUMENTS);
-        if ('failed' in read) return read.failed;
-        return withNotes(await chat(deps, read.value, ctx, signal), read.notes);
-      }),
+      runTool(
+        deps,
+        'chat',
+        ctx,
+        async signal => {
+          const read = readArguments('chat', schema, raw, CHAT_ARGUMENTS);
+          if ('failed' in read) return read.failed;
+          return withNotes(await chat(deps, read.value, ctx, signal), read.notes);
+        },
+        clientName(server, ctx),
+      ),
   );
 }
 
@@ -105,7 +115,12 @@ export function allowedModels(deps: Pick<ToolDeps, 'gateway'>): string[] | undef
   return registry.list().map(m => m.name);
 }
 
-async function chat(deps: ToolDeps, sent: ChatArgs, ctx: ServerContext, signal: AbortSignal) {
+async function chat(
+  deps: ToolDeps,
+  sent: ChatArgs,
+  ctx: ServerContext,
+  signal: AbortSignal,
+): Promise<CallToolResult> {
   const oversized = oversizedPrompt(
     'chat',
     'prompt',
@@ -158,17 +173,41 @@ async function chat(deps: ToolDeps, sent: ChatArgs, ctx: ServerContext, signal: 
   ];
 
   const progress = deps.progress(ctx, { tool: 'chat', model: model.name });
+  const request = {
+    messages,
+    model: model.name,
+    temperature: args.temperature ?? DEFAULT_TEMPERATURE,
+    thinking,
+    ...(args.thinking_mode !== undefined && { thinkingLevel: args.thinking_mode }),
+    webSearch: args.use_websearch,
+  };
   let response: ChatResponse;
   try {
-    response = await deps.gateway.chat({
-      messages,
-      model: model.name,
-      temperature: args.temperature ?? DEFAULT_TEMPERATURE,
-      thinking,
-      ...(args.thinking_mode !== undefined && { thinkingLevel: args.thinking_mode }),
-      webSearch: args.use_websearch,
-      signal,
-      onEvent: event => progress.onEvent(event),
+    ({ value: response } = await deps.jobs.run(
+      {
+        key: { thread: thread?.id ?? NO_THREAD, tool: 'chat', step: 'chat', hash: requestHash(request) },
+        model: model.name,
+        // The provider's own budget, as a chat call has always had (fallback included).
+        budgetMs: secondsToMs(
+          model.provider === 'glm' ? deps.config.glmTimeoutSecs : deps.config.kimiTimeoutSecs,
+        ),
+        label: `chat with ${model.name}`,
+        // Asking the same thing again later is a new question; only a call collecting this job gets this answer.
+        once: true,
+        work: (deadline, onEvent) => deps.gateway.chat({ ...request, parent: deadline, onEvent }),
+      },
+      { ctx, signal, watcher: progress },
+    ));
+  } catch (thrown) {
+    if (!isJobPending(thrown)) throw thrown;
+    // The call to repeat is the one the agent sent (a prompt.txt stays a file).
+    const fields = inProgressFields(thrown, 'chat', sent);
+    return jsonResult({
+      ...fields,
+      content: fields.next_steps,
+      content_type: 'text',
+      metadata: { tool_name: 'chat', model_requested: model.name },
+      continuation_offer: null,
     });
   } finally {
     progress.stop();

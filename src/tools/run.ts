@@ -4,6 +4,8 @@
  */
 import type { CallToolResult, ServerContext } from '@modelcontextprotocol/server';
 import { isExaiError } from '../errors.js';
+import { withSoftReturnNote } from '../jobs/pending.js';
+import { softBudget } from '../jobs/soft-budget.js';
 import { errorResult } from './output.js';
 import type { ToolDeps } from './types.js';
 
@@ -43,24 +45,33 @@ export function linkSignals(...sources: AbortSignal[]): LinkedSignal {
   return { signal: controller.signal, dispose };
 }
 
+/**
+ * `client` is the calling client's name (clientInfo): it picks the call's soft budget, how long a model job
+ * is waited for before the call answers in_progress (src/jobs/soft-budget.ts).
+ */
 export async function runTool(
   deps: ToolDeps,
   toolName: string,
   ctx: ServerContext,
   work: (signal: AbortSignal) => Promise<CallToolResult>,
+  client?: string,
 ): Promise<CallToolResult> {
   const started = performance.now();
   const link = linkSignals(ctx.mcpReq.signal, deps.shutdownSignal);
+  deps.jobs.begin(ctx, softBudget(client, deps.config.softReturnSecs));
   let outcome = 'ok';
   let result: CallToolResult | undefined;
   try {
     result = await work(link.signal);
     if (result.isError) outcome = 'error';
+    if ((result.structuredContent as { status?: unknown } | undefined)?.status === 'in_progress')
+      outcome = 'in_progress';
+    result = noteSoftReturn(deps, ctx, result);
     return result;
   } catch (error) {
     // Anything may be thrown, null included; only an ExaiError carries a kind.
     outcome = isExaiError(error) ? error.kind : 'internal';
-    result = errorResult(toolName, error, deps.logger);
+    result = noteSoftReturn(deps, ctx, errorResult(toolName, error, deps.logger));
     return result;
   } finally {
     link.dispose();
@@ -68,6 +79,12 @@ export async function runTool(
     deps.logger.info({ event: 'tool_call', tool: toolName, ms, outcome }, `tool ${toolName}: ${outcome}`);
     deps.observeToolCall?.({ tool: toolName, outcome, ms, ...modelOf(result) });
   }
+}
+
+/** A call that waited for a model job says in its metadata which soft budget it had, and why. */
+function noteSoftReturn(deps: ToolDeps, ctx: ServerContext, result: CallToolResult): CallToolResult {
+  const frame = deps.jobs.frame(ctx);
+  return frame?.usedJob ? withSoftReturnNote(result, frame.budget) : result;
 }
 
 /**

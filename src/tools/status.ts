@@ -4,6 +4,7 @@
  */
 import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
+import { describeJob, type JobView } from '../jobs/view.js';
 import { redactUrl, redactUrlsIn } from '../observability/redact.js';
 import type { ProviderStatus } from '../providers/gateway.js';
 import { leanSchema } from './json-schema.js';
@@ -26,7 +27,8 @@ export function registerStatusTool(server: McpServer, deps: ToolDeps): void {
     (_args, ctx) =>
       runTool(deps, 'status', ctx, async () => {
         const report = statusReport(deps);
-        return reportResult('status', statusMarkdown(deps.gateway.status(), report.next_steps), report);
+        const markdown = `${statusMarkdown(deps.gateway.status(), report.next_steps)}\n\n${jobsMarkdown(report.jobs)}`;
+        return reportResult('status', markdown, report);
       }),
   );
 }
@@ -62,7 +64,19 @@ function concurrencyText(c: ProviderStatus['concurrency']): string {
   return c.limit < c.max ? `limit ${c.limit} (learned from 429s; max ${c.max})` : `limit ${c.max}`;
 }
 
-export function statusReport(deps: Pick<ToolDeps, 'gateway' | 'config' | 'store' | 'startedAt'>) {
+/** Running model jobs, then recently ended ones: what each is doing, and whether its answer was collected. */
+export function jobsMarkdown(jobs: readonly JobView[]): string {
+  if (jobs.length === 0) return '# Model jobs\n\nNone running or recently ended.';
+  const lines = jobs.map(job => {
+    const state =
+      job.phase === 'done' ? (job.collected ? 'done, collected' : 'done, not collected yet') : job.phase;
+    const cost = job.cost_usd === undefined ? '' : `, $${job.cost_usd}`;
+    return `- **${job.tool}** ${describeJob(job)} (${state}${cost})`;
+  });
+  return ['# Model jobs', '', ...lines].join('\n');
+}
+
+export function statusReport(deps: Pick<ToolDeps, 'gateway' | 'config' | 'store' | 'startedAt' | 'jobs'>) {
   const { config } = deps;
   const providers = deps.gateway.status();
   return {
@@ -82,6 +96,8 @@ export function statusReport(deps: Pick<ToolDeps, 'gateway' | 'config' | 'store'
     // Replicas sharing provider health through Redis: whether this one is connected or running degraded.
     shared_health: deps.gateway.sharedHealth(),
     uptime_secs: Math.round((Date.now() - deps.startedAt) / 1000),
+    // Model jobs of this process: running ones, then recently ended ones (tool, model, phase, collected, cost).
+    jobs: deps.jobs.list(),
     next_steps: nextSteps(providers),
   };
 }

@@ -4,17 +4,17 @@
  */
 import type { ServerContext } from '@modelcontextprotocol/server';
 import type { Config } from '../config/load.js';
+import type { JobRegistry, JobWatcher } from '../jobs/registry.js';
 import type { ConversationStore } from '../memory/index.js';
 import type { Logger } from '../observability/logger.js';
 import type { ModelGateway } from '../providers/gateway.js';
-import type { CallEvent } from '../providers/types.js';
-import type { SingleFlight } from '../resilience/single-flight.js';
 import type { FilePolicy } from './files.js';
 
-/** Keeps the client informed while a model call runs; a no-op when the request carried no progress token. */
-export interface ProgressReporter {
-  /** Feed the gateway's call events (attempts, retries, deltas, fallbacks). */
-  onEvent(event: CallEvent): void;
+/**
+ * Keeps the client informed while a model job runs, in words a person reads; a no-op when the request
+ * carried no progress token. The job registry shows it the job (watch) and feeds it the job's events.
+ */
+export interface ProgressReporter extends JobWatcher {
   /** Stops the heartbeat; nothing is sent afterwards. Idempotent. */
   stop(): void;
 }
@@ -45,10 +45,10 @@ export interface ToolDeps {
   /** Aborts when the server shuts down; every model call listens to it as well as to its request's signal. */
   readonly shutdownSignal: AbortSignal;
   /**
-   * De-duplicates identical expensive calls in flight (workflow expert analysis) across every MCP server
-   * instance of the process; the App creates one. Without it each server instance de-duplicates on its own.
+   * The model jobs of the process, shared by every MCP server instance: a repeated call collects the job
+   * an earlier one started, whichever session it came from.
    */
-  readonly singleFlight?: SingleFlight;
+  readonly jobs: JobRegistry;
   /** Told of every finished tool call (status page, metrics). */
   readonly observeToolCall?: (call: ToolCallObservation) => void;
   /** Starts progress reporting for one request: which tool, and the model it calls first. */

@@ -7,7 +7,6 @@ import type { ServerContext } from '@modelcontextprotocol/server';
 import { tokenBudget } from '../memory/index.js';
 import type { ChatMessage } from '../providers/types.js';
 import type { Deadline } from '../resilience/deadline.js';
-import type { SingleFlight } from '../resilience/single-flight.js';
 import type { ToolDeps } from '../tools/types.js';
 import { callExpert, type ExpertModel, type ExpertOutcome } from './expert.js';
 import { FAILED_STATUSES, filesNeeded, PROMOTED_STATUSES, statusOf } from './expert-result.js';
@@ -18,7 +17,6 @@ import type { Consolidated, ExpertSpec, StepView, WorkflowTool } from './types.j
 
 export interface CompletionInput {
   deps: ToolDeps;
-  flights: SingleFlight;
   ctx: ServerContext;
   tool: WorkflowTool;
   view: StepView;
@@ -145,7 +143,6 @@ async function consultExpert(
   ];
   const outcome = await callExpert({
     deps,
-    flights: input.flights,
     ctx: input.ctx,
     tool: tool.name,
     threadId: input.threadId,

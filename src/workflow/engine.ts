@@ -8,8 +8,9 @@ import type { CallToolResult, McpServer, ServerContext } from '@modelcontextprot
 import type { z } from 'zod';
 import { secondsToMs } from '../config/load.js';
 import { toExaiError } from '../errors.js';
-import { Deadline } from '../resilience/deadline.js';
-import { type SingleFlight, untilAborted } from '../resilience/single-flight.js';
+import { inProgressFields, isJobPending } from '../jobs/pending.js';
+import { clientName } from '../jobs/soft-budget.js';
+import { Deadline, untilAborted } from '../resilience/deadline.js';
 import { deferredSchema, failedResult, issuesText, prepareArguments, withNotes } from '../tools/arguments.js';
 import { leanSchema } from '../tools/json-schema.js';
 import { adjustmentMetadata } from '../tools/model-choice.js';
@@ -29,8 +30,6 @@ import type { StepArgs, StepView, WorkflowTool } from './types.js';
 
 export interface WorkflowRuntime {
   readonly deps: ToolDeps;
-  /** Shared by every server instance of the process, so duplicates join across sessions. */
-  readonly flights: SingleFlight;
   /**
    * The latest thread of each tool on this server instance (one client: a stdio connection or an HTTP
    * session), named when a later step arrives without its continuation_id.
@@ -80,12 +79,18 @@ export function registerWorkflowTool(server: McpServer, runtime: WorkflowRuntime
       },
     },
     (raw, ctx) =>
-      runTool(runtime.deps, tool.name, ctx, async signal => {
-        const { args, notes } = prepareArguments(tool.name, raw, rules);
-        const parsed = schema.safeParse(args);
-        if (!parsed.success) return invalidStep(runtime, tool, args, parsed.error);
-        return withNotes(await runStep(runtime, tool, parsed.data, ctx, signal), notes);
-      }),
+      runTool(
+        runtime.deps,
+        tool.name,
+        ctx,
+        async signal => {
+          const { args, notes } = prepareArguments(tool.name, raw, rules);
+          const parsed = schema.safeParse(args);
+          if (!parsed.success) return invalidStep(runtime, tool, args, parsed.error);
+          return withNotes(await runStep(runtime, tool, parsed.data, ctx, signal), notes);
+        },
+        clientName(server, ctx),
+      ),
   );
 }
 
@@ -134,6 +139,15 @@ export async function runStep(
   try {
     return await untilAborted(step(runtime, tool, args, extras, ctx, workflow), workflow.signal);
   } catch (thrown) {
+    // The model job runs on after the soft budget: the agent repeats this step to collect it.
+    if (isJobPending(thrown)) {
+      return workflowResult({
+        ...inProgressFields(thrown, tool.name, parsed),
+        step_number: args.step_number,
+        total_steps: args.total_steps,
+        metadata: { tool_name: tool.name },
+      });
+    }
     const error = toExaiError(thrown);
     if (error.kind !== 'timeout' || signal.aborted) throw error;
     return workflowResult(
@@ -201,7 +215,6 @@ async function step(
   } else {
     const done = await complete({
       deps,
-      flights: runtime.flights,
       ctx,
       tool,
       view,

@@ -1,17 +1,18 @@
 /**
- * Expert analysis: which model answers, and one call under its own
- * budget. The budget is a child of the workflow's, so the workflow can still answer when the expert runs
- * out; the call goes through the gateway (retries, breaker, stall detection, fallback within what is left),
- * reports progress while it runs, and is shared with identical requests in flight.
+ * Expert analysis: which model answers, and one model job under its
+ * own budget (EXPERT_ANALYSIS_TIMEOUT_SECS, bounded by the workflow call that starts it), so the workflow can
+ * still answer when the expert runs out. The call goes through the gateway (retries, breaker, stall
+ * detection, fallback within what is left), reports progress while it runs, and is a job (src/jobs): an
+ * identical request joins it or collects its answer, and a call whose soft budget ends answers in_progress.
  */
-import { createHash } from 'node:crypto';
 import type { ServerContext } from '@modelcontextprotocol/server';
 import { secondsToMs } from '../config/load.js';
 import { toExaiError } from '../errors.js';
+import { isJobPending } from '../jobs/pending.js';
+import { type JobShare, requestHash } from '../jobs/registry.js';
 import type { ModelSpec } from '../providers/models.js';
 import type { ChatMessage, ChatResponse } from '../providers/types.js';
-import { Deadline } from '../resilience/deadline.js';
-import type { FlightShare, SingleFlight } from '../resilience/single-flight.js';
+import type { Deadline } from '../resilience/deadline.js';
 import { type AutoModels, chooseModel } from '../tools/model-choice.js';
 import { type ThinkingMode, thinkingFrom } from '../tools/schema.js';
 import type { ToolDeps } from '../tools/types.js';
@@ -53,11 +54,10 @@ export function expertModel(
 
 export interface ExpertCall {
   deps: ToolDeps;
-  flights: SingleFlight;
   ctx: ServerContext;
   tool: string;
   threadId: string;
-  /** The workflow call's deadline: the expert budget is its child. */
+  /** The workflow call's deadline: it bounds the expert job's time, and ends this call's wait. */
   workflow: Deadline;
   model: ExpertModel;
   messages: ChatMessage[];
@@ -69,76 +69,68 @@ export interface ExpertOutcome {
   analysis: ExpertAnalysis;
   /** Absent when the call failed or timed out. */
   response?: ChatResponse;
-  share?: FlightShare;
+  share?: JobShare;
   elapsedMs: number;
 }
 
-/** Never throws for a failed or slow expert (that becomes analysis_error / analysis_timeout); only when cancelled. */
+/**
+ * Never throws for a failed or slow expert (that becomes analysis_error / analysis_timeout); only when
+ * cancelled, or with JobPending when the call's soft budget ends before the expert job does.
+ */
 export async function callExpert(call: ExpertCall): Promise<ExpertOutcome> {
   const { deps, model } = call;
-  const expert = call.workflow.child(
-    secondsToMs(deps.config.expertTimeoutSecs),
-    `${call.tool} expert analysis (EXPERT_ANALYSIS_TIMEOUT_SECS)`,
-  );
+  const budgetMs = Math.min(secondsToMs(deps.config.expertTimeoutSecs), call.workflow.remainingMs());
   const progress = deps.progress(call.ctx, { tool: call.tool, model: model.spec.name });
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
   try {
-    const { value, share } = await call.flights.run(
-      flightKey(call),
-      async signal => {
-        // The shared call's own budget: it must not end when its first caller leaves, only when all have.
-        // Bounded by the expert's time, so a tie with the workflow deadline still reports the workflow.
-        const budget = Deadline.start(expert.budgetMs, {
-          parent: signal,
-          bound: expert,
-          label: expert.label,
-        });
-        try {
-          return await deps.gateway.chat({
+    const { value, share } = await deps.jobs.run(
+      {
+        // One expert job per workflow thread: a final step sent again with other findings replaces it.
+        key: { thread: call.threadId, tool: call.tool, step: 'expert', hash: requestHash(sentRequest(call)) },
+        model: model.spec.name,
+        budgetMs: secondsToMs(deps.config.expertTimeoutSecs),
+        // Bounded by the time of the workflow call that starts it, so a tie still reports the workflow.
+        bound: call.workflow,
+        label: `${call.tool} expert analysis (EXPERT_ANALYSIS_TIMEOUT_SECS)`,
+        exclusive: true,
+        work: (deadline, onEvent) =>
+          deps.gateway.chat({
             messages: call.messages,
             model: model.spec.name,
             temperature: call.temperature,
             thinking: model.thinking,
             ...(model.level !== undefined && { thinkingLevel: model.level }),
             webSearch: call.webSearch,
-            parent: budget,
-            onEvent: event => progress.onEvent(event),
-          });
-        } finally {
-          budget.dispose();
-        }
+            parent: deadline,
+            onEvent,
+          }),
       },
-      expert.signal,
+      { ctx: call.ctx, signal: call.workflow.signal, watcher: progress },
     );
     return { analysis: parseExpertText(value.content), response: value, share, elapsedMs: elapsed() };
   } catch (thrown) {
+    if (isJobPending(thrown)) throw thrown;
     const error = toExaiError(thrown);
     if (error.kind === 'cancelled') throw error;
     deps.logger.warn(
       { event: 'expert_failed', tool: call.tool, model: model.spec.name, kind: error.kind, ms: elapsed() },
       `${call.tool} expert analysis failed: ${error.message}`,
     );
-    return { analysis: failedAnalysis(error, expert.budgetMs), elapsedMs: elapsed() };
+    return { analysis: failedAnalysis(error, budgetMs), elapsedMs: elapsed() };
   } finally {
     progress.stop();
-    expert.dispose();
   }
 }
 
-/** Same tool, thread, model settings and prompt (so the same findings and files): the same call. */
-function flightKey(call: ExpertCall): string {
-  const hash = createHash('sha256')
-    .update(
-      JSON.stringify({
-        model: call.model.spec.name,
-        thinking: call.model.thinking,
-        level: call.model.level,
-        temperature: call.temperature,
-        webSearch: call.webSearch,
-        messages: call.messages,
-      }),
-    )
-    .digest('hex');
-  return `${call.tool}:${call.threadId}:${hash}`;
+/** Everything the model is sent: the same tool, thread and request is the same job. */
+function sentRequest(call: ExpertCall): Record<string, unknown> {
+  return {
+    model: call.model.spec.name,
+    thinking: call.model.thinking,
+    level: call.model.level,
+    temperature: call.temperature,
+    webSearch: call.webSearch,
+    messages: call.messages,
+  };
 }

@@ -1,10 +1,8 @@
 /**
  * The twelve workflow tools on one engine. The server factory calls registerWorkflowTools for every MCP
- * server instance; what must be shared across instances (the expert de-duplication) comes in deps.
+ * server instance; what must be shared across instances (the model jobs) comes in deps.
  */
 import type { McpServer } from '@modelcontextprotocol/server';
-import { secondsToMs } from '../config/load.js';
-import { createSingleFlight } from '../resilience/single-flight.js';
 import type { ToolDeps } from '../tools/types.js';
 import { registerWorkflowTool } from './engine.js';
 import { analyzeTool } from './tools/analyze.js';
@@ -46,9 +44,6 @@ export function registerWorkflowTools(
   deps: ToolDeps,
   include: (name: string) => boolean = () => true,
 ): void {
-  // Without a process-wide single flight (deps built outside the App), duplicates join within this server only.
-  const flights =
-    deps.singleFlight ?? createSingleFlight({ ttlMs: secondsToMs(deps.config.expertDedupTtlSecs) });
-  const runtime = { deps, flights, recent: new Map<string, string>() };
+  const runtime = { deps, recent: new Map<string, string>() };
   for (const tool of WORKFLOW_TOOLS) if (include(tool.name)) registerWorkflowTool(server, runtime, tool);
 }

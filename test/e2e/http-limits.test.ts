@@ -46,7 +46,7 @@ function toolCall(id: number, model: string): Record<string, unknown> {
     jsonrpc: '2.0',
     id,
     method: 'tools/call',
-    params: { name: 'chat', arguments: { prompt: 'x', model } },
+    params: { name: 'chat', arguments: { prompt: `x ${id}`, model } },
   };
 }
 

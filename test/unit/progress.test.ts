@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { JobView } from '../../src/jobs/view.js';
 import { type ProgressParams, startProgress } from '../../src/server/progress.js';
 
 let sent: ProgressParams[];
@@ -38,7 +39,7 @@ describe('progress heartbeat', () => {
     const progress = reporter();
     expect(sent).toHaveLength(1);
     expect(sent[0]).toMatchObject({ progressToken: 'tok-1', progress: 1 });
-    expect(sent[0]?.message).toBe('chat · glm-4.6: started · 0.0 s elapsed');
+    expect(sent[0]?.message).toBe('chat: glm-4.6 starting, 0.0 s');
     advance(4_999);
     expect(sent).toHaveLength(1);
     advance(1);
@@ -46,7 +47,7 @@ describe('progress heartbeat', () => {
     advance(15_000);
     expect(sent).toHaveLength(5);
     expect(sent.map(p => p.progress)).toEqual([1, 2, 3, 4, 5]);
-    expect(sent[4]?.message).toBe('chat · glm-4.6: waiting for the model · 20 s elapsed');
+    expect(sent[4]?.message).toBe('chat: glm-4.6 starting, 20 s');
     progress.stop();
   });
 
@@ -76,36 +77,67 @@ describe('progress heartbeat', () => {
     progress.stop();
   });
 
-  it('reports attempts, retries, fallbacks, web searches and tokens received', () => {
+  it('says what the job is doing in words, at once for retries, fallbacks and searches', () => {
     const progress = reporter({ intervalMs: 1_000 });
-    progress.onEvent({ type: 'attempt_start', provider: 'glm', model: 'glm-4.6', attempt: 1 });
-    progress.onEvent({
-      type: 'retry',
-      provider: 'glm',
-      model: 'glm-4.6',
+    let job: JobView = {
+      id: 'j',
+      tool: 'chat',
+      model: 'glm-5.1',
+      phase: 'thinking',
+      elapsed_s: 74,
       attempt: 1,
-      delayMs: 1_500,
-      reason: 'overloaded',
-    });
-    progress.onEvent({ type: 'attempt_start', provider: 'glm', model: 'glm-4.6', attempt: 2 });
+      reasoning_tokens: 1820,
+      output_tokens: 0,
+      started_at: new Date(0).toISOString(),
+      collected: false,
+    };
+    progress.watch(() => job);
+    advance(1_000);
+    job = { ...job, phase: 'retrying', attempt: 2, note: 'attempt 2 after a stall' };
+    progress.onEvent({ type: 'attempt_start', provider: 'glm', model: 'glm-5.1', attempt: 2 });
+    job = { ...job, phase: 'falling_back', model: 'kimi-k2.6', note: 'falling back to kimi-k2.6' };
     progress.onEvent({
       type: 'fallback',
-      from: { provider: 'glm', model: 'glm-4.6' },
+      from: { provider: 'glm', model: 'glm-5.1' },
       to: { provider: 'kimi', model: 'kimi-k2.6' },
       reason: 'timeout',
     });
-    progress.onEvent({ type: 'web_search', iteration: 1 });
-    progress.onEvent({ type: 'delta', channel: 'content', text: 'x'.repeat(350) });
+    // Tokens arriving wait for the next heartbeat.
+    const { note: _, ...rest } = job;
+    job = { ...rest, phase: 'answering', output_tokens: 640, elapsed_s: 90 };
+    progress.onEvent({ type: 'delta', channel: 'content', text: 'x'.repeat(40) });
     advance(1_000);
-    const messages = sent.map(p => p.message);
-    expect(messages[1]).toContain('attempt 1 failed (overloaded); retrying in 1.5 s');
-    expect(messages[2]).toBe('chat · glm-4.6: attempt 2 started · 0.0 s elapsed · attempt 2');
-    expect(messages[3]).toContain('chat · kimi-k2.6: glm-4.6 unavailable (timeout); falling back');
-    expect(messages[4]).toContain('web search round 1');
-    expect(messages[5]).toBe(
-      'chat · kimi-k2.6: receiving the answer · 1.0 s elapsed · attempt 2 · ~100 tokens so far',
+    expect(sent.map(p => p.message)).toEqual([
+      'chat: glm-4.6 starting, 0.0 s',
+      'chat: glm-5.1 thinking, 74 s, 1,820 reasoning tokens',
+      'chat: attempt 2 after a stall, 74 s',
+      'chat: falling back to kimi-k2.6, 74 s',
+      'chat: kimi-k2.6 answering, 640 tokens, 90 s',
+    ]);
+    expect(sent.map(p => p.progress)).toEqual([1, 2, 3, 4, 5]);
+    progress.stop();
+  });
+
+  it('reports several jobs of one call side by side (consensus)', () => {
+    const progress = reporter({ tool: 'consensus' });
+    const base: JobView = {
+      id: 'a',
+      tool: 'consensus',
+      model: 'glm-5.1',
+      phase: 'thinking',
+      elapsed_s: 10,
+      attempt: 1,
+      reasoning_tokens: 100,
+      output_tokens: 0,
+      started_at: new Date(0).toISOString(),
+      collected: false,
+    };
+    progress.watch(() => base);
+    progress.watch(() => ({ ...base, id: 'b', model: 'kimi-k2.6', phase: 'answering', output_tokens: 20 }));
+    progress.onEvent({ type: 'web_search', iteration: 1 });
+    expect(sent.at(-1)?.message).toBe(
+      'consensus: glm-5.1 thinking, 10 s, 100 reasoning tokens; kimi-k2.6 answering, 20 tokens, 10 s',
     );
-    expect(sent.map(p => p.progress)).toEqual([1, 2, 3, 4, 5, 6]);
     progress.stop();
   });
 

@@ -56,6 +56,21 @@ describe('sqlite conversation store', () => {
     expect(continued).toMatchObject({ toolName: 'debug', initialContext: { a: 1 }, state: { steps: [1] } });
   });
 
+  it('keeps job records for their TTL, shared by two store instances on one file', async () => {
+    let clock = 1_000_000;
+    const writer = open({ now: () => clock });
+    const reader = open({ now: () => clock });
+    await writer.jobRecords?.put('result:abc', '{"content":"x"}', 5_000);
+    expect(await reader.jobRecords?.get('result:abc')).toBe('{"content":"x"}');
+    await writer.jobRecords?.put('result:abc', '{"content":"y"}', 5_000);
+    expect(await reader.jobRecords?.get('result:abc')).toBe('{"content":"y"}');
+    clock += 5_000;
+    expect(await reader.jobRecords?.get('result:abc')).toBeUndefined();
+    await writer.jobRecords?.put('running:abc', '{}', 5_000);
+    await reader.jobRecords?.delete('running:abc');
+    expect(await writer.jobRecords?.get('running:abc')).toBeUndefined();
+  });
+
   it('loses no turn when two store instances on one file append 50 turns each concurrently', async () => {
     const a = open();
     const b = open();
@@ -186,7 +201,7 @@ describe('sqlite conversation store', () => {
       expect(fs.statSync(dbPath).mode & 0o777).toBe(0o600);
     }
     const raw = new Database(dbPath, { readonly: true });
-    expect(raw.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get()).toEqual({ value: '1' });
+    expect(raw.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get()).toEqual({ value: '2' });
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
     raw.close();
   });

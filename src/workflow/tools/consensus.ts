@@ -61,7 +61,7 @@ function responsesOf(data: Record<string, unknown>): ConsultResult[] {
   return Array.isArray(data.responses) ? (data.responses as ConsultResult[]) : [];
 }
 
-async function consult({ view, deps, ctx, budget }: OnStepContext): Promise<StepOutcome> {
+async function consult({ view, deps, ctx, budget, threadId }: OnStepContext): Promise<StepOutcome> {
   const previous = responsesOf(view.state.data);
   const answered = new Set(previous.filter(r => r.status === 'success').map(entryKey));
   const todo = ((view.extras.models as ModelEntry[] | undefined) ?? []).filter(
@@ -99,6 +99,8 @@ async function consult({ view, deps, ctx, budget }: OnStepContext): Promise<Step
       await consultAll(consultations, {
         deps,
         ctx,
+        threadId,
+        stepNumber: view.args.step_number,
         workflow: budget,
         temperature: view.args.temperature ?? 0.2,
         thinking,
