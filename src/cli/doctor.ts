@@ -8,6 +8,7 @@ import { type Config, ConfigError, loadConfig } from '../config/load.js';
 import { SETTINGS, type SettingKey } from '../config/settings.js';
 import { toExaiError } from '../errors.js';
 import { defaultDataDir } from '../memory/data-dir.js';
+import { nativeModuleMismatch } from '../memory/sqlite-schema.js';
 import { createLogger } from '../observability/logger.js';
 import { redactUrl, redactUrlsIn } from '../observability/redact.js';
 import { GLM_CODING_PLAN_URL } from '../providers/error-mapping.js';
@@ -102,14 +103,21 @@ export async function runDoctor(argv: string[]): Promise<number> {
       detail: `${config.store} store opened${config.store === 'sqlite' ? ` in ${config.dataDir ?? defaultDataDir(process.env)}` : ''}${app.store.health ? ` at ${redactUrl(app.store.health().url)}` : ''}`,
     });
   } catch (error) {
+    const mismatch = nativeModuleMismatch((error as { cause?: unknown }).cause ?? error);
     checks.push({
       name: 'store',
       status: 'fail',
       detail: redactUrlsIn(toExaiError(error).message),
-      next:
-        config.store === 'redis'
+      next: mismatch
+        ? 'run `npm rebuild better-sqlite3` with this Node, or set EXAI_STORE=memory'
+        : config.store === 'redis'
           ? 'check REDIS_URL and that Redis is running and reachable from here'
           : 'set EXAI_DATA_DIR to a writable folder, or EXAI_STORE=memory',
+    });
+    await app?.close();
+    // The providers and folders do not depend on the store: check them on an in-memory one.
+    app = createApp(loadConfig({ overrides: { fallbackOnFailure: false, maxRetries: 0, store: 'memory' } }), {
+      logger,
     });
   }
 
