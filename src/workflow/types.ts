@@ -183,6 +183,8 @@ export interface WorkflowTool {
   readonly hide?: readonly OptionalField[];
   /** Own fields required at step 1. */
   readonly requiredAtStep1?: readonly string[];
+  /** next_call's placeholders, for a tool whose steps are not an investigation (default: step and findings). */
+  readonly nextCallPlaceholders?: { step: string; findings?: string };
   /** findings may be left out (planner: the step is the plan). */
   readonly findingsOptional?: boolean;
   readonly names: StatusNames;
