@@ -40,7 +40,7 @@ export function postJson(url: URL, payload: unknown, options: PostOptions): Prom
     return Promise.reject(
       new ExaiError(
         'local',
-        `request to ${url.host} not sent: its body could not be serialised (${why}); send fewer or smaller files or less history`,
+        `request not sent: its body could not be serialised (${why}); send fewer or smaller files or less history`,
         { cause: error },
       ),
     );
@@ -50,7 +50,7 @@ export function postJson(url: URL, payload: unknown, options: PostOptions): Prom
     return Promise.reject(
       new ExaiError(
         'local',
-        `request to ${url.host} not sent: its body is ${formatBytes(bytes)}, over the ${formatBytes(options.maxBodyBytes)} limit (PROVIDER_MAX_REQUEST_BYTES); send fewer or smaller files or less history`,
+        `request not sent: its body is ${formatBytes(bytes)}, over the ${formatBytes(options.maxBodyBytes)} limit (PROVIDER_MAX_REQUEST_BYTES); send fewer or smaller files or less history`,
       ),
     );
   }

@@ -128,8 +128,24 @@ export function keptFrom(costs: readonly number[], budget: number): number {
   return start;
 }
 
-function fileBlock(path: string, content: string): string {
-  return `--- BEGIN FILE: ${path} ---\n${content}\n--- END FILE: ${path} ---`;
+/**
+ * Each line prefixed with its number, right-aligned in at least four columns, then '│ ': the layout pal and
+ * EXAI embed files in (https://github.com/BeehiveInnovations/pal-mcp-server, utils/file_utils.py), so the
+ * model can cite path:line instead of counting lines. CR LF and CR are read as line ends; a final newline
+ * does not make an extra empty line. A pure function of the text, so a file embedded again in a later
+ * request renders the same and the providers' prefix caches still match.
+ */
+export function numberLines(content: string): string {
+  if (content === '') return '';
+  const text = content.replace(/\r\n?/g, '\n');
+  const lines = (text.endsWith('\n') ? text.slice(0, -1) : text).split('\n');
+  const width = Math.max(4, String(lines.length).length);
+  return lines.map((line, i) => `${String(i + 1).padStart(width)}│ ${line}`).join('\n');
+}
+
+/** One embedded file, numbered, between markers that name it. */
+export function fileBlock(path: string, content: string): string {
+  return `--- BEGIN FILE: ${path} ---\n${numberLines(content)}\n--- END FILE: ${path} ---`;
 }
 
 /** What a turn says, without the files embedded ahead of it. Only stored fields: a replay renders the same. */

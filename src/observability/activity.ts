@@ -18,6 +18,8 @@ export interface SeriesPoint {
 }
 
 export interface Activity {
+  /** Width of one series bucket, ms. */
+  readonly bucketMs: number;
   recordToolCall(record: Omit<ToolCallRecord, 'at'>): void;
   recordProviderCall(provider: string, ms: number, ok: boolean): void;
   recent(): ToolCallRecord[];
@@ -51,6 +53,7 @@ export function createActivity(
   };
 
   return {
+    bucketMs,
     recordToolCall(record) {
       calls.unshift({ at: new Date(now()).toISOString(), ...record });
       calls.length = Math.min(calls.length, keepCalls);

@@ -411,7 +411,7 @@ function abortedWith(signal: AbortSignal): ExaiError {
 /** Every failure leaves as an ExaiError that says whether content already reached the caller. */
 function describe(error: unknown, input: AttemptInput, acc: Accumulator): ExaiError {
   const err = isExaiError(error)
-    ? error
+    ? localNamed(error, input)
     : new ExaiError(
         'network',
         `${LABEL[input.provider]} ${input.model}: connection failed: ${(error as Error)?.message ?? String(error)}`,
@@ -421,4 +421,18 @@ function describe(error: unknown, input: AttemptInput, acc: Accumulator): ExaiEr
   err.model ??= input.model;
   if (input.forwards && acc.forwardedChunks > 0) err.forwarded = true;
   return err;
+}
+
+/**
+ * The HTTP layer refuses a body it will not send without knowing whose call it was; the agent reads the error,
+ * so it names the provider and model as every other failure does, not the host of the URL.
+ */
+function localNamed(error: ExaiError, input: AttemptInput): ExaiError {
+  if (error.kind !== 'local' || error.provider !== undefined) return error;
+  return new ExaiError('local', `${LABEL[input.provider]} ${input.model}: ${error.message}`, {
+    retryable: false,
+    provider: input.provider,
+    model: input.model,
+    cause: error.cause,
+  });
 }

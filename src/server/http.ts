@@ -32,7 +32,7 @@ import {
 import { readiness } from './http-readiness.js';
 import { createSessionTable } from './http-sessions.js';
 import { createStatelessLegacy } from './http-stateless.js';
-import { STATUS_PAGE, statusSnapshot } from './status-page.js';
+import { FAVICON_SVG, STATUS_PAGE, statusSnapshot } from './status-page.js';
 
 export interface HttpServerOptions {
   host: string;
@@ -179,6 +179,11 @@ export async function startHttpServer(app: App, options: HttpServerOptions): Pro
       // A static shell holding no data; the numbers come from /status.json, behind the token.
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
       res.end(STATUS_PAGE);
+      return;
+    }
+    if ((path === '/favicon.ico' || path === '/favicon.svg') && read) {
+      res.writeHead(200, { 'content-type': 'image/svg+xml', 'cache-control': 'public, max-age=86400' });
+      res.end(FAVICON_SVG);
       return;
     }
     if (isOAuthPath(path)) {

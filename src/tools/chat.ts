@@ -2,6 +2,8 @@
  * chat: a second opinion from GLM or Kimi, with files, images, web search and conversation threads.
  * Fields, defaults and the ToolOutput answer follow the Python system's chat tool (reference §2.2, §2.4).
  */
+
+import { basename } from 'node:path';
 import type { McpServer, ServerContext } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { ExaiError } from '../errors.js';
@@ -13,7 +15,8 @@ import { conversationMessages, lastModel, openThread, recordExchange, turn } fro
 import type { LoadedFile } from './files.js';
 import { leanSchema } from './json-schema.js';
 import { CHAT_AUTO, chooseModel, threadModel } from './model-choice.js';
-import { type ContinuationOffer, successResult } from './output.js';
+import { type ContinuationOffer, successResult, toolResult } from './output.js';
+import { oversizedPrompt } from './prompt-size.js';
 import { runTool } from './run.js';
 import {
   continuationField,
@@ -32,10 +35,7 @@ import { callMetadata, threadCostUsd } from './usage-metadata.js';
 const DEFAULT_TEMPERATURE = 0.5;
 
 export const chatInputSchema = z.object({
-  prompt: z
-    .string()
-    .min(1, 'prompt must not be empty')
-    .describe('Your question or plan, with the context needed.'),
+  prompt: z.string().describe('Your question, with context; empty: taken from prompt.txt in files.'),
   files: filesField,
   images: imagesField,
   model: modelField,
@@ -70,7 +70,15 @@ export function allowedModels(deps: Pick<ToolDeps, 'gateway'>): string[] | undef
   return registry.list().map(m => m.name);
 }
 
-async function chat(deps: ToolDeps, args: ChatArgs, ctx: ServerContext, signal: AbortSignal) {
+async function chat(deps: ToolDeps, sent: ChatArgs, ctx: ServerContext, signal: AbortSignal) {
+  const oversized = oversizedPrompt(
+    'chat',
+    'prompt',
+    sent.prompt,
+    'Save the prompt to a file named prompt.txt, put its absolute path in files, and send prompt as an empty string.',
+  );
+  if (oversized) return toolResult({ ...oversized, continuation_offer: null }, true);
+  const { args, promptFile } = await withPromptFile(deps, sent);
   const thinking = thinkingFrom(args.thinking_mode);
   const thread = await openThread(deps, args.continuation_id);
   // A thread remembers its model; one the vendor has retired continues on its successor, and the answer says so.
@@ -88,7 +96,7 @@ async function chat(deps: ToolDeps, args: ChatArgs, ctx: ServerContext, signal: 
       { retryable: false, model: model.name },
     );
   }
-  const { files, omitted } = await deps.files.readFilesWithin(
+  const { files, omitted, folders } = await deps.files.readFilesWithin(
     args.files ?? [],
     tokenBudget(model.contextWindow).files,
     signal,
@@ -158,6 +166,8 @@ async function chat(deps: ToolDeps, args: ChatArgs, ctx: ServerContext, signal: 
     offer,
     metadata: {
       ...metadataFor(args.model, response, thinking, args.use_websearch, files, history, memoryWarning),
+      ...(promptFile !== undefined && { prompt_file: promptFile }),
+      ...(folders.length > 0 && { files_expanded: folders }),
       ...(omitted.length > 0 && { files_omitted: omitted }),
       ...(response.costUsd !== undefined && {
         thread_cost_usd: roundUsd(threadCostUsd(thread?.turns ?? []) + response.costUsd),
@@ -169,6 +179,35 @@ async function chat(deps: ToolDeps, args: ChatArgs, ctx: ServerContext, signal: 
       }),
     },
   });
+}
+
+/** pal's name for a prompt sent as a file, for prompts too big to send inline. */
+const PROMPT_FILE = 'prompt.txt';
+
+/**
+ * An empty prompt is read from a prompt.txt among the files (pal's convention), which then leaves the file
+ * list: it is the question, not material. A prompt given inline leaves a prompt.txt an ordinary file.
+ */
+async function withPromptFile(
+  deps: ToolDeps,
+  args: ChatArgs,
+): Promise<{ args: ChatArgs; promptFile?: string }> {
+  if (args.prompt.trim() !== '') return { args };
+  const path = args.files?.find(file => basename(file) === PROMPT_FILE);
+  const refuse = (why: string) => new ExaiError('bad_request', why, { retryable: false });
+  if (path === undefined) {
+    throw refuse(
+      `prompt is empty: write the question in prompt, or save it to a file named ${PROMPT_FILE} and list its absolute path in files`,
+    );
+  }
+  const read = await deps.files.readOne(path);
+  if (!read.ok) throw refuse(`Cannot use ${path} as the prompt: ${read.reason}`);
+  if (read.file.content.trim() === '')
+    throw refuse(`prompt is empty, and so is ${path}: write the question in one of them`);
+  return {
+    args: { ...args, prompt: read.file.content, files: args.files?.filter(file => file !== path) },
+    promptFile: path,
+  };
 }
 
 /** What a continuation took from its thread: earlier turns laid out, and earlier files embedded (newest first). */

@@ -6,14 +6,17 @@
  * names the path and why; our own limits name the setting that raises them.
  */
 import { realpathSync, type Stats, statSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
+import { realpath, stat } from 'node:fs/promises';
+import { basename, isAbsolute, resolve } from 'node:path';
 import { ExaiError } from '../errors.js';
 import { estimateTokens } from '../memory/index.js';
 import { DEFAULT_DENIED_FILES, parseDenyList } from './file-deny.js';
+import { type ExpandedFolder, type Expansion, expandPaths } from './file-expand.js';
 import { fsReason, type OpenedFile, openChecked, Refusal, readAll } from './file-open.js';
 import { imageMismatch, imageTypeOfPath, SNIFF_BYTES } from './image-type.js';
 import { isInside } from './roots.js';
 
+export type { ExpandedFolder, Expansion } from './file-expand.js';
 export { rootsFromSetting } from './roots.js';
 
 export interface FilePolicyOptions {
@@ -52,8 +55,13 @@ export interface OmittedFile {
 
 export interface FittedFiles {
   files: LoadedFile[];
-  /** Readable files left out because they did not fit the token budget, in request order. */
+  /**
+   * Files left out, in request order: those that did not fit the token budget, and files found in a folder
+   * that could not be sent (binary, over a cap, a secret by name).
+   */
   omitted: OmittedFile[];
+  /** Folders that stood for the files under them. */
+  folders: ExpandedFolder[];
 }
 
 export type ReadOne = { ok: true; file: LoadedFile } | { ok: false; reason: string };
@@ -71,8 +79,21 @@ export interface FilePolicy {
    * listed in omitted rather than failing the request.
    */
   readFilesWithin(paths: readonly string[], budgetTokens: number, signal?: AbortSignal): Promise<FittedFiles>;
-  /** One file under the same rules, with the refusal reason instead of an exception. */
-  readOne(path: string): Promise<ReadOne>;
+  /**
+   * One file under the same rules, with the refusal reason instead of an exception. `maxBytes` (below the
+   * per-file cap) is the room left in the caller's byte budget: a bigger file is refused before it is read.
+   */
+  readOne(path: string, maxBytes?: number): Promise<ReadOne>;
+  /**
+   * Replaces each folder inside the roots by the text files under it (file-expand.ts), within the request's
+   * file count; other paths, refused folders included, are kept as given for the readers to judge.
+   */
+  expand(paths: readonly string[], signal?: AbortSignal): Promise<Expansion>;
+  /**
+   * Why this path may not be named at all (not absolute, no folder shared, outside the roots, a secret),
+   * without opening it; undefined when it may, or when it does not exist yet (reading it says so later).
+   */
+  placeRefusal(path: string): Promise<string | undefined>;
   /** For rebuilding history: the text, or undefined when the file may not or cannot be read now. */
   readText(path: string): Promise<string | undefined>;
   /** Images as data: URLs (paths are read under the same rules; data: URLs are checked and passed on). */
@@ -145,7 +166,30 @@ export function createFilePolicy(
     return { path, content: buffer.toString('utf8'), bytes: buffer.length };
   }
 
-  async function readFiles(paths: readonly string[], signal?: AbortSignal): Promise<LoadedFile[]> {
+  /** The real path of a folder the policy would let a file in be read from, or undefined. */
+  async function readableFolder(path: string): Promise<string | undefined> {
+    // A path refused before the file system is looked at stays as given: reading it says why.
+    if (typeof path !== 'string' || !isAbsolute(path) || unshared || deny.match(resolve(path)))
+      return undefined;
+    try {
+      const real = await realpath(path);
+      if (!(await stat(real)).isDirectory() || refuseReal(real) !== undefined) return undefined;
+      return real;
+    } catch {
+      return undefined;
+    }
+  }
+
+  function expand(paths: readonly string[], signal?: AbortSignal): Promise<Expansion> {
+    throwIfAborted(signal);
+    return expandPaths(paths, { folderOf: readableFolder, maxFiles: maxRequestFiles, signal });
+  }
+
+  /** Reads a request's files: a refusal of a named file fails it; one found in a folder is left out. */
+  async function readRequest(
+    paths: readonly string[],
+    signal?: AbortSignal,
+  ): Promise<{ loaded: LoadedFile[]; skipped: OmittedFile[]; folders: ExpandedFolder[] }> {
     const unique = [...new Set(paths)];
     if (unshared && unique.length > 0) throw notShared('files');
     if (unique.length > maxRequestFiles) {
@@ -153,11 +197,14 @@ export function createFilePolicy(
         `${unique.length} files in one request, over EXAI_MAX_REQUEST_FILES=${maxRequestFiles}: name fewer files (the most relevant ones), or raise EXAI_MAX_REQUEST_FILES`,
       );
     }
+    const expansion = await expand(unique, signal);
     const refusals: string[] = [];
+    const skipped: OmittedFile[] = [];
     const loaded: LoadedFile[] = [];
     let total = 0;
-    for (const path of unique) {
+    for (const path of expansion.paths) {
       throwIfAborted(signal);
+      const found = expansion.fromFolder.has(path);
       let opened: OpenedFile | undefined;
       try {
         opened = await openPath(path);
@@ -168,6 +215,11 @@ export function createFilePolicy(
           );
         }
         // Sizes from the open descriptors decide before anything is read.
+        if (found && total + size > options.maxRequestBytes) {
+          throw new Refusal(
+            `would bring this request over EXAI_MAX_REQUEST_FILE_BYTES=${options.maxRequestBytes}`,
+          );
+        }
         total += size;
         if (total > options.maxRequestBytes) {
           throw new Refusal(
@@ -177,22 +229,29 @@ export function createFilePolicy(
         // Read even after a refusal (all within the byte caps): the answer names every problem at once.
         loaded.push(await readTextFile(path, opened));
       } catch (error) {
-        refusals.push(`${path}: ${reasonOf(error)}`);
+        if (found) skipped.push({ path, reason: reasonOf(error) });
+        else refusals.push(`${path}: ${reasonOf(error)}`);
       } finally {
         await opened?.handle.close();
       }
     }
     if (refusals.length > 0) throw refused('file', refusals);
-    return loaded;
+    return { loaded, skipped, folders: expansion.folders };
   }
 
-  async function readOne(path: string): Promise<ReadOne> {
+  async function readOne(path: string, maxBytes = options.maxFileBytes): Promise<ReadOne> {
     let opened: OpenedFile | undefined;
     try {
       opened = await openPath(path);
-      if (opened.stats.size > options.maxFileBytes) {
+      const size = opened.stats.size;
+      if (size > options.maxFileBytes) {
         throw new Refusal(
-          `${opened.stats.size} bytes, over the per-file limit EXAI_MAX_FILE_BYTES=${options.maxFileBytes}`,
+          `${size} bytes, over the per-file limit EXAI_MAX_FILE_BYTES=${options.maxFileBytes}`,
+        );
+      }
+      if (size > maxBytes) {
+        throw new Refusal(
+          `${size} bytes, more than the ${maxBytes} bytes left of this request's file budget (EXAI_MAX_REQUEST_FILE_BYTES=${options.maxRequestBytes})`,
         );
       }
       return { ok: true, file: await readTextFile(path, opened) };
@@ -203,18 +262,37 @@ export function createFilePolicy(
     }
   }
 
+  async function placeRefusal(path: string): Promise<string | undefined> {
+    if (typeof path !== 'string' || path.trim() === '') return 'an empty path';
+    if (!isAbsolute(path)) return 'not an absolute path (give the full path, starting at the root)';
+    if (unshared) return `no folder is shared with this server: ${unshared}`;
+    const pattern = deny.match(resolve(path));
+    if (pattern) return deniedReason(pattern);
+    let real: string;
+    try {
+      real = await realpath(path);
+    } catch {
+      // Not there (yet): judged by the nearest folder above it that exists.
+      real = await nearestReal(resolve(path));
+    }
+    const reason = refuseReal(real);
+    return reason && real === resolve(path) ? reason.replace(` (it resolves to ${real})`, '') : reason;
+  }
+
   return {
     roots,
     unshared,
     rootProblems: options.rootProblems ?? [],
     deniedPatterns: deny.patterns,
-    readFiles,
+    async readFiles(paths, signal) {
+      return (await readRequest(paths, signal)).loaded;
+    },
     async readFilesWithin(paths, budgetTokens, signal) {
-      const all = await readFiles(paths, signal);
+      const { loaded, skipped, folders } = await readRequest(paths, signal);
       const files: LoadedFile[] = [];
-      const omitted: OmittedFile[] = [];
+      const omitted: OmittedFile[] = [...skipped];
       let used = 0;
-      for (const file of all) {
+      for (const file of loaded) {
         const cost = estimateTokens(file.content);
         if (used + cost > budgetTokens) {
           omitted.push({
@@ -226,9 +304,11 @@ export function createFilePolicy(
         used += cost;
         files.push(file);
       }
-      return { files, omitted };
+      return { files, omitted, folders };
     },
     readOne,
+    expand,
+    placeRefusal,
     async readText(path) {
       const result = await readOne(path);
       return result.ok ? result.file.content : undefined;
@@ -329,6 +409,22 @@ function protectedIdentitiesSync(paths: readonly string[]): ProtectedFile[] {
       return [];
     }
   });
+}
+
+/** The real path of a path that does not exist: its nearest existing folder resolved, the rest appended. */
+async function nearestReal(path: string): Promise<string> {
+  const rest: string[] = [];
+  let dir = path;
+  for (;;) {
+    try {
+      return resolve(await realpath(dir), ...rest.reverse());
+    } catch {
+      const parent = resolve(dir, '..');
+      if (parent === dir) return path;
+      rest.push(basename(dir));
+      dir = parent;
+    }
+  }
 }
 
 function existingRealpath(path: string): string | undefined {

@@ -68,14 +68,48 @@ export async function runTool(
   }
 }
 
-/** The model that answered, as the tool reported it in its ToolOutput metadata. */
+/**
+ * The model that answered, as the tool reported it: `model_used` in its metadata, or for a consensus step,
+ * which names no single model, the models that step consulted.
+ */
 function modelOf(result: CallToolResult | undefined): { model?: string; provider?: string } {
-  const metadata = (result?.structuredContent as { metadata?: Record<string, unknown> } | undefined)
-    ?.metadata;
+  const structured = result?.structuredContent as Record<string, unknown> | undefined;
+  const metadata = structured?.metadata as Record<string, unknown> | undefined;
   const model = metadata?.model_used;
   const provider = metadata?.provider_used;
-  return {
-    ...(typeof model === 'string' && { model }),
-    ...(typeof provider === 'string' && { provider }),
-  };
+  if (typeof model !== 'string') return consultedModels(structured);
+  return { model, ...(typeof provider === 'string' && { provider }) };
+}
+
+interface Consulted {
+  model?: unknown;
+  stance?: unknown;
+  model_used?: unknown;
+  provider_used?: unknown;
+}
+
+/**
+ * `model_responses` lists the models a consensus step asked (as named); `accumulated_responses` says which
+ * model answered each. Shown as "glm-4.6, kimi-k2.6", with the provider only when they all share one.
+ */
+function consultedModels(structured: Record<string, unknown> | undefined): {
+  model?: string;
+  provider?: string;
+} {
+  const fresh = structured?.model_responses;
+  if (!Array.isArray(fresh) || fresh.length === 0) return {};
+  const answers = (
+    Array.isArray(structured?.accumulated_responses) ? structured.accumulated_responses : []
+  ) as Consulted[];
+  const names = new Set<string>();
+  const providers = new Set<string>();
+  for (const asked of fresh as Consulted[]) {
+    const answer = answers.find(a => a.model === asked.model && a.stance === asked.stance);
+    const name = typeof answer?.model_used === 'string' ? answer.model_used : asked.model;
+    if (typeof name === 'string') names.add(name);
+    if (typeof answer?.provider_used === 'string') providers.add(answer.provider_used);
+  }
+  if (names.size === 0) return {};
+  const [provider] = providers;
+  return { model: [...names].join(', '), ...(providers.size === 1 && provider && { provider }) };
 }

@@ -44,7 +44,8 @@ export function statusMarkdown(providers: ProviderStatus[], nextSteps: string[])
       .filter(([kind]) => kind !== 'ok')
       .map(([kind, n]) => `${kind} ${n}`);
     lines.push(
-      `- **${p.label}**: breaker ${p.breaker.state}; ${p.inFlight} in flight, ${p.queued} queued; ` +
+      `- **${p.label}**: breaker ${p.breaker.state}; ${p.inFlight} in flight, ${p.queued} queued, ` +
+        `${concurrencyText(p.concurrency)}; ` +
         `${stats.calls} calls, ${errors.length > 0 ? `errors: ${errors.join(', ')}` : 'no errors'}` +
         (stats.latencyMs.count > 0
           ? `; latency p50 ${stats.latencyMs.p50} ms, p95 ${stats.latencyMs.p95} ms`
@@ -54,6 +55,11 @@ export function statusMarkdown(providers: ProviderStatus[], nextSteps: string[])
   }
   lines.push('', ...nextSteps.map(s => `- ${s}`));
   return lines.join('\n');
+}
+
+/** The limit calls wait under: the configured maximum, or the lower one learned from concurrency 429s. */
+function concurrencyText(c: ProviderStatus['concurrency']): string {
+  return c.limit < c.max ? `limit ${c.limit} (learned from 429s; max ${c.max})` : `limit ${c.max}`;
 }
 
 export function statusReport(deps: Pick<ToolDeps, 'gateway' | 'config' | 'store' | 'startedAt'>) {

@@ -99,6 +99,7 @@ async function consultExpert(
   const paths = [...new Set([...view.consolidated.relevant_files, ...(expert.extraFiles?.(view) ?? [])])];
   const files = await embedFiles(deps.files, paths, tokenBudget(model.spec.contextWindow).files, {
     maxFiles: deps.config.maxRequestFiles,
+    maxBytes: deps.config.maxRequestFileBytes,
     signal: input.workflow.signal,
   });
   const sections = (await expert.sections?.(view, { deps, signal: input.workflow.signal })) ?? [];

@@ -11,21 +11,19 @@ import { Deadline } from '../resilience/deadline.js';
 import { type SingleFlight, untilAborted } from '../resilience/single-flight.js';
 import { leanSchema } from '../tools/json-schema.js';
 import { adjustmentMetadata } from '../tools/model-choice.js';
+import { oversizedPrompt } from '../tools/prompt-size.js';
 import { runTool } from '../tools/run.js';
 import type { ToolDeps } from '../tools/types.js';
 import { usageMetadata } from '../tools/usage-metadata.js';
 import { complete } from './completion.js';
 import { type ExpertModel, type ExpertOutcome, expertModel } from './expert.js';
-import { referenceContext } from './files.js';
+import { checkNamedFiles, referenceContext } from './files.js';
 import { baseResponse, pauseResponse, type WorkflowResponse } from './response.js';
 import { workflowResult } from './result.js';
 import { splitArgs, stepSchema, UNLISTED_FIELDS } from './schema.js';
 import { consolidate, earlyTermination } from './state.js';
 import { appendStepTurn, openThread, saveData, saveStep } from './thread.js';
 import type { StepArgs, StepView, WorkflowTool } from './types.js';
-
-/** Reference: a step over this many characters must go through a file (MCP_PROMPT_SIZE_LIMIT). */
-export const MAX_STEP_CHARS = 100_000;
 
 export interface WorkflowRuntime {
   readonly deps: ToolDeps;
@@ -60,19 +58,13 @@ export async function runStep(
   signal: AbortSignal,
 ): Promise<CallToolResult> {
   const { args, extras } = splitArgs(tool, parsed);
-  if (args.step.length > MAX_STEP_CHARS) {
-    return workflowResult(
-      {
-        status: 'resend_prompt',
-        content:
-          `step is ${args.step.length} characters, over the limit of ${MAX_STEP_CHARS}. Keep the step short, put ` +
-          'the details in a file and list it in relevant_files.',
-        content_type: 'text',
-        metadata: { tool_name: tool.name, prompt_size: args.step.length, limit: MAX_STEP_CHARS },
-      },
-      true,
-    );
-  }
+  const oversized = oversizedPrompt(
+    tool.name,
+    'step',
+    args.step,
+    'Keep the step short, put the details in a file and list it in relevant_files.',
+  );
+  if (oversized) return workflowResult(oversized, true);
   const early = tool.preflight?.(args, extras);
   if (early) return workflowResult({ ...early, metadata: { tool_name: tool.name } });
 
@@ -118,6 +110,7 @@ async function step(
   // key fails only the last step, the one that calls the expert.
   const model =
     tool.expert && args.use_assistant_model ? expertModel(deps, args, tool.expert.thinkingMode) : undefined;
+  await checkNamedFiles(deps.files, namedFiles(tool, args, extras));
   const threadId = await openThread(deps, tool.name, args, extras);
   let state = await saveStep(deps, threadId, tool.name, args, extras);
   const earlyReason = earlyTermination(args);
@@ -175,6 +168,23 @@ async function step(
   const warning = await appendStepTurn(deps, threadId, tool.name, args, response, answered);
   if (warning) response.memory_warning = warning;
   return workflowResult(response, isError);
+}
+
+/** The paths of this step that something will read: relevant files, image paths, the tool's own file fields. */
+function namedFiles(
+  tool: WorkflowTool,
+  args: StepArgs,
+  extras: Record<string, unknown>,
+): Record<string, string[]> {
+  const named: Record<string, string[]> = {
+    relevant_files: args.relevant_files,
+    images: args.images.filter(image => !image.startsWith('data:')),
+  };
+  for (const field of tool.fileFields ?? []) {
+    const value = extras[field];
+    if (Array.isArray(value)) named[field] = value.filter((v): v is string => typeof v === 'string');
+  }
+  return named;
 }
 
 /** Which model the expert call went to and how it went; nothing when no expert was called. */

@@ -11,8 +11,9 @@ import type { StepView } from './types.js';
 const JSON_CONTRACT = `
 OUTPUT RULES (apply to every answer)
 - Answer with ONE JSON object and nothing else: no prose before or after it, no Markdown code fence.
-- Base every claim on the findings and files given. Cite files as path:line where you can. Say "unknown"
-  rather than guess; never invent APIs, flags or versions.
+- Base every claim on the findings and files given. Each line of an embedded file starts with its line
+  number and "│" (not part of the file): cite code as path:line. Say "unknown" rather than guess; never
+  invent APIs, flags or versions.
 - The agent has already investigated; do not repeat its findings back. Add what it missed, confirm or refute
   its conclusions, and be specific enough to act on.
 - If you cannot answer well without files you were not given, answer only:
@@ -22,6 +23,9 @@ OUTPUT RULES (apply to every answer)
 export function expertSystemPrompt(toolPrompt: string): string {
   return `${toolPrompt.trim()}\n${JSON_CONTRACT}`;
 }
+
+/** Files left out that the prompt names one by one. */
+const MAX_SKIPPED_LINES = 50;
 
 function section(title: string, body: string): string {
   return `=== ${title} ===\n${body}\n=== END ${title} ===`;
@@ -77,7 +81,10 @@ export function expertUserContent(input: ExpertPromptInput): string | ContentPar
   if (c.confidence === 'almost_certain')
     parts.push(section('IMPORTANT: ALMOST CERTAIN CONFIDENCE', ALMOST_CERTAIN));
   if (files.skipped.length > 0) {
-    const lines = files.skipped.map(s => `- ${s.path}: ${s.reason}`);
+    // A folder can leave out hundreds of files; the answer's files_skipped has them all.
+    const lines = files.skipped.slice(0, MAX_SKIPPED_LINES).map(s => `- ${s.path}: ${s.reason}`);
+    const more = files.skipped.length - lines.length;
+    if (more > 0) lines.push(`- … and ${more} more`);
     parts.push(`Relevant files NOT included (ask for them if you need them):\n${lines.join('\n')}`);
   }
   if (input.imagesWithheld > 0) {

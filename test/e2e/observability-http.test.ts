@@ -1,6 +1,7 @@
 /**
- * What operators read off the HTTP server: Prometheus metrics and readiness. The live status page is tested in
- * a real browser by test/browser (npm run test:browser).
+ * What operators read off the HTTP server: Prometheus metrics, readiness, and what the status page is built
+ * from (/status.json, the icon). The page itself is tested in a real browser by test/browser
+ * (npm run test:browser).
  */
 import { describe, expect, it } from 'vitest';
 import { observedServer } from './observed-server.js';
@@ -34,5 +35,42 @@ describe('metrics and readiness', () => {
     const res = await fetch(`${obs.origin}/readyz`);
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ ready: true, store: 'open', providers: { glm: 'closed' } });
+  });
+});
+
+describe('status page data and icon', () => {
+  it('a consensus call is listed with the models it consulted', async () => {
+    const result = await obs.consensus(['glm-4.6', 'glm-4.7']);
+    expect(result.isError).toBeFalsy();
+    const status = (await (await fetch(`${obs.origin}/status.json`)).json()) as {
+      recentCalls: Array<Record<string, unknown>>;
+      bucketMs: number;
+      providers: Array<Record<string, unknown>>;
+    };
+    expect(status.recentCalls[0]).toMatchObject({
+      tool: 'consensus',
+      model: 'glm-4.6, glm-4.7',
+      provider: 'glm',
+      outcome: 'ok',
+    });
+    expect(status.bucketMs).toBe(5_000);
+    expect(status.providers.find(p => p.provider === 'glm')).toMatchObject({
+      concurrencyLimit: expect.any(Number),
+      maxConcurrency: expect.any(Number),
+    });
+  });
+
+  it('serves an icon at /favicon.ico and /favicon.svg, and the page names it inline', async () => {
+    for (const path of ['/favicon.ico', '/favicon.svg']) {
+      const res = await fetch(`${obs.origin}${path}`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('image/svg+xml');
+      expect(await res.text()).toMatch(/^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"[\s\S]*<\/svg>$/);
+      const head = await fetch(`${obs.origin}${path}`, { method: 'HEAD' });
+      expect(head.status).toBe(200);
+      expect(await head.text()).toBe('');
+    }
+    const page = await (await fetch(`${obs.origin}/`)).text();
+    expect(page).toMatch(/<link rel="icon" type="image\/svg\+xml" href="data:image\/svg\+xml,%3Csvg/);
   });
 });

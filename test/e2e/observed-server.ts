@@ -18,6 +18,10 @@ export interface ObservedServer {
   /** http://127.0.0.1:PORT */
   readonly origin: string;
   chat(model: string, prompt?: string): ReturnType<Client['callTool']>;
+  /** Any tool, through the same client. */
+  call(name: string, args: Record<string, unknown>): ReturnType<Client['callTool']>;
+  /** Step 1 of consensus, which consults the models (the first for, the others against). */
+  consensus(models: string[]): ReturnType<Client['callTool']>;
 }
 
 export function observedServer(): ObservedServer {
@@ -57,8 +61,21 @@ export function observedServer(): ObservedServer {
       return server.origin;
     },
     chat(model, prompt = 'hi') {
+      return this.call('chat', { prompt, model, use_websearch: false });
+    },
+    consensus(models) {
+      return this.call('consensus', {
+        step: 'Should the cache be keyed by user id?',
+        step_number: 1,
+        total_steps: 2,
+        next_step_required: true,
+        findings: 'Keys by session today.',
+        models: models.map((model, i) => ({ model, stance: i === 0 ? 'for' : 'against' })),
+      });
+    },
+    call(name, args) {
       if (!client) throw new Error('the client connects in beforeAll');
-      return client.callTool({ name: 'chat', arguments: { prompt, model, use_websearch: false } });
+      return client.callTool({ name, arguments: args });
     },
   };
 }

@@ -120,7 +120,7 @@ describe('stdio server with both providers configured', () => {
     expect(secondBody!.messages.map(m => m.role)).toEqual(['system', 'user', 'assistant', 'user']);
     const userTexts = secondBody!.messages.filter(m => m.role === 'user').map(m => m.content);
     expect(userTexts.join('\n').split(`--- BEGIN FILE: ${notes} ---`)).toHaveLength(2);
-    expect(userTexts[0]).toMatch(/^--- BEGIN FILE: .*notes\.md ---\n# Notes\n/);
+    expect(userTexts[0]).toMatch(/^--- BEGIN FILE: .*notes\.md ---\n {3}1│ # Notes\n {3}2│ /);
     expect(userTexts[0]).toContain('look at the notes');
     expect(userTexts[1]).toMatch(/^and now\?\n/);
     expect(userTexts[1]).not.toContain('BEGIN FILE');

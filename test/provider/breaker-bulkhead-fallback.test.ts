@@ -82,7 +82,9 @@ describe('local failures', () => {
     for (let i = 0; i < 5; i++) {
       const error = await rejection(suite.t.gateway.chat({ model: 'glm-4.6', messages: unserialisable() }));
       expect(error).toMatchObject({ kind: 'local', retryable: false, attempts: 1, provider: 'glm' });
-      expect(error.message).toMatch(/not sent: its body could not be serialised \(Invalid string length\)/);
+      expect(error.message).toMatch(
+        /^GLM glm-4\.6: request not sent: its body could not be serialised \(Invalid string length\)/,
+      );
     }
     expect(suite.fake.requests).toHaveLength(0);
     expect(glmBreaker()).toMatchObject({ state: 'closed', consecutiveFailures: 0 });
@@ -101,7 +103,9 @@ describe('local failures', () => {
       suite.t.gateway.chat({ model: 'glm-4.6', messages: user('x'.repeat(4_000)) }),
     );
     expect(error).toMatchObject({ kind: 'local', attempts: 1 });
-    expect(error.message).toMatch(/its body is \d KiB, over the 2 KiB limit \(PROVIDER_MAX_REQUEST_BYTES\)/);
+    expect(error.message).toMatch(
+      /^GLM glm-4\.6: request not sent: its body is \d KiB, over the 2 KiB limit \(PROVIDER_MAX_REQUEST_BYTES\)/,
+    );
     expect(suite.fake.requests).toHaveLength(0);
     expect(glmBreaker().state).toBe('closed');
     expect((await ask()).content).toBe('echo: hello');

@@ -1,69 +1,8 @@
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fakeProviderSuite, user } from '../helpers/gateway.js';
+import { type KeyLimit, keyWithConcurrency } from '../helpers/key-concurrency.js';
 
 const suite = fakeProviderSuite();
-
-/**
- * A key that allows `allowed` requests in flight: a loopback proxy in front of the fake provider that counts
- * the requests it has open and sends each one on with the mode the real API would answer it with (a slow
- * answer, or the provider's own concurrency 429 once `allowed` are already in flight).
- */
-interface KeyLimit {
-  url: string;
-  refusals: number;
-  peak: number;
-  resetCounters(): void;
-  close(): Promise<void>;
-}
-
-async function keyWithConcurrency(allowed: number, refusalMode: string, answerMs: number): Promise<KeyLimit> {
-  let inFlight = 0;
-  const state = { refusals: 0, peak: 0 };
-  const upstream = new URL(suite.fake.url);
-  const agent = new http.Agent({ keepAlive: true });
-  const server = http.createServer((req, res) => {
-    inFlight++;
-    res.once('close', () => inFlight--);
-    const refused = inFlight > allowed;
-    if (refused) state.refusals++;
-    else state.peak = Math.max(state.peak, inFlight);
-    const headers = { ...req.headers, 'x-fake-mode': refused ? refusalMode : `delay,ms=${answerMs}` };
-    delete headers.host;
-    const forward = http.request(
-      { host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers, agent },
-      answer => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    forward.once('error', () => res.destroy());
-    res.once('close', () => forward.destroy());
-    req.pipe(forward);
-  });
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    get refusals() {
-      return state.refusals;
-    },
-    get peak() {
-      return state.peak;
-    },
-    resetCounters() {
-      state.refusals = 0;
-      state.peak = 0;
-    },
-    close: () =>
-      new Promise<void>(resolve => {
-        agent.destroy();
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
 
 let key: KeyLimit | undefined;
 afterEach(async () => {
@@ -73,7 +12,7 @@ afterEach(async () => {
 
 describe('learned concurrency per key', () => {
   it('GLM 1302 above 3 in flight: the limit converges to the key, and then no call is refused', async () => {
-    key = await keyWithConcurrency(3, 'glmerror,code=1302', 150);
+    key = await keyWithConcurrency(suite.fake.url, 3, 'glmerror,code=1302', 150);
     suite.gateway({
       GLM_API_URL: `${key.url}/api/paas/v4`,
       GLM_MAX_CONCURRENCY: '12',
@@ -106,7 +45,7 @@ describe('learned concurrency per key', () => {
   });
 
   it('Kimi concurrency 429 naming its limit sets the limit to it at once', async () => {
-    key = await keyWithConcurrency(1, 'kimierror,kind=concurrency', 100);
+    key = await keyWithConcurrency(suite.fake.url, 1, 'kimierror,kind=concurrency', 100);
     suite.gateway({
       KIMI_API_URL: `${key.url}/v1`,
       KIMI_MAX_CONCURRENCY: '8',

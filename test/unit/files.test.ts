@@ -84,10 +84,43 @@ describe('file policy: roots', () => {
     expect((await policy().readFiles([join(root, 'alias.ts')]))[0]?.content).toBe('export const a = 1;\n');
   });
 
-  it('says which paths do not exist or are folders', async () => {
-    const message = await refusal(() => policy().readFiles([join(root, 'nope.ts'), join(root, 'src')]));
-    expect(message).toContain(`${join(root, 'nope.ts')}: does not exist`);
-    expect(message).toContain(`${join(root, 'src')}: a directory, not a file`);
+  it('says which paths do not exist', async () => {
+    const message = await refusal(() =>
+      policy().readFiles([join(root, 'nope.ts'), join(root, 'src', 'a.ts')]),
+    );
+    expect(message).toBe(`Cannot use this file:\n- ${join(root, 'nope.ts')}: does not exist`);
+  });
+
+  it('reads a folder as its files in name order, leaving out those past the byte caps, and says so', async () => {
+    const src = join(root, 'src');
+    const fitted = await policy().readFilesWithin([src], 10_000);
+    expect(fitted.files.map(f => f.path)).toEqual([join(src, 'a.ts'), join(src, 'b.ts')]);
+    expect(fitted.folders).toEqual([{ path: src, files: 3 }]);
+    expect(fitted.omitted).toEqual([
+      { path: join(src, 'c.ts'), reason: 'would bring this request over EXAI_MAX_REQUEST_FILE_BYTES=1500' },
+    ]);
+  });
+
+  it('lists a folder only inside the roots and within the file count, never through a link out', async () => {
+    expect(await refusal(() => policy().readFiles([outside]))).toMatch(/outside the allowed folders/);
+    const expansion = await policy({ maxRequestFiles: 2 }).expand([join(root, 'alias.ts'), root]);
+    // The root's own files (big.txt, pixel.png skipped as binary by name) come first; links are not followed.
+    expect(expansion.paths).toEqual([join(root, 'alias.ts'), join(root, 'big.txt')]);
+    expect(expansion.folders).toEqual([
+      { path: root, files: 1, stopped: expect.stringContaining('EXAI_MAX_REQUEST_FILES') },
+    ]);
+  });
+
+  it('judges a named path without opening it: a file not there yet is fine inside a root, refused outside', async () => {
+    const p = policy();
+    expect(await p.placeRefusal(join(root, 'src', 'new', 'later.ts'))).toBeUndefined();
+    expect(await p.placeRefusal(join(root, 'src'))).toBeUndefined();
+    expect(await p.placeRefusal(join(outside, 'key.txt'))).toMatch(/^outside the allowed folders; allowed: /);
+    expect(await p.placeRefusal(join(root, 'linked-dir', 'not-yet.txt'))).toContain(
+      `(it resolves to ${join(outside, 'not-yet.txt')})`,
+    );
+    expect(await p.placeRefusal(join(root, '.env.local'))).toMatch(/^a secret file by name/);
+    expect(await p.placeRefusal('src/a.ts')).toMatch(/^not an absolute path/);
   });
 
   it('takes several roots separated by the path delimiter, relative ones resolved against the cwd', async () => {

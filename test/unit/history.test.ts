@@ -3,6 +3,7 @@ import {
   buildConversation,
   estimateTokens,
   keptFrom,
+  numberLines,
   type PromptMessage,
   referencedFiles,
   tokenBudget,
@@ -72,6 +73,23 @@ describe('estimateTokens', () => {
   });
 });
 
+describe('numberLines', () => {
+  it('prefixes each line with its number right-aligned in four columns and "│ ", as pal and EXAI do', () => {
+    expect(numberLines('const a = 1;\n\nexport { a };\n')).toBe(
+      '   1│ const a = 1;\n   2│ \n   3│ export { a };',
+    );
+  });
+
+  it('widens the column past 9999 lines, reads CR LF and CR as line ends, and leaves an empty file empty', () => {
+    const numbered = numberLines('x\n'.repeat(10_000)).split('\n');
+    expect(numbered).toHaveLength(10_000);
+    expect(numbered[0]).toBe('    1│ x');
+    expect(numbered.at(-1)).toBe('10000│ x');
+    expect(numberLines('a\r\nb\rc')).toBe('   1│ a\n   2│ b\n   3│ c');
+    expect(numberLines('')).toBe('');
+  });
+});
+
 /** Every message's text, in order: what a provider's prefix cache sees. */
 const textOf = (messages: readonly PromptMessage[]) => messages.map(m => m.content).join('\n');
 const count = (text: string, part: string) => text.split(part).length - 1;
@@ -83,7 +101,7 @@ describe('buildConversation', () => {
       {
         role: 'user',
         content:
-          `--- BEGIN FILE: /c.ts ---\n${'C'.repeat(40)}\n--- END FILE: /c.ts ---\n\nis this sound?\n\n` +
+          `--- BEGIN FILE: /c.ts ---\n   1│ ${'C'.repeat(40)}\n--- END FILE: /c.ts ---\n\nis this sound?\n\n` +
           'Files used in this turn: /c.ts',
       },
     ]);
@@ -185,7 +203,7 @@ describe('buildConversation', () => {
     const trimmed = buildConversation(turns, user('q3'), { ...roomy, historyTokens: 200 });
     expect(trimmed.turnsIncluded).toBeLessThan(turns.length);
     expect(trimmed.filesEmbedded).toEqual(['/a.ts']);
-    const block = `--- BEGIN FILE: /a.ts ---\n${'A'.repeat(400)}\n--- END FILE: /a.ts ---`;
+    const block = `--- BEGIN FILE: /a.ts ---\n   1│ ${'A'.repeat(400)}\n--- END FILE: /a.ts ---`;
     expect(untrimmed.messages[0]!.content.startsWith(block)).toBe(true);
     expect(trimmed.messages[0]!.content.startsWith(block)).toBe(true);
   });

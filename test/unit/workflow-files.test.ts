@@ -28,7 +28,7 @@ describe('embedding files for the expert', () => {
       100,
     );
     expect(result.embedded).toEqual([small, last]);
-    expect(result.text).toContain(`--- BEGIN FILE: ${small} ---\nexport const a = 1;\n`);
+    expect(result.text).toContain(`--- BEGIN FILE: ${small} ---\n   1│ export const a = 1;\n--- END`);
     expect(result.skipped).toEqual([
       { path: big, reason: 'does not fit the file budget of 100 tokens' },
       { path: '/etc/passwd', reason: expect.stringMatching(/^outside the allowed folders/) },

@@ -41,6 +41,7 @@ const files: EmbeddedFiles = {
   text: `--- BEGIN FILE: /src/session.ts ---\n${'export const key = user.id;\n'.repeat(200)}--- END FILE: /src/session.ts ---`,
   embedded: ['/src/session.ts'],
   skipped: [],
+  folders: [],
   tokens: 1_500,
 };
 
@@ -118,5 +119,15 @@ describe('the expert prompt layout', () => {
     const first = prompt(viewAfter([step1, step2]));
     const second = prompt(viewAfter([step1, step2]), { files: more });
     expect(commonPrefix(first, second)).toBeGreaterThanOrEqual(files.text.length);
+  });
+
+  it('names at most 50 left-out files one by one, then how many more (a folder can leave out hundreds)', () => {
+    const skipped = Array.from({ length: 120 }, (_, i) => ({
+      path: `/src/gen/f${i}.ts`,
+      reason: 'looks binary',
+    }));
+    const text = prompt(viewAfter([step1, step2]), { files: { ...files, skipped } });
+    expect(text).toContain('- /src/gen/f49.ts: looks binary\n- … and 70 more');
+    expect(text).not.toContain('/src/gen/f50.ts');
   });
 });

@@ -72,6 +72,7 @@ async function consult({ view, deps, ctx, budget }: OnStepContext): Promise<Step
     const fileBudget = Math.min(...specs.map(s => tokenBudget(s.contextWindow).files));
     const files = await embedFiles(deps.files, view.consolidated.relevant_files, fileBudget, {
       maxFiles: deps.config.maxRequestFiles,
+      maxBytes: deps.config.maxRequestFileBytes,
       signal: budget.signal,
     });
     const proposal = [

@@ -3,8 +3,11 @@
  * or the commits since compare_to) is read with git at step 1 and again at the final step, where the diff
  * goes to the expert.
  */
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { ExaiError } from '../../errors.js';
+import { fileBlock } from '../../memory/index.js';
+import type { ToolDeps } from '../../tools/types.js';
 import { checkRef, type FileChange, parseNameStatus } from '../git.js';
 import { openRepository, type Repository } from '../git-repo.js';
 import { latestExtra } from '../state.js';
@@ -115,14 +118,10 @@ async function changeSummary(
   };
 }
 
-async function diffSections(
-  view: StepView,
-  roots: readonly string[],
-  signal: AbortSignal,
-): Promise<string[]> {
+async function diffSections(view: StepView, deps: ToolDeps, signal: AbortSignal): Promise<string[]> {
   const s = gitSettings(view);
   if (!s) return [];
-  const repo = await openRepository(s.path, roots, signal);
+  const repo = await openRepository(s.path, deps.files.roots, signal);
   const sections: string[] = [];
   let left = MAX_DIFF_BYTES;
   for (const [label, args] of diffArgs(s, false)) {
@@ -135,7 +134,59 @@ async function diffSections(
         : `${stdout}${truncated ? '\n[… diff truncated to fit the budget]' : ''}`;
     sections.push(`=== GIT DIFF (${label}) ===\n${body}\n=== END GIT DIFF (${label}) ===`);
   }
+  if (s.compareTo === undefined && s.unstaged) {
+    const relevant = new Set(view.consolidated.relevant_files.map(path => resolve(path)));
+    const untracked = await untrackedSection(repo, deps, relevant, left, signal);
+    if (untracked) sections.push(untracked);
+  }
   return sections;
+}
+
+/**
+ * New files are often most of a commit, and no diff shows them: their contents go to the expert, listed with
+ * the same hardened git as the diffs and read through the file policy (allowed roots, secret files, per-file
+ * and per-request caps, open-first), within what the diffs left of the change's budget. Files already among
+ * the relevant files are embedded there once.
+ */
+async function untrackedSection(
+  repo: Repository,
+  deps: ToolDeps,
+  relevant: ReadonlySet<string>,
+  budget: number,
+  signal: AbortSignal,
+): Promise<string | undefined> {
+  const listed = await repo.run(['ls-files', '-z', '--others', '--exclude-standard', '--', '.'], signal);
+  const names = listed.stdout.split('\0');
+  // A cut listing ends in part of a name.
+  if (listed.truncated) names.pop();
+  const paths = names.filter(Boolean).map(name => join(repo.folder, name));
+  if (paths.length === 0) return undefined;
+  const blocks: string[] = [];
+  const left: string[] = [];
+  let bytesLeft = Math.min(budget, deps.config.maxRequestFileBytes);
+  for (const [index, path] of paths.entries()) {
+    if (relevant.has(path)) continue;
+    if (index >= deps.config.maxRequestFiles || signal.aborted) {
+      left.push(`${path}: over the limit of ${deps.config.maxRequestFiles} files (EXAI_MAX_REQUEST_FILES)`);
+      continue;
+    }
+    const read = await deps.files.readOne(path, Math.max(0, bytesLeft));
+    if (!read.ok) {
+      left.push(`${path}: ${read.reason}`);
+      continue;
+    }
+    bytesLeft -= read.file.bytes;
+    blocks.push(fileBlock(path, read.file.content));
+  }
+  if (listed.truncated) left.push('(the list of untracked files was cut at 1 MB)');
+  const body = [
+    ...blocks,
+    ...(left.length > 0
+      ? [`Untracked files NOT included:\n${left.map(line => `- ${line}`).join('\n')}`]
+      : []),
+  ].join('\n\n');
+  if (body === '') return undefined;
+  return `=== UNTRACKED FILES (new, not yet added to git) ===\n${body}\n=== END UNTRACKED FILES ===`;
 }
 
 export const precommitTool: WorkflowTool = {
@@ -187,7 +238,7 @@ export const precommitTool: WorkflowTool = {
         'Focus on': latestExtra(view.state, 'focus_on'),
         'Severity filter': settingOf(view, 'severity_filter', 'all'),
       }),
-      ...(await diffSections(view, deps.files.roots, signal)),
+      ...(await diffSections(view, deps, signal)),
     ],
     guidance:
       'IMPORTANT: Fix the critical and high issues above (after checking them against the code) before ' +

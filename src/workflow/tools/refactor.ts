@@ -44,6 +44,7 @@ export const refactorTool: WorkflowTool = {
       .optional()
       .describe('Absolute paths of files whose style to follow.'),
   },
+  fileFields: ['style_guide_examples'],
   names: statusNames('refactoring_analysis', 'refactoring_analysis_complete_ready_for_implementation'),
   defaultTemperature: 0.2,
   expert: {
