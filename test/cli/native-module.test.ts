@@ -1,11 +1,10 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../e2e/cli-run.js';
 import { type FakeProvider, startFakeProvider } from '../fakes/fake-provider.js';
 
-const BIN = new URL('../../dist/cli/main.js', import.meta.url).pathname;
 const FIXTURES = new URL('../fixtures/', import.meta.url).pathname;
 /** Makes loading better-sqlite3's addon fail as a NODE_MODULE_VERSION mismatch does; node_modules is untouched. */
 const MISMATCH = join(FIXTURES, 'dlopen-mismatch.cjs');
@@ -21,29 +20,16 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-function run(
-  args: string[],
-  env: Record<string, string>,
-  stdin = '',
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--require', MISMATCH, BIN, ...args], {
-      cwd: FIXTURES,
-      env: { PATH: process.env.PATH ?? '', HOME: dataDir, EXAI_DATA_DIR: dataDir, ...env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    child.stdin.end(stdin);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', d => {
-      stdout += d;
-    });
-    child.stderr.on('data', d => {
-      stderr += d;
-    });
-    child.once('error', reject);
-    child.once('close', code => resolve({ code, stdout, stderr }));
-  });
+function run(args: string[], env: Record<string, string>, stdin = '') {
+  return runCli(
+    args,
+    { PATH: process.env.PATH ?? '', HOME: dataDir, EXAI_DATA_DIR: dataDir, ...env },
+    FIXTURES,
+    {
+      nodeArgs: ['--require', MISMATCH],
+      stdin,
+    },
+  );
 }
 
 const FIX = /run `npm rebuild better-sqlite3` with this Node, or set EXAI_STORE=memory/;
