@@ -158,6 +158,31 @@ describe('exai-mcp ask', () => {
     expect(run.stderr).toMatch(/2 web sources$/m);
   });
 
+  it('on a terminal, logs in words without being told to (LOG_FORMAT=auto)', async () => {
+    // script(1) runs the command on a pseudo-terminal, as a person's shell would. Asynchronously: the fake
+    // provider answers from this process.
+    const command = [process.execPath, BIN, 'ask', 'hi', '-m', 'kimi-k2.6', '--fallback'].join(' ');
+    const child = spawn('script', ['-qec', command, '/dev/null'], {
+      cwd: new URL('../fixtures/', import.meta.url).pathname,
+      env: {
+        PATH: process.env.PATH ?? '',
+        LOG_LEVEL: 'warn',
+        GLM_API_KEY: 'k',
+        GLM_API_URL: `${fake.url}/v1`,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', d => {
+      output += d;
+    });
+    const code = await new Promise(resolve => child.once('close', resolve));
+    expect(code, output).toBe(0);
+    expect(output).toMatch(/\d\d:\d\d:\d\d warning: falling back to glm-/);
+    expect(output).not.toContain('{"level"');
+    expect(output).toContain('echo: hi');
+  });
+
   it('logs in words, never JSON lines, between its own lines', async () => {
     const quiet = await ask(['hi', '-m', 'kimi-k2.6', '--fallback'], {
       KIMI_API_KEY: '',
