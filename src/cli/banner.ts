@@ -34,8 +34,9 @@ export function httpBanner(app: App, http: RunningHttpServer): string {
   ];
   if (!app.gateway.status().some(p => p.configured)) {
     lines.push(
-      'No API key is configured: listmodels, status, version and challenge work; chat answers with an error',
-      'until GLM_API_KEY or KIMI_API_KEY is set (environment or .env) and the server restarted.',
+      'No API key is configured: listmodels, status, version, challenge and workflow steps before the last',
+      'work; a call that needs a model answers with an error until GLM_API_KEY or KIMI_API_KEY is set',
+      '(environment or .env) and the server restarted.',
       '',
     );
   }

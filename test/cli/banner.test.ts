@@ -39,6 +39,10 @@ describe('the HTTP banner', () => {
     expect(text).toMatch(/status: .*\(live status page; its data needs the token\)/);
     expect(text).toMatch(/metrics: .*\/metrics \(Prometheus, with the token\)/);
     expect(text).not.toContain('a-token-of-enough-length');
+    // No key here: the note says what still works, workflow steps included.
+    expect(text).toContain(
+      'listmodels, status, version, challenge and workflow steps before the last\nwork;',
+    );
   });
 });
 
