@@ -7,6 +7,8 @@ import { parseArgs } from 'node:util';
 import { type Config, ConfigError, loadConfig } from '../config/load.js';
 import { SETTINGS, type SettingKey } from '../config/settings.js';
 import { toExaiError } from '../errors.js';
+import { defaultDataDir } from '../memory/data-dir.js';
+import { nativeModuleMismatch } from '../memory/sqlite-schema.js';
 import { createLogger } from '../observability/logger.js';
 import { redactUrl, redactUrlsIn } from '../observability/redact.js';
 import { GLM_CODING_PLAN_URL } from '../providers/error-mapping.js';
@@ -41,7 +43,9 @@ const NEXT_STEP: Record<string, string> = {
   network: 'the endpoint cannot be reached: check the base URL, DNS, proxy and firewall',
   timeout: 'no answer within the deadline: check connectivity, or raise --timeout',
   stalled: 'the endpoint accepted the call but sent nothing: it may be overloaded; try again later',
-  not_found: 'the probe model is unknown to this endpoint: add the model ids it serves with EXAI_MODELS_FILE',
+  // A 404 on the probe is most often a base URL with a wrong or missing path, less often a model id.
+  not_found:
+    'the endpoint answered 404: check the base URL (GLM_API_URL ends in /api/paas/v4, KIMI_API_URL in /v1); if it is right, the probe model is unknown there: name the ids it serves in EXAI_MODELS_FILE',
   circuit_open: 'the provider failed repeatedly just now; try again after BREAKER_RESET_SECS',
 };
 
@@ -96,17 +100,24 @@ export async function runDoctor(argv: string[]): Promise<number> {
     checks.push({
       name: 'store',
       status: 'ok',
-      detail: `${config.store} store opened${config.store === 'sqlite' ? ` in ${config.dataDir ?? 'the default data folder'}` : ''}${app.store.health ? ` at ${redactUrl(app.store.health().url)}` : ''}`,
+      detail: `${config.store} store opened${config.store === 'sqlite' ? ` in ${config.dataDir ?? defaultDataDir(process.env)}` : ''}${app.store.health ? ` at ${redactUrl(app.store.health().url)}` : ''}`,
     });
   } catch (error) {
+    const mismatch = nativeModuleMismatch((error as { cause?: unknown }).cause ?? error);
     checks.push({
       name: 'store',
       status: 'fail',
       detail: redactUrlsIn(toExaiError(error).message),
-      next:
-        config.store === 'redis'
+      next: mismatch
+        ? 'run `npm rebuild better-sqlite3` with this Node, or set EXAI_STORE=memory'
+        : config.store === 'redis'
           ? 'check REDIS_URL and that Redis is running and reachable from here'
           : 'set EXAI_DATA_DIR to a writable folder, or EXAI_STORE=memory',
+    });
+    await app?.close();
+    // The providers and folders do not depend on the store: check them on an in-memory one.
+    app = createApp(loadConfig({ overrides: { fallbackOnFailure: false, maxRetries: 0, store: 'memory' } }), {
+      logger,
     });
   }
 

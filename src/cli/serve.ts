@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { type Config, ConfigError, loadConfig } from '../config/load.js';
 import type { SettingKey } from '../config/settings.js';
 import { isExaiError } from '../errors.js';
-import { createLogger, type Logger } from '../observability/logger.js';
+import { createLogger, type Logger, resolveLogFormat } from '../observability/logger.js';
 import { type App, createApp } from '../server/app.js';
 import type { RunningHttpServer } from '../server/http.js';
 import { serveOverStdio } from '../server/stdio.js';
@@ -140,7 +140,10 @@ async function startApp(
     }
     throw error;
   }
-  const logger = createLogger({ level: config.logLevel });
+  const logger = createLogger({
+    level: config.logLevel,
+    format: resolveLogFormat(config.logFormat, process.stderr.isTTY === true),
+  });
   process.on('unhandledRejection', reason => {
     // A server keeps serving other requests; the log says what escaped.
     logger.error({ event: 'unhandled_rejection', err: reason }, 'unhandled promise rejection');

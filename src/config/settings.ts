@@ -366,7 +366,15 @@ export const SETTINGS = {
     unit: 'text',
     default: 'info',
     schema: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']),
-    description: 'Log level of the JSON logs on stderr.',
+    description: 'Log level of the logs on stderr.',
+  }),
+  logFormat: setting({
+    env: ['LOG_FORMAT'],
+    unit: 'text',
+    default: 'auto',
+    schema: z.enum(['auto', 'json', 'text']),
+    description:
+      'Logs on stderr as JSON lines (for collectors) or as text (for people). auto: text when stderr is a terminal, JSON otherwise.',
   }),
 
   httpHost: setting({

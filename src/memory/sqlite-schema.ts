@@ -66,8 +66,31 @@ export function storeError(dbPath: string, operation: string, error: unknown): u
   );
 }
 
+/**
+ * better-sqlite3's compiled addon fits one Node ABI: run with another Node than the one `npm ci` used and
+ * loading it fails with ERR_DLOPEN_FAILED naming both NODE_MODULE_VERSIONs
+ * (https://nodejs.org/api/errors.html#err_dlopen_failed). The file is fine; the addon needs rebuilding.
+ */
+export function nativeModuleMismatch(error: unknown): ExaiError | undefined {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  if (code !== 'ERR_DLOPEN_FAILED' && !/NODE_MODULE_VERSION/.test(message)) return undefined;
+  const versions = /NODE_MODULE_VERSION (\d+)[\s\S]*NODE_MODULE_VERSION (\d+)/.exec(message);
+  const why = versions
+    ? `was built for another Node.js (NODE_MODULE_VERSION ${versions[1]}; this Node ${process.version} needs ${versions[2]})`
+    : `does not load in this Node ${process.version} (${message.split('\n', 1)[0]})`;
+  return new ExaiError(
+    'not_configured',
+    `better-sqlite3 (the conversation store's native module) ${why}: ` +
+      'run `npm rebuild better-sqlite3` with this Node, or set EXAI_STORE=memory.',
+    { cause: error },
+  );
+}
+
 function openFailure(dbPath: string, error: unknown): ExaiError {
   if (isExaiError(error)) return error;
+  const mismatch = nativeModuleMismatch(error);
+  if (mismatch) return mismatch;
   const detail = error instanceof Error ? error.message : String(error);
   const code = (error as { code?: unknown }).code;
   return new ExaiError(

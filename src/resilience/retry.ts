@@ -36,7 +36,8 @@ export function decideRetry(input: {
   if (error.forwarded) return { retry: false, why: 'part of the answer already reached the caller' };
   if (!error.retryable) return { retry: false, why: `${error.kind} is not retryable` };
   if (retriesSoFar >= options.maxRetries) {
-    return { retry: false, why: `gave up after ${retriesSoFar + 1} attempts` };
+    const attempts = retriesSoFar + 1;
+    return { retry: false, why: `gave up after ${attempts} attempt${attempts === 1 ? '' : 's'}` };
   }
 
   if (error.retryAfterMs !== undefined) {

@@ -14,14 +14,13 @@ import { NO_THREAD, requestHash } from '../jobs/registry.js';
 import { clientName } from '../jobs/soft-budget.js';
 import { referencedFiles, tokenBudget } from '../memory/index.js';
 import { roundUsd } from '../providers/cost.js';
-import type { ModelSpec } from '../providers/models.js';
 import type { ChatMessage, ChatResponse, ContentPart } from '../providers/types.js';
 import { type ArgumentRules, deferredSchema, failedResult, readArguments, withNotes } from './arguments.js';
 import { CHAT_SYSTEM_PROMPT } from './chat-prompt.js';
 import { conversationMessages, lastModel, openThread, recordExchange, turn } from './conversation.js';
 import type { LoadedFile } from './files.js';
 import { leanSchema } from './json-schema.js';
-import { adjustmentMetadata, CHAT_AUTO, chooseModel, threadModel } from './model-choice.js';
+import { CHAT_AUTO, chooseModel, threadModel } from './model-choice.js';
 import { type ContinuationOffer, successResult, toolResult } from './output.js';
 import { oversizedPrompt } from './prompt-size.js';
 import { runTool } from './run.js';
@@ -37,7 +36,7 @@ import {
   webSearchField,
 } from './schema.js';
 import type { ToolDeps } from './types.js';
-import { threadCostUsd, usageMetadata } from './usage-metadata.js';
+import { callMetadata, threadCostUsd } from './usage-metadata.js';
 
 const DEFAULT_TEMPERATURE = 0.5;
 
@@ -242,7 +241,7 @@ async function chat(
   return successResult('chat', response.content, {
     offer,
     metadata: {
-      ...metadataFor(model, response, thinking, args.use_websearch, files, history, memoryWarning),
+      ...metadataFor(args.model, response, thinking, args.use_websearch, files, history, memoryWarning),
       ...(promptFile !== undefined && { prompt_file: promptFile }),
       ...(folders.length > 0 && { files_expanded: folders }),
       ...(omitted.length > 0 && { files_omitted: omitted }),
@@ -304,7 +303,7 @@ function withImages(messages: readonly ChatMessage[], images: readonly string[])
 }
 
 function metadataFor(
-  model: ModelSpec,
+  requested: string | undefined,
   response: ChatResponse,
   thinking: boolean,
   webSearch: boolean,
@@ -313,25 +312,16 @@ function metadataFor(
   memoryWarning: string | undefined,
 ): Record<string, unknown> {
   return {
-    model_used: response.model,
-    provider_used: response.provider,
-    model_requested: model.name,
+    ...callMetadata(response),
+    // Only a model the caller named: a default or an automatic choice was not requested.
+    ...(requested !== undefined && { model_requested: requested }),
     thinking,
     use_websearch: webSearch,
-    elapsed_ms: response.elapsedMs,
-    attempts: response.attempts,
-    finish_reason: response.finishReason,
-    ...usageMetadata(response),
-
-    ...(response.requestId !== undefined && { request_id: response.requestId }),
     ...(files.length > 0 && { files: files.map(f => f.path) }),
     ...(history && {
       history_turns_included: history.turnsIncluded,
       history_files_embedded: history.filesEmbedded,
     }),
-    ...(response.fallbackFrom && { fallback_from: response.fallbackFrom }),
-    ...(response.webSearch?.length && { web_search_results: response.webSearch.length }),
-    ...adjustmentMetadata(response),
     ...(memoryWarning && { memory_warning: memoryWarning }),
   };
 }

@@ -24,10 +24,19 @@ export function chooseModel(
   role: AutoModels,
   _thinking?: boolean,
 ): ModelSpec {
-  const name = requested?.trim() || deps.config.defaultModel;
-  const spec = name.toLowerCase() === 'auto' ? deps.gateway.autoModel(role) : deps.gateway.resolveModel(name);
+  const spec = resolveModel(deps, requested, role);
   assertUsable(deps, spec);
   return spec;
+}
+
+/** The model a name means, whether or not its provider has a key (a retired or unknown name still fails). */
+export function resolveModel(
+  deps: Pick<ToolDeps, 'config' | 'gateway'>,
+  requested: string | undefined,
+  role: AutoModels,
+): ModelSpec {
+  const name = requested?.trim() || deps.config.defaultModel;
+  return name.toLowerCase() === 'auto' ? deps.gateway.autoModel(role) : deps.gateway.resolveModel(name);
 }
 
 /**
@@ -43,7 +52,8 @@ export function threadModel(
   return retired ? { model: retired.successor, replacedFrom: retired.name } : { model: stored };
 }
 
-function assertUsable(deps: Pick<ToolDeps, 'config' | 'gateway'>, spec: ModelSpec): void {
+/** Throws not_configured, naming the key to set, when no configured provider can answer for this model. */
+export function assertUsable(deps: Pick<ToolDeps, 'config' | 'gateway'>, spec: ModelSpec): void {
   const { gateway } = deps;
   if (gateway.isConfigured(spec.provider)) return;
   const providers = gateway.status();

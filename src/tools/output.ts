@@ -130,8 +130,10 @@ export function errorResult(toolName: string, error: unknown, logger: Logger): C
         tool_name: toolName,
         error_kind: error.kind,
         retryable: error.retryable,
-        ...(error.model !== undefined && { model_used: error.model }),
-        ...(error.provider !== undefined && { provider_used: error.provider }),
+        // A provider without a key was never called: naming it as "used" would say something that did not happen.
+        ...(error.kind !== 'not_configured' && error.model !== undefined && { model_used: error.model }),
+        ...(error.kind !== 'not_configured' &&
+          error.provider !== undefined && { provider_used: error.provider }),
         ...(error.status !== undefined && { http_status: error.status }),
         ...(error.attempts !== undefined && { attempts: error.attempts }),
         ...(error.elapsedMs !== undefined && { elapsed_ms: error.elapsedMs }),

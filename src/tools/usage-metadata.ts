@@ -1,5 +1,22 @@
 /** The usage and cost part of an answer's metadata, one shape for every model-backed tool. */
 import type { ChatResponse } from '../providers/types.js';
+import { adjustmentMetadata } from './model-choice.js';
+
+/** What an answer's metadata says about the call behind it: the same names in chat and in `ask --json`. */
+export function callMetadata(response: ChatResponse): Record<string, unknown> {
+  return {
+    model_used: response.model,
+    provider_used: response.provider,
+    elapsed_ms: response.elapsedMs,
+    attempts: response.attempts,
+    finish_reason: response.finishReason,
+    ...usageMetadata(response),
+    ...(response.requestId !== undefined && { request_id: response.requestId }),
+    ...(response.fallbackFrom && { fallback_from: response.fallbackFrom }),
+    ...(response.webSearch?.length && { web_search_results: response.webSearch.length }),
+    ...adjustmentMetadata(response),
+  };
+}
 
 export function usageMetadata(response: Pick<ChatResponse, 'usage' | 'costUsd'>): Record<string, unknown> {
   const { usage } = response;

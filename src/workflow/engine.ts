@@ -178,7 +178,8 @@ async function step(
   workflow: Deadline,
 ): Promise<CallToolResult> {
   const { deps } = runtime;
-  // Resolved before any work, so a model that cannot be called fails the first step, not the last.
+  // Resolved before any work, so an unknown or retired model fails the first step, not the last; a missing
+  // key fails only the last step, the one that calls the expert.
   const model =
     tool.expert && args.use_assistant_model ? expertModel(deps, args, tool.expert.thinkingMode) : undefined;
   await checkNamedFiles(deps.files, namedFiles(tool, args, extras));
@@ -228,7 +229,9 @@ async function step(
     if (answer) answered = { name: answer.model, provider: answer.provider };
     response.metadata = expertMetadata(model, done.outcome);
   }
-  response.file_context ??= referenceContext(view.consolidated.relevant_files);
+  // A tool that takes no files (planner) gets no advice about them.
+  if (!tool.hide?.includes('relevant_files'))
+    response.file_context ??= referenceContext(view.consolidated.relevant_files);
   response = {
     ...response,
     ...outcome?.fields,

@@ -7,13 +7,13 @@
  */
 import type { ServerContext } from '@modelcontextprotocol/server';
 import { secondsToMs } from '../config/load.js';
-import { toExaiError } from '../errors.js';
+import { ExaiError, isExaiError, toExaiError } from '../errors.js';
 import { isJobPending } from '../jobs/pending.js';
 import { type JobShare, requestHash } from '../jobs/registry.js';
 import type { ModelSpec } from '../providers/models.js';
 import type { ChatMessage, ChatResponse } from '../providers/types.js';
 import type { Deadline } from '../resilience/deadline.js';
-import { type AutoModels, chooseModel } from '../tools/model-choice.js';
+import { type AutoModels, assertUsable, resolveModel } from '../tools/model-choice.js';
 import { type ThinkingMode, thinkingFrom } from '../tools/schema.js';
 import type { ToolDeps } from '../tools/types.js';
 import { type ExpertAnalysis, failedAnalysis, parseExpertText } from './expert-result.js';
@@ -39,17 +39,34 @@ export interface ExpertModel {
  */
 export function expertModel(
   deps: Pick<ToolDeps, 'config' | 'gateway'>,
-  args: Pick<StepArgs, 'model' | 'thinking_mode'>,
+  args: Pick<StepArgs, 'model' | 'thinking_mode' | 'next_step_required'>,
   defaultMode: ThinkingMode | undefined,
 ): ExpertModel {
   const level = (args.thinking_mode ?? defaultMode ?? deps.config.expertThinkingMode) as ThinkingMode;
   const thinking = thinkingFrom(level);
-  const spec = chooseModel(deps, args.model, WORKFLOW_AUTO, thinking);
+  const spec = resolveModel(deps, args.model, WORKFLOW_AUTO);
+  // Only the final step calls the expert: the steps before it call no model, so they need no key.
+  if (!args.next_step_required) usableOrWithout(deps, spec);
   if (!thinking || spec.thinking !== 'none' || !deps.config.expertAutoUpgrade)
     return { spec, thinking, level };
   const upgraded = deps.gateway.registry.defaultFor(spec.provider, 'thinking');
   if (upgraded.name === spec.name || upgraded.thinking === 'none') return { spec, thinking, level };
   return { spec: upgraded, thinking, level, upgradedFrom: spec.name };
+}
+
+/** A final step whose expert has no key: say which key to set, or how to finish without the expert. */
+function usableOrWithout(deps: Pick<ToolDeps, 'config' | 'gateway'>, spec: ModelSpec): void {
+  try {
+    assertUsable(deps, spec);
+  } catch (thrown) {
+    if (!isExaiError(thrown) || thrown.kind !== 'not_configured') throw thrown;
+    throw new ExaiError(
+      'not_configured',
+      `${thrown.message}. Or send this final step again with use_assistant_model: false: the workflow then ` +
+        "finishes on your own findings, without an expert's review (the earlier steps are kept)",
+      { retryable: false },
+    );
+  }
 }
 
 export interface ExpertCall {

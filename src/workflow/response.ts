@@ -21,7 +21,7 @@ export function baseResponse(
     issues_found: c.issues_found.length,
     images_collected: c.images.length,
     current_confidence: view.args.confidence,
-    ...(c.hypotheses.length > 0 && { hypotheses_formed: c.hypotheses.length }),
+    ...(c.hypotheses.length > 0 && { hypotheses_formed: distinctHypotheses(c.hypotheses) }),
   };
   const exaiKey = tool.names.exai?.statusKey;
   return {
@@ -36,6 +36,11 @@ export function baseResponse(
   };
 }
 
+/** A hypothesis restated in a later step (the usual case while confidence grows) is still one hypothesis. */
+function distinctHypotheses(hypotheses: ReadonlyArray<{ hypothesis: string }>): number {
+  return new Set(hypotheses.map(h => h.hypothesis.trim().replace(/\s+/g, ' ').toLowerCase())).size;
+}
+
 /** The template of the next call: the required fields, placeholders where the agent must write. */
 export function nextCall(
   tool: WorkflowTool,
@@ -44,14 +49,18 @@ export function nextCall(
   stepNumber: number,
 ): Record<string, unknown> {
   const total = Math.max(view.args.total_steps, stepNumber);
+  const placeholders = tool.nextCallPlaceholders ?? {
+    step: '<what you investigated in this step>',
+    findings: '<what you found: evidence, file:line references>',
+  };
   return {
     tool: tool.name,
     arguments: {
-      step: '<what you investigated in this step>',
+      step: placeholders.step,
       step_number: stepNumber,
       total_steps: total,
       next_step_required: stepNumber < total,
-      findings: '<what you found: evidence, file:line references>',
+      ...(placeholders.findings !== undefined && { findings: placeholders.findings }),
       continuation_id: continuationId,
     },
   };

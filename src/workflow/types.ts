@@ -195,6 +195,8 @@ export interface WorkflowTool {
   readonly valueAliases?: Readonly<Record<string, Readonly<Record<string, string>>>>;
   /** Own fields required at step 1. */
   readonly requiredAtStep1?: readonly string[];
+  /** next_call's placeholders, for a tool whose steps are not an investigation (default: step and findings). */
+  readonly nextCallPlaceholders?: { step: string; findings?: string };
   /** Own fields holding paths the expert reads: checked against the file policy at the step that names them. */
   readonly fileFields?: readonly string[];
   /** findings may be left out (planner: the step is the plan). */

@@ -13,7 +13,7 @@ interface Run {
   ms: number;
 }
 
-function ask(args: string[], env: Record<string, string>): Promise<Run> {
+function ask(args: string[], env: Record<string, string>, stdin?: string): Promise<Run> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, 'ask', ...args], {
@@ -29,14 +29,15 @@ function ask(args: string[], env: Record<string, string>): Promise<Run> {
         PROVIDER_RETRY_CAP_MS: '50',
         ...env,
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
+    if (stdin !== undefined) child.stdin?.end(stdin);
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', d => {
+    child.stdout?.on('data', d => {
       stdout += d;
     });
-    child.stderr.on('data', d => {
+    child.stderr?.on('data', d => {
       stderr += d;
     });
     child.once('error', reject);
@@ -60,14 +61,143 @@ describe('exai-mcp ask', () => {
     expect(run.stderr).toMatch(/✓ glm-4\.6 in .* 1 attempt/);
   });
 
-  it('--json prints the whole response object', async () => {
+  it('--json prints the answer with the metadata names the tools use', async () => {
     const run = await ask(['hi', '--json', '-m', 'kimi-k2'], { KIMI_API_URL: `${fake.url}/v1` });
     expect(run.code).toBe(0);
-    expect(JSON.parse(run.stdout)).toMatchObject({
+    const answer = JSON.parse(run.stdout) as { metadata: Record<string, unknown> };
+    expect(answer).toMatchObject({
+      status: 'success',
       content: 'echo: hi',
-      provider: 'kimi',
-      model: 'kimi-k2.6',
+      content_type: 'text',
+      metadata: {
+        model_used: 'kimi-k2.6',
+        provider_used: 'kimi',
+        model_requested: 'kimi-k2',
+        attempts: 1,
+        finish_reason: 'stop',
+        thinking: false,
+        use_websearch: false,
+        usage: { input_tokens: expect.any(Number), output_tokens: expect.any(Number) },
+      },
     });
+    expect(answer.metadata.elapsed_ms).toBeGreaterThanOrEqual(0);
+    // Every key, nested ones included, is snake_case, as in a tool answer's metadata.
+    const keys = JSON.stringify(answer).match(/"[^"]+":/g) ?? [];
+    expect(keys.filter(k => /[A-Z]/.test(k))).toEqual([]);
+  });
+
+  it('without any key exits 2 naming both keys', async () => {
+    const run = await ask(['hi'], { GLM_API_KEY: '', KIMI_API_KEY: '' });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/no API key is set: set GLM_API_KEY \(GLM\) or KIMI_API_KEY \(Kimi\)/);
+    expect(run.stdout).toBe('');
+  });
+
+  it('a Kimi model without a Kimi key fails naming the key, unless --fallback asks for GLM', async () => {
+    fake.reset();
+    const refused = await ask(['hi', '-m', 'kimi-k2.6'], { KIMI_API_KEY: '', GLM_API_URL: `${fake.url}/v1` });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(
+      /kimi-k2\.6 is a Kimi model and KIMI_API_KEY or MOONSHOT_API_KEY is not set: set it, or pass --fallback to answer with glm-/,
+    );
+    expect(fake.requests).toHaveLength(0);
+
+    const fellBack = await ask(['hi', '-m', 'kimi-k2.6', '--fallback'], {
+      KIMI_API_KEY: '',
+      GLM_API_URL: `${fake.url}/v1`,
+    });
+    expect(fellBack.code).toBe(0);
+    expect(fellBack.stdout).toBe('echo: hi\n');
+    expect(fellBack.stderr).toMatch(/✓ glm-\S+ \(fallback from kimi-k2\.6: not_configured\)/);
+  });
+
+  it('a Kimi key alone answers a prompt on the default model', async () => {
+    const run = await ask(['hi'], { GLM_API_KEY: '', KIMI_API_URL: `${fake.url}/v1` });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe('echo: hi\n');
+    expect(run.stderr).toMatch(/✓ kimi-/);
+  });
+
+  it('reads the prompt from stdin when nothing else gives one, and from `-`', async () => {
+    const piped = await ask(['-m', 'glm-4.6'], { GLM_API_URL: `${fake.url}/v1` }, 'from a pipe\n');
+    expect(piped.code).toBe(0);
+    expect(piped.stdout).toBe('echo: from a pipe\n');
+    const dash = await ask(['-', '-m', 'glm-4.6'], { GLM_API_URL: `${fake.url}/v1` }, 'from a file');
+    expect(dash.stdout).toBe('echo: from a file\n');
+    const empty = await ask(['-'], {}, '  \n');
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toMatch(/the prompt read from stdin is empty/);
+  });
+
+  it('--thinking shows the reasoning on stderr, apart from the answer', async () => {
+    const run = await ask(['hi', '-m', 'glm-4.7', '--thinking'], {
+      GLM_API_URL: `${fake.url}/mode/reasoning,chunks=2/v1`,
+    });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe('echo: hi\n');
+    expect(run.stderr).toContain('thinking: thinking...thinking...\n');
+    expect(run.stderr).toMatch(/✓ glm-4\.7 in .*, thinking on$/m);
+  });
+
+  it('--thinking says so when the model sent no reasoning text', async () => {
+    const run = await ask(['hi', '-m', 'glm-4.7', '--thinking'], { GLM_API_URL: `${fake.url}/v1` });
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/thinking on, no reasoning text returned$/m);
+  });
+
+  it('--websearch lists the sources after the answer', async () => {
+    const run = await ask(['tides', '-m', 'glm-4.7', '--websearch'], {
+      GLM_API_URL: `${fake.url}/mode/glmsearch/v1`,
+    });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe(
+      'echo: tides\n\nSources:\n' +
+        '  1. Fake result 1 for tides <https://example.com/fake-search/1> (2025-01-01)\n' +
+        '  2. Fake result 2 for tides <https://example.com/fake-search/2> (2025-01-02)\n',
+    );
+    expect(run.stderr).toMatch(/2 web sources$/m);
+  });
+
+  it('on a terminal, logs in words without being told to (LOG_FORMAT=auto)', async () => {
+    // script(1) runs the command on a pseudo-terminal, as a person's shell would. Asynchronously: the fake
+    // provider answers from this process.
+    const command = [process.execPath, BIN, 'ask', 'hi', '-m', 'kimi-k2.6', '--fallback'].join(' ');
+    const child = spawn('script', ['-qec', command, '/dev/null'], {
+      cwd: new URL('../fixtures/', import.meta.url).pathname,
+      env: {
+        PATH: process.env.PATH ?? '',
+        LOG_LEVEL: 'warn',
+        GLM_API_KEY: 'k',
+        GLM_API_URL: `${fake.url}/v1`,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', d => {
+      output += d;
+    });
+    const code = await new Promise(resolve => child.once('close', resolve));
+    expect(code, output).toBe(0);
+    expect(output).toMatch(/\d\d:\d\d:\d\d warning: falling back to glm-/);
+    expect(output).not.toContain('{"level"');
+    expect(output).toContain('echo: hi');
+  });
+
+  it('logs in words, never JSON lines, between its own lines', async () => {
+    const quiet = await ask(['hi', '-m', 'kimi-k2.6', '--fallback'], {
+      KIMI_API_KEY: '',
+      GLM_API_URL: `${fake.url}/v1`,
+    });
+    expect(quiet.code).toBe(0);
+    expect(quiet.stderr.split('\n').filter(line => line.startsWith('{'))).toEqual([]);
+    const verbose = await ask(['hi', '-m', 'kimi-k2.6', '--fallback'], {
+      KIMI_API_KEY: '',
+      GLM_API_URL: `${fake.url}/v1`,
+      LOG_LEVEL: 'warn',
+      LOG_FORMAT: 'text',
+    });
+    expect(verbose.stderr).toMatch(/^\d\d:\d\d:\d\d warning: falling back to glm-/m);
+    expect(verbose.stderr.split('\n').filter(line => line.startsWith('{'))).toEqual([]);
   });
 
   it('a hanging provider with GLM_TIMEOUT_SECS=1 exits non-zero in about 1 s with a timeout message', async () => {
@@ -164,7 +294,7 @@ describe('exai-mcp ask on every model of the catalogue', () => {
       const { result, bodies } = results[i] as Awaited<ReturnType<typeof run>>;
       const label = `${c.model.name} thinking=${c.thinking} search=${c.search}`;
       expect(result.code, `${label}: ${result.stderr}`).toBe(0);
-      expect(JSON.parse(result.stdout).model, label).toBe(c.model.name);
+      expect(JSON.parse(result.stdout).metadata.model_used, label).toBe(c.model.name);
       const body = bodies[0] as Record<string, unknown>;
       expect(body.model, label).toBe(c.model.name);
       // Thinking on exactly when asked for (or on a model that always thinks, which gets no thinking field).

@@ -87,6 +87,42 @@ describe('exai-mcp doctor', () => {
     expect(live?.next).toMatch(/set GLM_API_URL=https:\/\/api\.z\.ai\/api\/coding\/paas\/v4/);
   });
 
+  it('names the data folder it opened, not "the default data folder"', async () => {
+    const run = await doctor(['--offline'], { GLM_API_KEY: 'k' });
+    expect(run.stdout).toContain(`✓ store          sqlite store opened in ${dataDir}`);
+    const home = mkdtempSync(join(tmpdir(), 'exai-home-'));
+    try {
+      const defaulted = await doctor(['--offline'], { GLM_API_KEY: 'k', EXAI_DATA_DIR: '', HOME: home });
+      expect(defaulted.stdout).toContain(
+        `sqlite store opened in ${join(home, '.local', 'share', 'exai-mcp')}`,
+      );
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+  it('a 404 names the base URL as the likely cause, and a single attempt is "1 attempt"', async () => {
+    const run = await doctor(['--json'], {
+      GLM_API_KEY: 'k',
+      GLM_API_URL: `${fake.url}/mode/status,code=404/v1`,
+    });
+    const report = JSON.parse(run.stdout) as {
+      checks: Array<{ name: string; detail: string; next?: string }>;
+    };
+    expect(report.checks.find(c => c.name === 'GLM live call')?.next).toMatch(
+      /answered 404: check the base URL \(GLM_API_URL ends in \/api\/paas\/v4/,
+    );
+    const failing = await doctor(['--json'], {
+      GLM_API_KEY: 'k',
+      GLM_API_URL: `${fake.url}/mode/status,code=500/v1`,
+    });
+    const detail = (
+      JSON.parse(failing.stdout) as { checks: Array<{ name: string; detail: string }> }
+    ).checks.find(c => c.name === 'GLM live call')?.detail;
+    expect(detail).toMatch(/HTTP 500/);
+    expect(detail).toMatch(/\(gave up after 1 attempt\)$/);
+  });
+
   it('fails when no provider has a key', async () => {
     const run = await doctor(['--offline'], {});
     expect(run.code).toBe(1);

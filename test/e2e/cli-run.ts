@@ -8,15 +8,32 @@ export interface CliRun {
   stderr: string;
 }
 
-export function runCli(args: string[], env: Record<string, string>, cwd: string): Promise<CliRun> {
+export interface CliOptions {
+  /** Node's own flags, before the script (e.g. `--require` a preload). */
+  nodeArgs?: string[];
+  /** Written to stdin, which is then closed; without it stdin is /dev/null. */
+  stdin?: string;
+}
+
+export function runCli(
+  args: string[],
+  env: Record<string, string>,
+  cwd: string,
+  options: CliOptions = {},
+): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), BIN, ...args], {
+      cwd,
+      env,
+      stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
+    if (options.stdin !== undefined) child.stdin?.end(options.stdin);
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', d => {
+    child.stdout?.on('data', d => {
       stdout += d;
     });
-    child.stderr.on('data', d => {
+    child.stderr?.on('data', d => {
       stderr += d;
     });
     child.once('error', reject);

@@ -117,6 +117,18 @@ describe('decideRetry', () => {
   ])('%s', (_name, error, retriesSoFar, remainingMs, expected) => {
     expect(decideRetry({ error, retriesSoFar, remainingMs, options, random: half })).toEqual(expected);
   });
+
+  test('says "1 attempt" when no retry is allowed', () => {
+    expect(
+      decideRetry({
+        error: err('network'),
+        retriesSoFar: 0,
+        remainingMs: 10_000,
+        options: { ...options, maxRetries: 0 },
+        random: half,
+      }),
+    ).toEqual({ retry: false, why: 'gave up after 1 attempt' });
+  });
 });
 
 describe('backoffDelay', () => {

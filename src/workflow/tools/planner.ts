@@ -99,6 +99,7 @@ export const plannerTool: WorkflowTool = {
     more_steps_needed: z.boolean().default(false),
   },
   findingsOptional: true,
+  nextCallPlaceholders: { step: '<the next step of the plan: one concrete action and its outcome>' },
   hide: [
     'files_checked',
     'relevant_files',
