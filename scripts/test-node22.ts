@@ -20,6 +20,9 @@ for (const entry of [
   'src',
   'test',
   'dist',
+  // Tests read the docs (their commands are run as written) and start scripts (npm start's first run).
+  'docs',
+  'scripts',
   'README.md',
   'package.json',
   'tsconfig.json',
