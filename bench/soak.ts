@@ -157,6 +157,10 @@ export const soak: Scenario = {
       PROVIDER_RETRY_BASE_MS: '10',
       PROVIDER_RETRY_CAP_MS: '50',
       BREAKER_FAILURE_THRESHOLD: '1000',
+      // The fake takes any number of calls at once; the defaults (2 and 1) fit a small account and would make
+      // the soak measure queueing behind them, not the server: its calls would time out waiting for a slot.
+      GLM_MAX_CONCURRENCY: '64',
+      KIMI_MAX_CONCURRENCY: '64',
       ...(abandonShare > 0 && ABANDON_SETTINGS),
     };
     const server = await startMcpProcess('exai', {
