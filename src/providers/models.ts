@@ -320,21 +320,16 @@ const MOONSHOT_2026_08 = 'on 2026-08-31';
 
 /** Ids the vendors no longer serve (a request answers 404): never sent; calls and threads move to the successor. */
 export const RETIRED_MODELS: RetiredModel[] = [
-  ...['kimi-k2-0711-preview', 'kimi-k2-0905-preview', 'kimi-k2-turbo-preview'].map(name => ({
-    name,
-    successor: 'kimi-k2.6',
-    note: MOONSHOT_2026_05,
-  })),
-  ...['kimi-k2-0711', 'kimi-k2-0905', 'kimi-k2-turbo'].map(name => ({
-    name,
-    successor: 'kimi-k2.6',
-    note: MOONSHOT_2026_05,
-  })),
-  ...['kimi-k2-thinking', 'kimi-k2-thinking-turbo'].map(name => ({
-    name,
-    successor: 'kimi-k2.6',
-    note: MOONSHOT_2026_05,
-  })),
+  ...[
+    'kimi-k2-0711-preview',
+    'kimi-k2-0905-preview',
+    'kimi-k2-turbo-preview',
+    'kimi-k2-0711',
+    'kimi-k2-0905',
+    'kimi-k2-turbo',
+    'kimi-k2-thinking',
+    'kimi-k2-thinking-turbo',
+  ].map(name => ({ name, successor: 'kimi-k2.6', note: MOONSHOT_2026_05 })),
   { name: 'kimi-latest', successor: 'kimi-k2.6', note: 'on 2026-01-28 (closed to new users)' },
   { name: 'kimi-thinking-preview', successor: 'kimi-k2.6', note: 'on 2025-11-11' },
   { name: 'kimi-k2.5', successor: 'kimi-k2.6', note: MOONSHOT_2026_08 },

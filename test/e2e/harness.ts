@@ -35,20 +35,25 @@ export interface WorkDir {
 }
 
 /** A temp folder used as the server's working directory (so no .env of the repo is read), data dir and root. */
+/** A models-file entry for a name that selects a fake-provider mode. */
+export function fakeModelEntry(name: string, options: { provider?: 'glm' | 'kimi'; vision?: boolean } = {}) {
+  return {
+    name,
+    provider: options.provider ?? 'glm',
+    contextWindow: 32_000,
+    maxOutputTokens: 1024,
+    thinking: 'none',
+    vision: options.vision ?? false,
+    description: 'fake-provider mode',
+  };
+}
+
 export async function workDir(prefix = 'exai-e2e-'): Promise<WorkDir> {
   const path = await mkdtemp(join(tmpdir(), prefix));
   await writeFile(
     join(path, 'models.json'),
     JSON.stringify({
-      models: Object.values(FAKE).map(name => ({
-        name,
-        provider: 'glm',
-        contextWindow: 32_000,
-        maxOutputTokens: 1024,
-        thinking: 'none',
-        vision: true,
-        description: 'fake-provider mode',
-      })),
+      models: Object.values(FAKE).map(name => fakeModelEntry(name, { vision: true })),
     }),
   );
   return { path, cleanup: () => rm(path, { recursive: true, force: true }) };

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   FAKE,
   fakeAndWorkDir,
+  fakeModelEntry,
   type HttpProcess,
   outputOf,
   serverEnv,
@@ -26,15 +27,7 @@ const LONG = 'fake-slow,chunks=12,every=250';
 const ctx = fakeAndWorkDir();
 
 async function withLongModel(): Promise<void> {
-  const model = (name: string) => ({
-    name,
-    provider: 'glm',
-    contextWindow: 32_000,
-    maxOutputTokens: 1024,
-    thinking: 'none',
-    vision: false,
-    description: 'fake-provider mode',
-  });
+  const model = (name: string) => fakeModelEntry(name);
   await writeFile(
     join(ctx.dir.path, 'models.json'),
     JSON.stringify({ models: [...Object.values(FAKE), LONG].map(model) }),

@@ -11,6 +11,7 @@ import { type FakeProvider, startFakeProvider } from '../fakes/fake-provider.js'
 import { modeUrl, startWorkflowServer } from '../helpers/workflow-server.js';
 import {
   assertBuilt,
+  fakeModelEntry,
   reportOf,
   serverEnv,
   startHttpProcess,
@@ -49,17 +50,7 @@ async function writeModels(dir: WorkDir): Promise<void> {
   await writeFile(
     join(dir.path, 'models.json'),
     JSON.stringify({
-      models: [
-        {
-          name: SLOW_MODEL,
-          provider: 'glm',
-          contextWindow: 32_000,
-          maxOutputTokens: 1024,
-          thinking: 'none',
-          vision: false,
-          description: 'fake-provider mode',
-        },
-      ],
+      models: [fakeModelEntry(SLOW_MODEL)],
     }),
   );
 }

@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { fakeModelEntry } from '../e2e/harness.js';
 import { type FakeProvider, startFakeProvider } from '../fakes/fake-provider.js';
 import { type RedisServer, startRedisServer } from '../helpers/redis-server.js';
 import { call, connect, type Replica, startReplica, type Workspace, workspace } from '../helpers/replicas.js';
@@ -29,17 +30,7 @@ beforeAll(async () => {
   writeFileSync(
     modelsFile,
     JSON.stringify({
-      models: [
-        {
-          name: SLOW_MODEL,
-          provider: 'glm',
-          contextWindow: 32_000,
-          maxOutputTokens: 1024,
-          thinking: 'none',
-          vision: false,
-          description: 'fake-provider mode',
-        },
-      ],
+      models: [fakeModelEntry(SLOW_MODEL)],
     }),
   );
   const keyPrefix = `test:${randomUUID()}:`;
