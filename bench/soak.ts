@@ -284,25 +284,33 @@ export const soak: Scenario = {
         calls.add(call);
       };
 
+      const cpuBefore = await server.cpu();
       const startedAt = performance.now();
       let nextSampleAt = 0;
-      let due = 0;
+      let sampling: Promise<void> | undefined;
       ctx.log(`soak: ${minutes} min at ${RATE} calls/s`);
       while (performance.now() - startedAt < durationMs) {
-        due += (RATE * TICK_MS) / 1000;
-        while (due >= 1) {
-          due--;
+        const elapsed = performance.now() - startedAt;
+        // Open loop on the clock, not on ticks: a late tick (a loaded machine) issues what fell due meanwhile,
+        // so the rate is the one set. Sampling runs beside it for the same reason.
+        const due = Math.floor((elapsed * RATE) / 1000);
+        while (issued + skipped < due) {
           if (inFlight >= MAX_IN_FLIGHT) skipped++;
           else issue();
         }
-        const elapsed = performance.now() - startedAt;
-        if (elapsed >= nextSampleAt) {
-          await sampleNow(startedAt);
+        if (elapsed >= nextSampleAt && sampling === undefined) {
           nextSampleAt += Math.min(10_000, durationMs / 30);
-          if (samples.length % 6 === 0) ctx.log(`soak: ${Math.round(elapsed / 1000)} s, ${issued} calls`);
+          sampling = sampleNow(startedAt).finally(() => {
+            sampling = undefined;
+          });
+          if (samples.length % 6 === 5) ctx.log(`soak: ${Math.round(elapsed / 1000)} s, ${issued} calls`);
         }
         await sleep(TICK_MS);
       }
+      await sampling;
+      const cpuAfter = await server.cpu();
+      const trafficS = (performance.now() - startedAt) / 1000;
+      const serverCpuS = (cpuAfter.user + cpuAfter.system - cpuBefore.user - cpuBefore.system) / 1e6;
       // Drain: every call is bounded by its deadline (2 s) plus the MCP round trip.
       const trafficEnded = performance.now();
       while (calls.size > 0 && performance.now() - trafficEnded < 10_000) await sleep(20);
@@ -458,6 +466,7 @@ export const soak: Scenario = {
         goals,
         notes: [
           "Expected outcomes: 503 engine_overloaded_error → overloaded, 429 (retry-after-ms 20) → rate_limited, 500 server_error → upstream_error, 400 → bad_request, a malformed stream chunk → protocol, keep-alive comments without content or no answer at all → stalled (first-token timeout 0.5 s), content every 300 ms past the 2 s budget → timeout; abandoned: no answer (the server ends a cancelled call's stream without one).",
+          `Server CPU during the traffic: ${serverCpuS.toFixed(1)} s in ${trafficS.toFixed(0)} s (${Math.round((100 * serverCpuS) / trafficS)} % of one core), ${Math.round((1e6 * serverCpuS) / Math.max(1, issued))} µs per call; the machine's load average as the run started is in the header: on a loaded machine, calls that miss the first-token watchdog (0.5 s) or the 2 s budget while the server waits for a core end as stalled or timeout on either provider.`,
           'The fake refuses no call for concurrency, so the learned limits must end where they started (GLM_MAX_CONCURRENCY, KIMI_MAX_CONCURRENCY): a lower one means a 429 was taken for a concurrency refusal, and the calls behind it queued into timeouts.',
         ],
       };
