@@ -9,6 +9,7 @@ import type { CallToolResult, McpServer, ServerContext } from '@modelcontextprot
 import { z } from 'zod';
 import { secondsToMs } from '../config/load.js';
 import { ExaiError } from '../errors.js';
+import type { LoadedFile } from '../files/policy.js';
 import { inProgressFields, isJobPending, jsonResult } from '../jobs/pending.js';
 import { NO_THREAD, requestHash } from '../jobs/registry.js';
 import { clientName } from '../jobs/soft-budget.js';
@@ -18,7 +19,6 @@ import type { ChatMessage, ChatResponse, ContentPart } from '../providers/types.
 import { type ArgumentRules, deferredSchema, failedResult, readArguments, withNotes } from './arguments.js';
 import { CHAT_SYSTEM_PROMPT } from './chat-prompt.js';
 import { conversationMessages, lastModel, openThread, recordExchange, turn } from './conversation.js';
-import type { LoadedFile } from './files.js';
 import { leanSchema } from './json-schema.js';
 import { CHAT_AUTO, chooseModel, threadModel } from './model-choice.js';
 import { type ContinuationOffer, successResult, toolResult } from './output.js';
