@@ -17,7 +17,7 @@ import type { Logger } from '../observability/logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { createGateway, type ModelGateway } from '../providers/gateway.js';
 import { sharedHealthFromConfig } from '../resilience/shared-health.js';
-import { TURNS_PER_EXCHANGE } from '../tools/conversation.js';
+import { TURNS_PER_EXCHANGE } from '../toolkit/conversation.js';
 import { packageVersion } from './version.js';
 
 const HOUR_MS = 3_600_000;
