@@ -6,6 +6,7 @@
 import { setMaxListeners } from 'node:events';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { sharedHealthFromConfig } from '../cluster/shared-health.js';
 import { type Config, secondsToMs } from '../config/load.js';
 import { ExaiError } from '../errors.js';
 import { createFilePolicy, type FilePolicy } from '../files/policy.js';
@@ -16,7 +17,6 @@ import { type Activity, createActivity } from '../observability/activity.js';
 import type { Logger } from '../observability/logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { createGateway, type ModelGateway } from '../providers/gateway.js';
-import { sharedHealthFromConfig } from '../resilience/shared-health.js';
 import { TURNS_PER_EXCHANGE } from '../toolkit/conversation.js';
 import { packageVersion } from './version.js';
 

@@ -14,9 +14,9 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
 import type { McpServer } from '@modelcontextprotocol/server';
+import type { Broadcast } from '../cluster/broadcast.js';
 import { header } from '../http/headers.js';
 import type { Logger } from '../observability/logger.js';
-import type { Broadcast } from '../redis/broadcast.js';
 import { sendRpcError } from './http-guards.js';
 
 export interface StatelessLegacy {
