@@ -287,6 +287,8 @@ export const soak: Scenario = {
       };
 
       const cpuBefore = await server.cpu();
+      const fakeCpuBefore = await ctx.fake.cpu();
+      const clientCpuBefore = process.cpuUsage();
       const startedAt = performance.now();
       let nextSampleAt = 0;
       let sampling: Promise<void> | undefined;
@@ -313,6 +315,11 @@ export const soak: Scenario = {
       const cpuAfter = await server.cpu();
       const trafficS = (performance.now() - startedAt) / 1000;
       const serverCpuS = (cpuAfter.user + cpuAfter.system - cpuBefore.user - cpuBefore.system) / 1e6;
+      const fakeCpuAfter = await ctx.fake.cpu();
+      const fakeCpuS =
+        (fakeCpuAfter.user + fakeCpuAfter.system - fakeCpuBefore.user - fakeCpuBefore.system) / 1e6;
+      const clientCpu = process.cpuUsage(clientCpuBefore);
+      const clientCpuS = (clientCpu.user + clientCpu.system) / 1e6;
       // Drain: every call is bounded by its deadline (2 s) plus the MCP round trip, and every job by its budget
       // (2 s) or its grace period (1 s after its call gave up). What still runs 30 s later, when on a loaded
       // machine the server has long caught up, leaked.
@@ -469,7 +476,7 @@ export const soak: Scenario = {
         goals,
         notes: [
           "Expected outcomes: 503 engine_overloaded_error → overloaded, 429 (retry-after-ms 20) → rate_limited, 500 server_error → upstream_error, 400 → bad_request, a malformed stream chunk → protocol, keep-alive comments without content or no answer at all → stalled (first-token timeout 0.5 s), content every 300 ms past the 2 s budget → timeout; abandoned: no answer (the server ends a cancelled call's stream without one).",
-          `Server CPU during the traffic: ${serverCpuS.toFixed(1)} s in ${trafficS.toFixed(0)} s (${Math.round((100 * serverCpuS) / trafficS)} % of one core), ${Math.round((1e6 * serverCpuS) / Math.max(1, issued))} µs per call; the machine's load average as the run started is in the header: on a loaded machine, calls that miss the first-token watchdog (0.5 s) or the 2 s budget while the server waits for a core end as stalled or timeout on either provider.`,
+          `Server CPU during the traffic: ${serverCpuS.toFixed(1)} s in ${trafficS.toFixed(0)} s (${Math.round((100 * serverCpuS) / trafficS)} % of one core), ${Math.round((1e6 * serverCpuS) / Math.max(1, issued))} µs per call; the fake's ${fakeCpuS.toFixed(1)} s, this client's ${clientCpuS.toFixed(1)} s; the machine's load average as the run started is in the header: on a loaded machine, calls that miss the first-token watchdog (0.5 s) or the 2 s budget while the server waits for a core end as stalled or timeout on either provider.`,
           'The fake refuses no call for concurrency, so the learned limits must end where they started (GLM_MAX_CONCURRENCY, KIMI_MAX_CONCURRENCY): a lower one means a 429 was taken for a concurrency refusal, and the calls behind it queued into timeouts.',
         ],
       };
