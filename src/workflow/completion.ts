@@ -7,7 +7,7 @@ import type { ServerContext } from '@modelcontextprotocol/server';
 import { tokenBudget } from '../memory/index.js';
 import type { ChatMessage } from '../providers/types.js';
 import type { Deadline } from '../resilience/deadline.js';
-import type { ToolDeps } from '../tools/types.js';
+import type { ToolDeps } from '../toolkit/types.js';
 import { callExpert, type ExpertModel, type ExpertOutcome } from './expert.js';
 import { FAILED_STATUSES, filesNeeded, PROMOTED_STATUSES, statusOf } from './expert-result.js';
 import { embeddedContext, embedFiles } from './files.js';

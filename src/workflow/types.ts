@@ -5,9 +5,9 @@
 import type { ServerContext } from '@modelcontextprotocol/server';
 import type { z } from 'zod';
 import type { Deadline } from '../resilience/deadline.js';
-import type { FieldAlias } from '../tools/arguments.js';
-import type { ThinkingMode } from '../tools/schema.js';
-import type { ToolDeps } from '../tools/types.js';
+import type { FieldAlias } from '../toolkit/arguments.js';
+import type { ThinkingMode } from '../toolkit/schema.js';
+import type { ToolDeps } from '../toolkit/types.js';
 
 export const CONFIDENCE_LEVELS = [
   'exploring',

@@ -1,6 +1,6 @@
 /** Small helpers the tool definitions share: status names from a noun, actions by confidence. */
 import { z } from 'zod';
-import type { FieldAlias } from '../../tools/arguments.js';
+import type { FieldAlias } from '../../toolkit/arguments.js';
 import { latestExtra } from '../state.js';
 import type { Consolidated, StatusNames, StepView } from '../types.js';
 

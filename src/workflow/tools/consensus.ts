@@ -6,8 +6,8 @@
  */
 import { z } from 'zod';
 import { tokenBudget } from '../../memory/index.js';
-import { chooseModel } from '../../tools/model-choice.js';
-import { thinkingFrom } from '../../tools/schema.js';
+import { chooseModel } from '../../toolkit/model-choice.js';
+import { thinkingFrom } from '../../toolkit/schema.js';
 import { type Consultation, type ConsultResult, consultAll, type Stance } from '../consult.js';
 import { WORKFLOW_AUTO } from '../expert.js';
 import { embedFiles } from '../files.js';

@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { ExaiError } from '../../errors.js';
 import { fileBlock } from '../../memory/index.js';
-import type { ToolDeps } from '../../tools/types.js';
+import type { ToolDeps } from '../../toolkit/types.js';
 import { checkRef, type FileChange, parseNameStatus } from '../git.js';
 import { openRepository, type Repository } from '../git-repo.js';
 import { latestExtra } from '../state.js';
