@@ -55,7 +55,7 @@ section's load average). Reproduce with \`node --import tsx --cpu-prof --cpu-pro
    (and, on tools/list, their JSON Schemas) was ~85 % of it. Now each tool's input schema is built once per
    process and shared (zod schemas are immutable). \`createServer\` with all 17 tools, 3 alternating runs of 100:
    7.9–9.4 → 1.0–1.1 ms of CPU. A stateless request paid this on every call.
-9. *An AsyncLocalStorage taxed every promise of the HTTP server (src/server/http-sessions.ts,
+9. *An AsyncLocalStorage taxed every promise of the HTTP server (src/server/http/sessions.ts,
    src/server/create-server.ts).* A session ran each request's handler inside an AsyncLocalStorage scope so a tool
    handler could say which request had settled (a cancelled call's stream is ended then). On Node 20 one
    AsyncLocalStorage in use installs promise hooks for the whole process: 7 % of the server's profile
@@ -113,9 +113,9 @@ Levers left, each 1–3 % of the profile: the job registry's two store commits p
 replica waits on, put then deleted) and its request hash (\`JSON.stringify\` and SHA-256 of everything sent, then
 a second SHA-256 of the key, twice per started job); the SDK's classifier trying the result and error schemas
 with zod (both fail, and a failing zod parse builds its issues) before the request schema; the tool frame's linked
-AbortController with two listeners per call (src/tools/run.ts \`linkSignals\`, ~2 %), which a budget with two
+AbortController with two listeners per call (src/toolkit/run.ts \`linkSignals\`, ~2 %), which a budget with two
 parents (the client's cancel and shutdown) would replace; the body read through an async iterator
-(src/server/http-guards.ts \`readBody\`, ~1.7 %). On this machine the scenario is very sensitive to other work: at
+(src/server/http/guards.ts \`readBody\`, ~1.7 %). On this machine the scenario is very sensitive to other work: at
 load averages of 5–20 the servers got 30–60 % of a core and the figures were 4–10× worse than on a quiet machine
 (394 calls/s, 0.18× the echo, on an earlier quiet day), so the section below carries a comparison row: the build
 before fixes 9 and 10 (commit ea21c93), in the same alternation.
