@@ -9,7 +9,7 @@
 import { estimateTokens } from '../tokens.js';
 import { EFFORT_LEVELS, type EffortLevel, type ModelSpec } from './models.js';
 import type { ChatMessage, ProviderName, RequestAdjustments, ThinkingLevel } from './types.js';
-import type { AttemptResult } from './wire.js';
+import type { AttemptResult } from './wire/attempt.js';
 
 export interface PayloadInput {
   messages: ChatMessage[];

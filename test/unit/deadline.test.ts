@@ -62,7 +62,7 @@ describe('Deadline with fake timers', () => {
 
   test("a bound's cancellation does not reach the child, which then ends in its own name", () => {
     const caller = new AbortController();
-    const expert = Deadline.start(600, { parent: caller.signal, label: 'expert analysis' });
+    const expert = Deadline.start(600, { parents: [caller.signal], label: 'expert analysis' });
     const shared = Deadline.start(600, { bound: expert, label: 'shared expert call' });
     caller.abort(new Error('client left'));
     expect(expert.signal.aborted).toBe(true);
@@ -99,7 +99,7 @@ describe('Deadline with fake timers', () => {
     const parentExpired = vi.fn();
     const childExpired = vi.fn();
     const parent = Deadline.start(3000, { label: 'workflow', onExpire: parentExpired });
-    const child = Deadline.start(5000, { parent, label: 'GLM call', onExpire: childExpired });
+    const child = Deadline.start(5000, { parents: [parent], label: 'GLM call', onExpire: childExpired });
     vi.advanceTimersByTime(3000);
     expect(child.signal.reason).toBe(parent.signal.reason);
     expect(reasonOf(child.signal).message).toBe('workflow timed out after 3 s');
@@ -120,7 +120,7 @@ describe('Deadline with fake timers', () => {
     const controller = new AbortController();
     const reason = new Error('client sent notifications/cancelled');
     const onExpire = vi.fn();
-    const deadline = Deadline.start(60_000, { parent: controller.signal, onExpire });
+    const deadline = Deadline.start(60_000, { parents: [controller.signal], onExpire });
     const grandchild = deadline.child(30_000);
     controller.abort(reason);
     expect(deadline.signal.reason).toBe(reason);
@@ -135,7 +135,7 @@ describe('Deadline with fake timers', () => {
   test('starting under an already aborted parent aborts at once and arms no timer', () => {
     const controller = new AbortController();
     controller.abort('gone');
-    const deadline = Deadline.start(1000, { parent: controller.signal });
+    const deadline = Deadline.start(1000, { parents: [controller.signal] });
     expect(deadline.signal.reason).toBe('gone');
     expect(vi.getTimerCount()).toBe(0);
   });
@@ -153,7 +153,7 @@ describe('Deadline with fake timers', () => {
 
   test('dispose clears the timer and a later parent abort leaves the child alone', () => {
     const controller = new AbortController();
-    const deadline = Deadline.start(1000, { parent: controller.signal });
+    const deadline = Deadline.start(1000, { parents: [controller.signal] });
     expect(vi.getTimerCount()).toBe(1);
     deadline.dispose();
     deadline.dispose();
