@@ -78,10 +78,13 @@ export function readStream(
       }
       if (!done) return;
       settle();
-      if (!body.readableEnded) {
+      // Most servers end the response in the packet that carries [DONE], and the parser marks it complete
+      // before this turn ends: only a body still open after that gets a timer to bound its drain.
+      queueMicrotask(() => {
+        if (body.complete || body.readableEnded || body.destroyed) return;
         const timer = setTimeout(() => body.destroy(), DRAIN_GRACE_MS).unref();
         body.once('close', () => clearTimeout(timer));
-      }
+      });
     });
     body.once('end', () =>
       settle(
