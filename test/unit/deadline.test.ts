@@ -178,15 +178,6 @@ describe('Deadline with fake timers', () => {
     expect(getEventListeners(parent.signal, 'abort')).toHaveLength(0);
     expect(vi.getTimerCount()).toBe(1);
   });
-});
-
-describe('Deadline: several parents, children, one timer per chain', () => {
-  beforeEach(() => {
-    vi.useFakeTimers();
-  });
-  afterEach(() => {
-    vi.useRealTimers();
-  });
 
   test("ends when any of its parents ends, with that parent's reason, and leaves the others' listeners", () => {
     const client = new AbortController();
