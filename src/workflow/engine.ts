@@ -196,7 +196,6 @@ async function step(
     ctx,
     view,
     threadId,
-    signal: workflow.signal,
     budget: workflow,
   });
   if (outcome?.data) {
