@@ -22,13 +22,13 @@ import { decideRetry, MIN_ATTEMPT_BUDGET_MS, type RetryPolicyOptions, sleep } fr
 import { shareBreaker } from '../resilience/shared-breaker.js';
 import type { SharedHealth } from '../resilience/shared-health.js';
 import { estimateTokens } from '../tokens.js';
+import { type AttemptResult, runAttempt } from './attempt.js';
 import { addUsage, firstTokenTimeoutMs, largerOutputBudget } from './budget.js';
 import { callerListener, emitterFor, type ProviderEventListener, standardListeners } from './call-events.js';
 import { concurrencyRefusal } from './concurrency-refusal.js';
 import { type Dialect, defaultOutputTokens } from './dialect.js';
 import type { ModelSpec } from './models.js';
 import type { CallEvent, ChatMessage, ChatResponse, ThinkingLevel, Usage } from './types.js';
-import { type AttemptResult, runAttempt } from './wire/attempt.js';
 
 export interface ProviderSettings {
   baseUrl: string;

@@ -2,23 +2,23 @@
  * One attempt of an OpenAI-compatible chat completion, streamed or not, with stall detection.
  *
  * Streaming is the default because it makes liveness visible: a first-token window runs from the moment the
- * attempt starts and an idle window between content-bearing chunks (watchdog.ts). Keep-alive comments, empty deltas and
- * role-only chunks do not count, so a server that drips bytes but never content is still caught.
+ * attempt starts and an idle window between content-bearing chunks (stall-watchdog.ts). Keep-alive comments,
+ * empty deltas and role-only chunks do not count, so a server that drips bytes but never content is caught.
  */
 import type { ClientRequest } from 'node:http';
-import { ExaiError, isExaiError } from '../../errors.js';
-import { formatSeconds } from '../../format.js';
-import { header, parseRetryAfter } from '../../http/headers.js';
-import type { HttpPool } from '../../http/pool.js';
-import { postJson, readText } from '../../http/request.js';
-import { abortReason } from '../../resilience/deadline.js';
-import { finishReasonError, mapProviderError } from '../error-mapping.js';
-import type { ProviderName } from '../types.js';
-import { Accumulator, type AttemptResult, hasError, LABEL, parseJson, protocolError } from './decode.js';
-import { readStream } from './sse.js';
-import { Watchdog } from './watchdog.js';
+import { ExaiError, isExaiError } from '../errors.js';
+import { formatSeconds } from '../format.js';
+import { header, parseRetryAfter } from '../http/headers.js';
+import type { HttpPool } from '../http/pool.js';
+import { postJson, readText } from '../http/request.js';
+import { abortReason } from '../resilience/deadline.js';
+import { finishReasonError, mapProviderError } from './error-mapping.js';
+import { Watchdog } from './stall-watchdog.js';
+import type { ProviderName } from './types.js';
+import { Accumulator, type AttemptResult, hasError, LABEL, parseJson, protocolError } from './wire/decode.js';
+import { readStream } from './wire/sse.js';
 
-export type { AttemptResult } from './decode.js';
+export type { AttemptResult } from './wire/decode.js';
 
 export interface AttemptInput {
   provider: ProviderName;
