@@ -11,7 +11,7 @@ import { createGateway, type ModelGateway } from '../providers/gateway.js';
 import type { ModelSpec } from '../providers/models.js';
 import type { CallEvent, ChatResponse, WebSearchResult } from '../providers/types.js';
 import { Deadline } from '../resilience/deadline.js';
-import { callMetadata } from '../tools/usage-metadata.js';
+import { callMetadata } from '../toolkit/usage-metadata.js';
 import { type Spinner, startSpinner } from './spinner.js';
 
 export const ASK_USAGE = `Usage: exai-mcp ask "<prompt>" [options]

@@ -1,7 +1,8 @@
 /** What the status tool, the status page and /readyz show of each provider: configuration, health, load, cost. */
+
+import type { SharedHealth, SharedHealthSnapshot } from '../cluster/shared-health.js';
 import type { CallStatsSnapshot } from '../observability/stats.js';
 import type { BreakerSnapshot } from '../resilience/breaker.js';
-import type { SharedHealth, SharedHealthSnapshot } from '../resilience/shared-health.js';
 import type { ProviderRuntime } from './provider.js';
 import type { SpendGuard } from './spend.js';
 import type { ProviderName } from './types.js';

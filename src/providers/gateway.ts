@@ -3,12 +3,13 @@
  * the other provider when the first is unavailable and budget remains (routing.ts). The layers above talk
  * only to this. Built here: the catalogue, the connection pool and one resilient call path per provider.
  */
+
+import type { SharedHealth } from '../cluster/shared-health.js';
 import type { Config } from '../config/load.js';
 import { secondsToMs } from '../config/load.js';
 import { createHttpPool, type HttpPool, type PoolStats } from '../http/pool.js';
 import type { Logger } from '../observability/logger.js';
 import type { CallObserver } from '../observability/metrics.js';
-import type { SharedHealth } from '../resilience/shared-health.js';
 import type { Dialect } from './dialect.js';
 import {
   type ProviderStatus,
