@@ -116,7 +116,7 @@ export class Deadline {
     }
     const binder = this.#cappedBy;
     if (binder === undefined || binder.#disposed) {
-      if (Number.isFinite(budget)) this.#arm(budget);
+      this.#arm(budget);
       return;
     }
     binder.#dependents ??= new Set();
@@ -182,6 +182,8 @@ export class Deadline {
   }
 
   #arm(ms: number): void {
+    // No time of its own and none left to inherit: only a parent or cancel() ends it.
+    if (!Number.isFinite(ms)) return;
     if (this.#timer !== undefined || this.signal.aborted || this.#disposed) return;
     this.#timer = setTimeout(() => this.#abort(this.#expireReason()), ms);
     // A forgotten deadline must not hold a shutting-down process open for minutes; any real work in flight

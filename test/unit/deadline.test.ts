@@ -246,6 +246,15 @@ describe('Deadline with fake timers', () => {
     expect(reasonOf(provider.signal).message).toBe('chat job timed out after 3 s');
   });
 
+  test('an open child of an open budget arms no timer when its parent is disposed first', () => {
+    const frame = Deadline.open({ label: 'ask' });
+    const stream = frame.child();
+    frame.dispose();
+    expect(vi.getTimerCount()).toBe(0);
+    vi.advanceTimersByTime(60_000);
+    expect(stream.signal.aborted).toBe(false);
+  });
+
   test("budgetWithin lends the caller's budget when it ends first, and makes a child otherwise", () => {
     const job = Deadline.start(3000, { label: 'chat job' });
     const lent = budgetWithin(job, 3000, 'GLM call');
