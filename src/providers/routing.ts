@@ -47,18 +47,18 @@ export function createRouter(deps: RouterDeps): (request: GatewayRequest) => Pro
     assertImagesFit(primary, request);
     // A call that cannot fall back needs no budget above the provider's: one controller and timer fewer.
     if (!canFallBack(primary, request)) return callOn(primary, request, request.budget);
+    // A caller's budget with time in it is the whole call's; otherwise the primary provider's deadline is.
+    const given = request.budget;
+    if (given !== undefined && Number.isFinite(given.budgetMs)) return withFallback(primary, request, given);
     const runtime = providers[primary.provider];
-    const timed = request.budget !== undefined && Number.isFinite(request.budget.budgetMs);
-    const budget = timed
-      ? (request.budget as Deadline)
-      : Deadline.start(runtime.settings.timeoutMs, {
-          parents: [request.budget],
-          label: `${runtime.dialect.label} ${primary.name} call`,
-        });
+    const budget = Deadline.start(runtime.settings.timeoutMs, {
+      parents: [given],
+      label: `${runtime.dialect.label} ${primary.name} call`,
+    });
     try {
       return await withFallback(primary, request, budget);
     } finally {
-      if (!timed) budget.dispose();
+      budget.dispose();
     }
   }
 
