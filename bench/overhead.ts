@@ -8,7 +8,7 @@ import { createParser } from 'eventsource-parser';
 import OpenAI from 'openai';
 import { Agent, request } from 'undici';
 import { createHttpPool } from '../src/http/pool.js';
-import { runAttempt } from '../src/providers/wire.js';
+import { runAttempt } from '../src/providers/attempt.js';
 import type { FakeProcess } from './lib/fake-process.js';
 import { BENCH_KEY, benchGateway, GLM_MODEL, shownSettings, user } from './lib/gateway.js';
 import { closedLoop, type LoadResult } from './lib/load.js';
