@@ -63,9 +63,18 @@ export interface TaskRegistryOptions {
   remotePollMs?: number;
 }
 
+/**
+ * Who a task belongs to: `owner` may get, collect and cancel it by id (on any replica); tasks/list shows
+ * only the tasks of the listing `session` as well.
+ */
+export interface TaskCaller {
+  readonly owner: string;
+  readonly session: string;
+}
+
 export interface TaskRegistry {
-  /** Starts the work as a task of `owner` and returns it once it is recorded. */
-  create(owner: string, work: (task: TaskWork) => Promise<TaskOutcome>): Promise<TaskState>;
+  /** Starts the work as a task of `caller` and returns it once it is recorded. */
+  create(caller: TaskCaller, work: (task: TaskWork) => Promise<TaskOutcome>): Promise<TaskState>;
   /** Undefined when there is no such task for this owner (unknown, expired, or someone else's). */
   get(owner: string, taskId: string): Promise<TaskState | undefined>;
   /** Waits for the task to end (until `signal` aborts) and returns its outcome. */
@@ -76,8 +85,8 @@ export interface TaskRegistry {
   ): Promise<{ state: TaskState; outcome: TaskOutcome } | undefined>;
   /** Cancels a working task; `ended` when it had already ended (it stays as it was). */
   cancel(owner: string, taskId: string): Promise<{ state: TaskState; ended: boolean } | undefined>;
-  /** This owner's tasks in this process, newest first. */
-  list(owner: string): TaskState[];
+  /** The caller's tasks of its session in this process, newest first. */
+  list(caller: TaskCaller): TaskState[];
   /** Tasks still working in this process. */
   readonly live: number;
   close(): void;
@@ -108,6 +117,7 @@ interface TaskRecord {
 
 interface Entry {
   readonly owner: string;
+  readonly session: string;
   state: TaskState;
   outcome: TaskOutcome | undefined;
   readonly controller: AbortController;
@@ -225,7 +235,7 @@ export function createTaskRegistry(options: TaskRegistryOptions): TaskRegistry {
   }
 
   return {
-    async create(owner, work) {
+    async create({ owner, session }, work) {
       if (closed) throw new ExaiError('cancelled', 'The server is shutting down; retry once it is back');
       sweep();
       const taskId = randomUUID();
@@ -235,6 +245,7 @@ export function createTaskRegistry(options: TaskRegistryOptions): TaskRegistry {
       let resolveDone: () => void = () => {};
       const entry: Entry = {
         owner,
+        session,
         state: {
           taskId,
           status: 'working',
@@ -322,10 +333,10 @@ export function createTaskRegistry(options: TaskRegistryOptions): TaskRegistry {
       return { state, ended: false };
     },
 
-    list(owner) {
+    list({ owner, session }) {
       sweep();
       return [...entries.values()]
-        .filter(e => e.owner === owner)
+        .filter(e => e.owner === owner && e.session === session)
         .map(e => e.state)
         .reverse();
     },

@@ -5,9 +5,10 @@
  *
  * - Only a client that negotiated 2025-11-25 and sends `params.task` gets a task; every other call is the
  *   plain call, soft return included.
- * - Tasks belong to the caller: its OAuth client when the HTTP endpoint has auth, else its HTTP session, else
- *   the one stdio client (or every unauthenticated stateless HTTP client: the id, a random UUID, is then the
- *   only key).
+ * - Tasks belong to the caller: its OAuth client when the HTTP endpoint has auth; without auth every
+ *   caller is the same anonymous principal and the task id, a random UUID, is the key. So a task created
+ *   through one replica or HTTP session can be collected through another; tasks/list shows only the
+ *   tasks created in the listing session.
  * - A 2026-07-28 client is served without tasks: that era moves them to the `io.modelcontextprotocol/tasks`
  *   extension (https://modelcontextprotocol.io/seps/2663-tasks-extension), which the SDK does not carry yet;
  *   such a client gets the soft return.
@@ -27,6 +28,7 @@ import { z } from 'zod';
 import {
   isTerminal,
   markTaskRun,
+  type TaskCaller,
   type TaskOutcome,
   type TaskRegistry,
   type TaskWork,
@@ -55,14 +57,18 @@ export function serveTasks(server: McpServer, tasks: TaskRegistry, taskTools: Re
   const plain = storedHandler<CallToolResult>(server, 'tools/call');
   const listTools = storedHandler<ListToolsResult>(server, 'tools/list');
   const lowLevel = server.server;
-  const negotiated = () => TASK_VERSIONS.has(lowLevel.getNegotiatedProtocolVersion() ?? '');
+  // A stateless HTTP instance never saw initialize: the request's protocol version header says it instead.
+  const negotiated = (ctx: ServerContext) =>
+    TASK_VERSIONS.has(
+      lowLevel.getNegotiatedProtocolVersion() ?? ctx.http?.req?.headers.get('mcp-protocol-version') ?? '',
+    );
   lowLevel.registerCapabilities({ tasks: { list: {}, cancel: {}, requests: { tools: { call: {} } } } });
 
   // McpServer's registerTool has no `execution` field in SDK v2, so the declaration is added to the list;
   // it is not part of what the model reads (name, description, input schema).
   lowLevel.setRequestHandler('tools/list', async (request, ctx) => {
     const listed = await listTools(request, ctx);
-    if (!negotiated()) return listed;
+    if (!negotiated(ctx)) return listed;
     const tools = listed.tools.map(tool =>
       taskTools.has(tool.name) ? { ...tool, execution: OPTIONAL } : tool,
     );
@@ -70,7 +76,7 @@ export function serveTasks(server: McpServer, tasks: TaskRegistry, taskTools: Re
   });
 
   lowLevel.setRequestHandler('tools/call', async (request, ctx) => {
-    if (request.params.task === undefined || !negotiated()) return plain(request, ctx);
+    if (request.params.task === undefined || !negotiated(ctx)) return plain(request, ctx);
     const name = request.params.name;
     if (!taskTools.has(name)) {
       throw new ProtocolError(
@@ -79,7 +85,7 @@ export function serveTasks(server: McpServer, tasks: TaskRegistry, taskTools: Re
       );
     }
     const { task: _task, ...params } = request.params;
-    const state = await tasks.create(ownerOf(ctx), work =>
+    const state = await tasks.create(callerOf(ctx), work =>
       runAsTask(plain, { ...request, params }, ctx, work),
     );
     return {
@@ -106,7 +112,7 @@ export function serveTasks(server: McpServer, tasks: TaskRegistry, taskTools: Re
   });
 
   lowLevel.setRequestHandler('tasks/list', PAGE, async (_params, ctx) => ({
-    tasks: tasks.list(ownerOf(ctx)),
+    tasks: tasks.list(callerOf(ctx)),
   }));
 
   lowLevel.setRequestHandler('tasks/cancel', BY_ID, async ({ taskId }, ctx) => {
@@ -165,8 +171,11 @@ function relatedResult(outcome: TaskOutcome, taskId: string): Result {
 
 function ownerOf(ctx: ServerContext): string {
   const client = ctx.http?.authInfo?.clientId;
-  if (client) return `client:${client}`;
-  return ctx.sessionId ? `session:${ctx.sessionId}` : 'local';
+  return client ? `client:${client}` : 'anonymous';
+}
+
+function callerOf(ctx: ServerContext): TaskCaller {
+  return { owner: ownerOf(ctx), session: ctx.sessionId ?? '' };
 }
 
 function notFound(taskId: string): ProtocolError {
