@@ -81,7 +81,7 @@ export function serveTasks(server: McpServer, tasks: TaskRegistry, taskTools: Re
     if (!taskTools.has(name)) {
       throw new ProtocolError(
         ProtocolErrorCode.MethodNotFound,
-        `Tool ${name} does not run as a task (its execution.taskSupport is forbidden): call it without params.task`,
+        `Tool ${name} does not run as a task (it declares no execution.taskSupport): call it without params.task`,
       );
     }
     const { task: _task, ...params } = request.params;
