@@ -12,6 +12,7 @@ import { ExaiError } from '../errors.js';
 import { createFilePolicy, type FilePolicy } from '../files/policy.js';
 import { rootsInForce } from '../files/roots.js';
 import { createJobRegistry, type JobRegistry } from '../jobs/registry.js';
+import { createTaskRegistry, type TaskRegistry } from '../jobs/tasks.js';
 import { type ConversationStore, createStore, defaultDataDir, type StoreKind } from '../memory/index.js';
 import { type Activity, createActivity } from '../observability/activity.js';
 import type { Logger } from '../observability/logger.js';
@@ -21,6 +22,7 @@ import { TURNS_PER_EXCHANGE } from '../toolkit/conversation.js';
 import { packageVersion } from './version.js';
 
 const HOUR_MS = 3_600_000;
+const TASK_SLACK_MS = 10_000;
 
 export interface App {
   readonly config: Config;
@@ -38,6 +40,8 @@ export interface App {
   readonly activity: Activity;
   /** The model jobs (chat, expert analysis, consensus models) of every MCP server instance of this process. */
   readonly jobs: JobRegistry;
+  /** The MCP tasks (task-augmented tool calls) of every MCP server instance of this process. */
+  readonly tasks: TaskRegistry;
   /**
    * Aborts every model call in flight (shutdownSignal), so their tools answer with a clear "shutting down"
    * error while the transport can still deliver it. Idempotent.
@@ -139,6 +143,18 @@ export function createApp(config: Config, options: AppOptions): App {
     records: store.jobRecords,
     shutdownSignal: shutdown.signal,
   });
+  const tasks = createTaskRegistry({
+    ttlMs: secondsToMs(config.jobResultTtlSecs),
+    // The status message changes with each progress heartbeat, no faster.
+    pollIntervalMs: secondsToMs(config.progressIntervalSecs),
+    // A backstop: the tool call a task runs ends within its own deadlines, the longest of which is one of these.
+    budgetMs:
+      secondsToMs(Math.max(config.workflowTimeoutSecs, config.glmTimeoutSecs, config.kimiTimeoutSecs)) +
+      TASK_SLACK_MS,
+    logger,
+    records: store.jobRecords,
+    shutdownSignal: shutdown.signal,
+  });
   let closing: Promise<void> | undefined;
 
   return {
@@ -151,6 +167,7 @@ export function createApp(config: Config, options: AppOptions): App {
     startedAt: Date.now(),
     shutdownSignal: shutdown.signal,
     jobs,
+    tasks,
     metrics,
     activity,
     stopCalls,
@@ -163,6 +180,7 @@ export function createApp(config: Config, options: AppOptions): App {
     close() {
       closing ??= (async () => {
         stopCalls();
+        tasks.close();
         jobs.close();
         gateway.close();
         await sharedHealth?.close();

@@ -17,12 +17,14 @@ import { registerChatTool } from '../tools/chat.js';
 import { registerListModelsTool } from '../tools/listmodels.js';
 import { registerStatusTool } from '../tools/status.js';
 import { registerVersionTool } from '../tools/version.js';
+import { consultsModel } from '../workflow/engine.js';
 import { registerWorkflowTools, WORKFLOW_TOOLS } from '../workflow/index.js';
 import type { App } from './app.js';
 import { serverInstructions } from './instructions.js';
 import { progressFactory } from './progress.js';
 import { registerPrompts } from './prompts.js';
 import { registerResources } from './resources.js';
+import { serveTasks } from './tasks.js';
 
 /** The simple tools, in the order tools/list reports them; the workflow tools follow. */
 const SIMPLE_TOOLS: ReadonlyArray<readonly [ToolName, (server: McpServer, deps: ToolDeps) => void]> = [
@@ -32,6 +34,12 @@ const SIMPLE_TOOLS: ReadonlyArray<readonly [ToolName, (server: McpServer, deps: 
   ['status', registerStatusTool],
   ['version', registerVersionTool],
 ];
+
+/** The tools that may wait for a model, and so declare `execution.taskSupport` and may run as MCP tasks. */
+const TASK_TOOLS: ReadonlySet<string> = new Set([
+  'chat',
+  ...WORKFLOW_TOOLS.filter(consultsModel).map(t => t.name),
+]);
 
 /** Every name EXAI_TOOLS accepts is one this factory registers, and the other way round. */
 const REGISTERED = [...SIMPLE_TOOLS.map(([name]) => name), ...WORKFLOW_TOOLS.map(t => t.name)];
@@ -77,6 +85,7 @@ export function createServer(app: App, deps: ToolDeps = toolDeps(app), hooks: Se
   if (hooks.onToolSettled) reportSettled(server, hooks.onToolSettled);
   for (const [name, register] of SIMPLE_TOOLS) if (served(name)) register(server, deps);
   registerWorkflowTools(server, deps, served);
+  serveTasks(server, app.tasks, TASK_TOOLS);
   registerPrompts(server, served);
   registerResources(server, deps);
   return server;

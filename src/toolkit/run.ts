@@ -6,6 +6,7 @@ import type { CallToolResult, ServerContext } from '@modelcontextprotocol/server
 import { isExaiError } from '../errors.js';
 import { withSoftReturnNote } from '../jobs/pending.js';
 import { softBudget } from '../jobs/soft-budget.js';
+import { isTaskRun, TASK_BUDGET } from '../jobs/tasks.js';
 import { Deadline } from '../resilience/deadline.js';
 import { errorResult } from './output.js';
 import type { ToolDeps } from './types.js';
@@ -27,7 +28,8 @@ export async function runTool(
     parents: [ctx.mcpReq.signal, deps.shutdownSignal],
     label: `${toolName} call`,
   });
-  deps.jobs.begin(ctx, softBudget(client, deps.config.softReturnSecs));
+  // A task's work has no soft return: the task itself is the early answer.
+  deps.jobs.begin(ctx, isTaskRun(ctx) ? TASK_BUDGET : softBudget(client, deps.config.softReturnSecs));
   let outcome = 'ok';
   let result: CallToolResult | undefined;
   try {

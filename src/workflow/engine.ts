@@ -71,6 +71,11 @@ function schemasOf(tool: WorkflowTool): StepSchemas {
   return built;
 }
 
+/** The tool's steps may ask a model: an expert analysis, or the consensus models. */
+export function consultsModel(tool: WorkflowTool): boolean {
+  return tool.expert !== undefined || tool.name === 'consensus';
+}
+
 export function registerWorkflowTool(server: McpServer, runtime: WorkflowRuntime, tool: WorkflowTool): void {
   const { schema, advertised, rules } = schemasOf(tool);
   server.registerTool(
@@ -79,10 +84,7 @@ export function registerWorkflowTool(server: McpServer, runtime: WorkflowRuntime
       title: tool.title,
       description: tool.description,
       inputSchema: advertised,
-      annotations: {
-        readOnlyHint: true,
-        openWorldHint: tool.expert !== undefined || tool.name === 'consensus',
-      },
+      annotations: { readOnlyHint: true, openWorldHint: consultsModel(tool) },
     },
     (raw, ctx) =>
       runTool(

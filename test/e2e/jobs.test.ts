@@ -5,21 +5,12 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type CallToolResult, Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { CallToolResult, Client } from '@modelcontextprotocol/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeProvider, startFakeProvider } from '../fakes/fake-provider.js';
 import { modeUrl, startWorkflowServer } from '../helpers/workflow-server.js';
-import {
-  assertBuilt,
-  fakeModelEntry,
-  reportOf,
-  serverEnv,
-  startHttpProcess,
-  upstreamActive,
-  type WorkDir,
-  workDir,
-} from './harness.js';
-import { RecordingStdioTransport } from './stdio-transport.js';
+import { reportOf, upstreamActive, type WorkDir } from './harness.js';
+import { overTransports } from './served.js';
 
 /** The model answers this long after the request arrives. */
 const ANSWER_MS = 5_000;
@@ -44,15 +35,6 @@ async function call(client: Client, name: string, args: Record<string, unknown>)
 function nextCall(answer: Answer): { name: string; args: Record<string, unknown> } {
   const next = answer.json.next_call as { tool: string; arguments: Record<string, unknown> };
   return { name: next.tool, args: next.arguments };
-}
-
-async function writeModels(dir: WorkDir): Promise<void> {
-  await writeFile(
-    join(dir.path, 'models.json'),
-    JSON.stringify({
-      models: [fakeModelEntry(SLOW_MODEL)],
-    }),
-  );
 }
 
 const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
@@ -184,61 +166,15 @@ function scenarios(connect: () => Promise<{ client: Client; fake: FakeProvider; 
   });
 }
 
-interface Served {
-  client: Client;
-  /** Lines on stdout that were not JSON-RPC (stdio only). */
-  badLines(): string[];
-  close(): Promise<void>;
-}
-
-const TRANSPORTS: Record<string, (dir: WorkDir, env: Record<string, string>) => Promise<Served>> = {
-  stdio: async (dir, env) => {
-    const transport = new RecordingStdioTransport({ env, cwd: dir.path });
-    const client = new Client({ name: 'e2e-jobs-stdio', version: '0' });
-    await client.connect(transport);
-    return { client, badLines: () => transport.badLines, close: () => client.close() };
+overTransports(
+  'model jobs',
+  {
+    client: 'e2e-jobs',
+    models: [SLOW_MODEL],
+    extra: { EXAI_SOFT_RETURN_SECS: String(SOFT_SECS) },
   },
-  HTTP: async (dir, env) => {
-    const server = await startHttpProcess(dir, env);
-    const client = new Client({ name: 'e2e-jobs-http', version: '0' });
-    await client.connect(new StreamableHTTPClientTransport(new URL(server.url)));
-    return {
-      client,
-      badLines: () => [],
-      close: async () => {
-        await client.close();
-        await server.stop();
-      },
-    };
-  },
-};
-
-for (const [transport, serve] of Object.entries(TRANSPORTS)) {
-  describe(`model jobs over ${transport}`, () => {
-    let fake: FakeProvider;
-    let dir: WorkDir;
-    let served: Served;
-    afterAll(async () => {
-      await served?.close();
-      await fake?.close();
-      await dir?.cleanup();
-    });
-    afterEach(() => expect(served.badLines()).toEqual([]));
-    scenarios(async () => {
-      assertBuilt();
-      fake = await startFakeProvider();
-      dir = await workDir();
-      await writeModels(dir);
-      served = await serve(
-        dir,
-        serverEnv(dir, { fakeUrl: fake.url, extra: { EXAI_SOFT_RETURN_SECS: String(SOFT_SECS) } }),
-      );
-      // Warm: the first call of a fresh process loads code that the timed calls should not pay for.
-      await served.client.callTool({ name: 'version', arguments: {} });
-      return { client: served.client, fake, dir };
-    });
-  });
-}
+  scenarios,
+);
 
 describe('a job nobody collects', () => {
   let fake: FakeProvider;
