@@ -30,8 +30,18 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case undefined:
-    case 'stdio':
-      return (await import('./serve.js')).runStdio(rest);
+    case 'stdio': {
+      // Answered before the server loads: the IDE waits for it (see server/stdio-early.ts).
+      const early =
+        rest.length === 0
+          ? await (await import('../server/stdio-early.js')).answerInitializeEarly(packageVersion())
+          : undefined;
+      const code = await (await import('./serve.js')).runStdio(rest, early);
+      // Reading the first line opened stdin, which holds the process open even paused: release it, or a
+      // server that could not start would never exit.
+      if (early) process.stdin.destroy();
+      return code;
+    }
     case 'http':
       return (await import('./serve.js')).runHttp(rest);
     case 'ask':

@@ -14,7 +14,7 @@ import type { ToolDeps } from '../tools/types.js';
 import { registerVersionTool } from '../tools/version.js';
 import { registerWorkflowTools, WORKFLOW_TOOLS } from '../workflow/index.js';
 import type { App } from './app.js';
-import { serverInstructions } from './instructions.js';
+import { serverIdentity } from './identity.js';
 import { progressFactory } from './progress.js';
 import { registerPrompts } from './prompts.js';
 import { registerResources } from './resources.js';
@@ -56,14 +56,8 @@ export function toolDeps(app: App): ToolDeps {
 export function createServer(app: App, deps: ToolDeps = toolDeps(app)): McpServer {
   const enabled = new Set<string>(enabledTools(app.config));
   const served = (name: string) => enabled.has(name);
-  const server = new McpServer(
-    { name: 'exai-mcp', title: 'EXAI: second-opinion models (GLM, Kimi)', version: app.version },
-    {
-      // logging: clients may set a level (logging/setLevel); our logs still go to stderr, not to the client.
-      capabilities: { tools: {}, prompts: {}, resources: {}, logging: {} },
-      instructions: serverInstructions(served),
-    },
-  );
+  const { serverInfo, capabilities, instructions } = serverIdentity(app.version, served);
+  const server = new McpServer(serverInfo, { capabilities, instructions });
   for (const [name, register] of SIMPLE_TOOLS) if (served(name)) register(server, deps);
   registerWorkflowTools(server, deps, served);
   registerPrompts(server, served);

@@ -1,7 +1,8 @@
 /**
- * What a stdio server loads before it can answer `initialize`: an IDE spawns it and waits. The Redis client
- * and prom-client are hundreds of modules that only REDIS_URL (or EXAI_STORE=redis) and the HTTP server's
- * /metrics need, so a plain stdio server must not load them. Asserted on the module graph the process
+ * What a stdio server loads before it can answer `initialize`: an IDE spawns it and waits. It answers before
+ * it loads any package (src/server/stdio-early.ts). The Redis client and prom-client are hundreds of modules
+ * that only REDIS_URL (or EXAI_STORE=redis) and the HTTP server's /metrics need, so a plain stdio server must
+ * not load them even after. Asserted on the module graph the process
  * resolved (test/fixtures/record-modules.mjs), not on time: the machine may be busy.
  */
 import { spawn } from 'node:child_process';
@@ -90,6 +91,18 @@ describe('modules loaded on the way to initialize', () => {
     expect(loads(modules, MCP_SDK)).toBe(true);
     expect(modules.filter(url => url.includes(REDIS_CLIENT))).toEqual([]);
     expect(modules.filter(url => url.includes(PROM_CLIENT))).toEqual([]);
+  });
+
+  it('initialize is answered before any package loads (no zod, no SDK); the server loads after it', async () => {
+    dir = await workDir('exai-modules-');
+    const out = join(dir.path, 'modules.txt');
+    const modules = await stdioModules(recordingEnv(dir, out), out);
+    const answeredAt = modules.indexOf('FIRST_STDOUT_WRITE');
+    expect(answeredAt).toBeGreaterThan(0);
+    const before = modules.slice(0, answeredAt);
+    expect(before.filter(url => url.includes('/node_modules/'))).toEqual([]);
+    expect(loads(before, '/server/stdio-early.js')).toBe(true);
+    expect(loads(modules.slice(answeredAt), MCP_SDK)).toBe(true);
   });
 
   it('with REDIS_URL set, shared provider health loads @redis/client (and still no prom-client)', async () => {
