@@ -14,7 +14,7 @@ import { z } from 'zod';
 import { loadConfig } from '../src/config/load.js';
 import { createLogger } from '../src/observability/logger.js';
 import { createApp } from '../src/server/app.js';
-import { startHttpServer } from '../src/server/http.js';
+import { startHttpServer } from '../src/server/http/server.js';
 
 const kind = process.argv[2] ?? 'exai';
 let close: () => Promise<void>;

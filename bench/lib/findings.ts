@@ -44,7 +44,7 @@ section's load average). Reproduce with \`node --import tsx --cpu-prof --cpu-pro
    server starts its metrics before it listens. Built CLI, 7 alternating spawns each (load average ~15): CPU until
    \`initialize\` was answered 1,264 → 957 ms (median); the startup section's comparison row is the same A/B at
    21 spawns. Guarded by test/e2e/startup-modules.test.ts (the module graph, not a time).
-7. *Routing built a web Request per call (src/server/http.ts).* Deciding between the 2025 and 2026 serving
+7. *Routing built a web Request per call (src/server/http/server.ts).* Deciding between the 2025 and 2026 serving
    paths went through the SDK's \`isLegacyRequest\`, which wants a web \`Request\`: a \`Headers\` and a
    \`Request\` per call, then the classifier. Now the classifier runs on node's headers and the parsed body.
    Same process, alternating, 5 rounds of 5,000: 58.7 → 21.2 µs of CPU per request. What is left is the SDK's

@@ -10,7 +10,7 @@ import { createLogger, resolveLogFormat } from '../observability/logger.js';
 import { createGateway, type ModelGateway } from '../providers/gateway.js';
 import type { ModelSpec } from '../providers/models.js';
 import type { CallEvent, ChatResponse, WebSearchResult } from '../providers/types.js';
-import { callMetadata } from '../tools/usage-metadata.js';
+import { callMetadata } from '../toolkit/usage-metadata.js';
 import { type Spinner, startSpinner } from './spinner.js';
 
 export const ASK_USAGE = `Usage: exai-mcp ask "<prompt>" [options]

@@ -1,8 +1,8 @@
 /** What `exai-mcp http` (and `npm start`) prints on stderr: where it listens and how to connect a client. */
 import { basename, isAbsolute, relative } from 'node:path';
 import type { App } from '../server/app.js';
-import type { RunningHttpServer } from '../server/http.js';
-import { isWildcardHost } from '../server/http-guards.js';
+import { isWildcardHost } from '../server/http/guards.js';
+import type { RunningHttpServer } from '../server/http/server.js';
 
 export function httpBanner(app: App, http: RunningHttpServer): string {
   const local = isWildcardHost(http.host)

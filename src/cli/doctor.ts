@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { type Config, ConfigError, loadConfig } from '../config/load.js';
 import { SETTINGS, type SettingKey } from '../config/settings.js';
 import { toExaiError } from '../errors.js';
+import type { FilePolicy } from '../files/policy.js';
 import { defaultDataDir } from '../memory/data-dir.js';
 import { nativeModuleMismatch } from '../memory/sqlite-schema.js';
 import { createLogger } from '../observability/logger.js';
@@ -15,7 +16,6 @@ import { GLM_CODING_PLAN_URL } from '../providers/error-mapping.js';
 import { listUpstreamModels } from '../providers/model-list.js';
 import type { ProviderName } from '../providers/types.js';
 import { createApp } from '../server/app.js';
-import type { FilePolicy } from '../tools/files.js';
 
 export const DOCTOR_USAGE = `Usage: exai-mcp doctor [options]
 

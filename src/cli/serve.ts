@@ -9,7 +9,7 @@ import type { SettingKey } from '../config/settings.js';
 import { isExaiError } from '../errors.js';
 import { createLogger, type Logger, resolveLogFormat } from '../observability/logger.js';
 import { type App, createApp } from '../server/app.js';
-import type { RunningHttpServer } from '../server/http.js';
+import type { RunningHttpServer } from '../server/http/server.js';
 import { serveOverStdio } from '../server/stdio.js';
 import type { EarlyStdio } from '../server/stdio-early.js';
 
@@ -65,7 +65,7 @@ export async function runHttp(argv: string[]): Promise<number> {
   const { app, config, logger } = started;
   // Loaded here, not at the top: a stdio server (what IDEs spawn, and wait for) never needs the HTTP edge.
   const [{ startHttpServer }, { httpBanner }] = await Promise.all([
-    import('../server/http.js'),
+    import('../server/http/server.js'),
     import('./banner.js'),
   ]);
   let http: RunningHttpServer;

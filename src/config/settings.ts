@@ -54,7 +54,7 @@ const redisUrl = z
 
 /**
  * Secret files no tool reads by default, even inside an allowed root (the .env beside the code holds the keys).
- * Pattern syntax: src/tools/file-deny.ts.
+ * Pattern syntax: src/files/deny.ts.
  */
 const DEFAULT_DENIED_FILES = [
   '.env*',

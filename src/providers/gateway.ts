@@ -2,6 +2,8 @@
  * The model gateway: resolves a model name, routes to its provider, and falls back to the equivalent model on
  * the other provider when the first is unavailable and budget remains. The layers above talk only to this.
  */
+
+import type { SharedHealth, SharedHealthSnapshot } from '../cluster/shared-health.js';
 import type { Config } from '../config/load.js';
 import { secondsToMs } from '../config/load.js';
 import { ERROR_POLICY, ExaiError, toExaiError } from '../errors.js';
@@ -14,7 +16,6 @@ import type { CallStatsSnapshot } from '../observability/stats.js';
 import type { BreakerSnapshot } from '../resilience/breaker.js';
 import { Deadline } from '../resilience/deadline.js';
 import { MIN_ATTEMPT_BUDGET_MS } from '../resilience/retry.js';
-import type { SharedHealth, SharedHealthSnapshot } from '../resilience/shared-health.js';
 import { estimateTokens } from '../tokens.js';
 import { callCostUsd } from './cost.js';
 import { type Dialect, planRequest } from './dialect.js';

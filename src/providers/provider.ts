@@ -8,6 +8,9 @@
  * spend the same deadline; nothing here can outlive it. What happens is told as one event stream
  * (call-events.ts) that stats, metrics, logs and the caller's progress callback subscribe to.
  */
+
+import { shareBreaker } from '../cluster/shared-breaker.js';
+import type { SharedHealth } from '../cluster/shared-health.js';
 import { SETTINGS } from '../config/settings.js';
 import { ERROR_POLICY, ExaiError, isExaiError, toExaiError } from '../errors.js';
 import type { HttpPool } from '../http/pool.js';
@@ -19,8 +22,6 @@ import { createBreaker, type ProviderBreaker } from '../resilience/breaker.js';
 import { type Bulkhead, createBulkhead } from '../resilience/bulkhead.js';
 import { abortReason, Deadline } from '../resilience/deadline.js';
 import { decideRetry, MIN_ATTEMPT_BUDGET_MS, type RetryPolicyOptions, sleep } from '../resilience/retry.js';
-import { shareBreaker } from '../resilience/shared-breaker.js';
-import type { SharedHealth } from '../resilience/shared-health.js';
 import { estimateTokens } from '../tokens.js';
 import { addUsage, firstTokenTimeoutMs, largerOutputBudget } from './budget.js';
 import { callerListener, emitterFor, type ProviderEventListener, standardListeners } from './call-events.js';

@@ -6,18 +6,18 @@
 import { setMaxListeners } from 'node:events';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { sharedHealthFromConfig } from '../cluster/shared-health.js';
 import { type Config, secondsToMs } from '../config/load.js';
 import { ExaiError } from '../errors.js';
+import { createFilePolicy, type FilePolicy } from '../files/policy.js';
+import { rootsInForce } from '../files/roots.js';
 import { createJobRegistry, type JobRegistry } from '../jobs/registry.js';
 import { type ConversationStore, createStore, defaultDataDir, type StoreKind } from '../memory/index.js';
 import { type Activity, createActivity } from '../observability/activity.js';
 import type { Logger } from '../observability/logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { createGateway, type ModelGateway } from '../providers/gateway.js';
-import { sharedHealthFromConfig } from '../resilience/shared-health.js';
-import { TURNS_PER_EXCHANGE } from '../tools/conversation.js';
-import { createFilePolicy, type FilePolicy } from '../tools/files.js';
-import { rootsInForce } from '../tools/roots.js';
+import { TURNS_PER_EXCHANGE } from '../toolkit/conversation.js';
 import { packageVersion } from './version.js';
 
 const HOUR_MS = 3_600_000;

@@ -6,11 +6,11 @@
  */
 import { McpServer } from '@modelcontextprotocol/server';
 import { enabledTools, TOOL_NAMES, type ToolName } from '../config/tool-names.js';
+import type { ToolDeps } from '../toolkit/types.js';
 import { registerChallengeTool } from '../tools/challenge.js';
 import { registerChatTool } from '../tools/chat.js';
 import { registerListModelsTool } from '../tools/listmodels.js';
 import { registerStatusTool } from '../tools/status.js';
-import type { ToolDeps } from '../tools/types.js';
 import { registerVersionTool } from '../tools/version.js';
 import { registerWorkflowTools, WORKFLOW_TOOLS } from '../workflow/index.js';
 import type { App } from './app.js';

@@ -11,7 +11,7 @@ import type { ProgressToken, ServerContext } from '@modelcontextprotocol/server'
 import { describeJob, type JobView } from '../jobs/view.js';
 import type { Logger } from '../observability/logger.js';
 import type { CallEvent } from '../providers/types.js';
-import type { ProgressReporter, ProgressWork, ToolDeps } from '../tools/types.js';
+import type { ProgressReporter, ProgressWork, ToolDeps } from '../toolkit/types.js';
 
 export interface ProgressParams {
   progressToken: ProgressToken;

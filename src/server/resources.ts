@@ -11,8 +11,8 @@ import {
 } from '@modelcontextprotocol/server';
 import { isExaiError } from '../errors.js';
 import type { ConversationTurn, Thread } from '../memory/index.js';
+import type { ToolDeps } from '../toolkit/types.js';
 import { listing } from '../tools/listmodels.js';
-import type { ToolDeps } from '../tools/types.js';
 
 /** How many threads exai://threads lists, most recently written first. */
 export const RECENT_THREADS = 20;

@@ -5,12 +5,12 @@
  */
 import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
-import { deferredSchema, readArguments, withNotes } from './arguments.js';
-import { recordExchange, turn } from './conversation.js';
-import { leanSchema } from './json-schema.js';
-import { type ContinuationOffer, successResult } from './output.js';
-import { runTool } from './run.js';
-import type { ToolDeps } from './types.js';
+import { deferredSchema, readArguments, withNotes } from '../toolkit/arguments.js';
+import { recordExchange, turn } from '../toolkit/conversation.js';
+import { leanSchema } from '../toolkit/json-schema.js';
+import { type ContinuationOffer, successResult } from '../toolkit/output.js';
+import { runTool } from '../toolkit/run.js';
+import type { ToolDeps } from '../toolkit/types.js';
 
 export const challengeInputSchema = z.object({
   prompt: z

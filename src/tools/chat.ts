@@ -9,21 +9,32 @@ import type { CallToolResult, McpServer, ServerContext } from '@modelcontextprot
 import { z } from 'zod';
 import { secondsToMs } from '../config/load.js';
 import { ExaiError } from '../errors.js';
+import type { LoadedFile } from '../files/policy.js';
 import { inProgressFields, isJobPending, jsonResult } from '../jobs/pending.js';
 import { NO_THREAD, requestHash } from '../jobs/registry.js';
 import { clientName } from '../jobs/soft-budget.js';
 import { referencedFiles, tokenBudget } from '../memory/index.js';
 import { roundUsd } from '../providers/cost.js';
 import type { ChatMessage, ChatResponse, ContentPart } from '../providers/types.js';
-import { type ArgumentRules, deferredSchema, failedResult, readArguments, withNotes } from './arguments.js';
-import { CHAT_SYSTEM_PROMPT } from './chat-prompt.js';
-import { conversationMessages, lastModel, openThread, recordExchange, turn } from './conversation.js';
-import type { LoadedFile } from './files.js';
-import { leanSchema } from './json-schema.js';
-import { CHAT_AUTO, chooseModel, threadModel } from './model-choice.js';
-import { type ContinuationOffer, successResult, toolResult } from './output.js';
-import { oversizedPrompt } from './prompt-size.js';
-import { runTool } from './run.js';
+import {
+  type ArgumentRules,
+  deferredSchema,
+  failedResult,
+  readArguments,
+  withNotes,
+} from '../toolkit/arguments.js';
+import {
+  conversationMessages,
+  lastModel,
+  openThread,
+  recordExchange,
+  turn,
+} from '../toolkit/conversation.js';
+import { leanSchema } from '../toolkit/json-schema.js';
+import { CHAT_AUTO, chooseModel, threadModel } from '../toolkit/model-choice.js';
+import { type ContinuationOffer, successResult, toolResult } from '../toolkit/output.js';
+import { oversizedPrompt } from '../toolkit/prompt-size.js';
+import { runTool } from '../toolkit/run.js';
 import {
   continuationField,
   filesField,
@@ -34,9 +45,10 @@ import {
   thinkingFrom,
   thinkingModeField,
   webSearchField,
-} from './schema.js';
-import type { ToolDeps } from './types.js';
-import { callMetadata, threadCostUsd } from './usage-metadata.js';
+} from '../toolkit/schema.js';
+import type { ToolDeps } from '../toolkit/types.js';
+import { callMetadata, threadCostUsd } from '../toolkit/usage-metadata.js';
+import { CHAT_SYSTEM_PROMPT } from './chat-prompt.js';
 
 const DEFAULT_TEMPERATURE = 0.5;
 

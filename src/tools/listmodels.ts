@@ -6,11 +6,11 @@ import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { redactUrl } from '../observability/redact.js';
 import { MODEL_ROLES, type ModelSpec } from '../providers/models.js';
-import { leanSchema } from './json-schema.js';
-import { autoModel, CHAT_AUTO } from './model-choice.js';
-import { reportResult } from './output.js';
-import { runTool } from './run.js';
-import type { ToolDeps } from './types.js';
+import { leanSchema } from '../toolkit/json-schema.js';
+import { autoModel, CHAT_AUTO } from '../toolkit/model-choice.js';
+import { reportResult } from '../toolkit/output.js';
+import { runTool } from '../toolkit/run.js';
+import type { ToolDeps } from '../toolkit/types.js';
 
 const DESCRIPTION =
   'The models (GLM, Kimi) with aliases, context window, thinking kind and effort levels, vision, web search,\n' +

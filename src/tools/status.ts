@@ -7,10 +7,10 @@ import { z } from 'zod';
 import { describeJob, type JobView } from '../jobs/view.js';
 import { redactUrl, redactUrlsIn } from '../observability/redact.js';
 import type { ProviderStatus } from '../providers/gateway.js';
-import { leanSchema } from './json-schema.js';
-import { reportResult } from './output.js';
-import { runTool } from './run.js';
-import type { ToolDeps } from './types.js';
+import { leanSchema } from '../toolkit/json-schema.js';
+import { reportResult } from '../toolkit/output.js';
+import { runTool } from '../toolkit/run.js';
+import type { ToolDeps } from '../toolkit/types.js';
 
 const DESCRIPTION =
   'Provider health: keys, circuit breaker, load, latency, recent errors, timeouts in force and next steps. Use it when calls fail or hang.';

@@ -7,10 +7,10 @@ import { z } from 'zod';
 import type { Config } from '../config/load.js';
 import { SETTINGS, type SettingKey } from '../config/settings.js';
 import { redactUrl } from '../observability/redact.js';
-import { leanSchema } from './json-schema.js';
-import { reportResult } from './output.js';
-import { runTool } from './run.js';
-import type { ToolDeps } from './types.js';
+import { leanSchema } from '../toolkit/json-schema.js';
+import { reportResult } from '../toolkit/output.js';
+import { runTool } from '../toolkit/run.js';
+import type { ToolDeps } from '../toolkit/types.js';
 
 const DESCRIPTION =
   'Version, runtime and every setting in force with its source; secrets shown only as set or not set, URLs\n' +

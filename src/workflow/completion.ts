@@ -7,13 +7,13 @@ import type { ServerContext } from '@modelcontextprotocol/server';
 import { tokenBudget } from '../memory/index.js';
 import type { ChatMessage } from '../providers/types.js';
 import type { Deadline } from '../resilience/deadline.js';
-import type { ToolDeps } from '../tools/types.js';
+import type { ToolDeps } from '../toolkit/types.js';
 import { callExpert, type ExpertModel, type ExpertOutcome } from './expert.js';
 import { FAILED_STATUSES, filesNeeded, PROMOTED_STATUSES, statusOf } from './expert-result.js';
 import { embeddedContext, embedFiles } from './files.js';
 import { expertSystemPrompt, expertUserContent } from './prompt.js';
 import { type WorkflowResponse, workSummary } from './response.js';
-import type { Consolidated, ExpertSpec, StepView, WorkflowTool } from './types.js';
+import type { Consolidated, ExpertTool, StepView, WorkflowTool } from './types.js';
 
 export interface CompletionInput {
   deps: ToolDeps;
@@ -40,7 +40,7 @@ function worthCallingByDefault(c: Consolidated): boolean {
 
 export async function complete(input: CompletionInput): Promise<Completion> {
   const { tool, view } = input;
-  const { names, expert } = tool;
+  const { names } = tool;
   const summary = workSummary(view);
   const done: WorkflowResponse = {
     ...input.base,
@@ -49,12 +49,13 @@ export async function complete(input: CompletionInput): Promise<Completion> {
     ...(names.exai?.complete && { [names.exai.complete]: true }),
     ...(names.exai?.completeKey && { [names.exai.completeKey]: summary }),
   };
-  if (!expert) {
+  if (tool.expert === undefined) {
     return {
       response: { ...done, status: names.complete, next_steps: tool.completionMessage },
       isError: false,
     };
   }
+  const { expert } = tool;
   if ((expert.skipWhenCertain ?? true) && view.args.confidence === 'certain') {
     const reason =
       'The agent reported certain confidence: the conclusion is confirmed locally, so no expert was asked.';
@@ -90,7 +91,7 @@ export async function complete(input: CompletionInput): Promise<Completion> {
       isError: false,
     };
   }
-  return consultExpert(input, expert, input.model, done);
+  return consultExpert(input, tool, input.model, done);
 }
 
 /** Said plainly, so an agent does not present local findings as reviewed. */
@@ -104,11 +105,12 @@ function noSecondOpinion(asked: boolean): string {
 
 async function consultExpert(
   input: CompletionInput,
-  expert: ExpertSpec,
+  tool: ExpertTool,
   model: ExpertModel,
   done: WorkflowResponse,
 ): Promise<Completion> {
-  const { deps, tool, view } = input;
+  const { deps, view } = input;
+  const { expert } = tool;
   const paths = [...new Set([...view.consolidated.relevant_files, ...(expert.extraFiles?.(view) ?? [])])];
   const files = await embedFiles(deps.files, paths, tokenBudget(model.spec.contextWindow).files, {
     maxFiles: deps.config.maxRequestFiles,
@@ -161,7 +163,7 @@ async function consultExpert(
 }
 
 function promote(
-  tool: WorkflowTool,
+  tool: ExpertTool,
   view: StepView,
   threadId: string,
   response: WorkflowResponse,
@@ -211,7 +213,7 @@ function promote(
       isError: false,
     };
   }
-  const guidance = tool.expert?.guidance ?? '';
+  const { guidance } = tool.expert;
   return {
     response: {
       ...response,

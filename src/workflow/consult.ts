@@ -13,7 +13,7 @@ import { requestHash } from '../jobs/registry.js';
 import type { ModelSpec } from '../providers/models.js';
 import type { ChatMessage } from '../providers/types.js';
 import type { Deadline } from '../resilience/deadline.js';
-import type { ToolDeps } from '../tools/types.js';
+import type { ToolDeps } from '../toolkit/types.js';
 
 export type Stance = 'for' | 'against' | 'neutral';
 

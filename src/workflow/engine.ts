@@ -11,13 +11,19 @@ import { toExaiError } from '../errors.js';
 import { inProgressFields, isJobPending } from '../jobs/pending.js';
 import { clientName } from '../jobs/soft-budget.js';
 import { Deadline, untilAborted } from '../resilience/deadline.js';
-import { deferredSchema, failedResult, issuesText, prepareArguments, withNotes } from '../tools/arguments.js';
-import { leanSchema } from '../tools/json-schema.js';
-import { adjustmentMetadata } from '../tools/model-choice.js';
-import { oversizedPrompt } from '../tools/prompt-size.js';
-import { runTool } from '../tools/run.js';
-import type { ToolDeps } from '../tools/types.js';
-import { usageMetadata } from '../tools/usage-metadata.js';
+import {
+  deferredSchema,
+  failedResult,
+  issuesText,
+  prepareArguments,
+  withNotes,
+} from '../toolkit/arguments.js';
+import { leanSchema } from '../toolkit/json-schema.js';
+import { adjustmentMetadata } from '../toolkit/model-choice.js';
+import { oversizedPrompt } from '../toolkit/prompt-size.js';
+import { runTool } from '../toolkit/run.js';
+import type { ToolDeps } from '../toolkit/types.js';
+import { usageMetadata } from '../toolkit/usage-metadata.js';
 import { complete } from './completion.js';
 import { type ExpertModel, type ExpertOutcome, expertModel } from './expert.js';
 import { checkNamedFiles, referenceContext } from './files.js';

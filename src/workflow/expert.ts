@@ -13,9 +13,9 @@ import { type JobShare, requestHash } from '../jobs/registry.js';
 import type { ModelSpec } from '../providers/models.js';
 import type { ChatMessage, ChatResponse } from '../providers/types.js';
 import type { Deadline } from '../resilience/deadline.js';
-import { type AutoModels, assertUsable, resolveModel } from '../tools/model-choice.js';
-import { type ThinkingMode, thinkingFrom } from '../tools/schema.js';
-import type { ToolDeps } from '../tools/types.js';
+import { type AutoModels, assertUsable, resolveModel } from '../toolkit/model-choice.js';
+import { type ThinkingMode, thinkingFrom } from '../toolkit/schema.js';
+import type { ToolDeps } from '../toolkit/types.js';
 import { type ExpertAnalysis, failedAnalysis, parseExpertText } from './expert-result.js';
 import type { StepArgs } from './types.js';
 

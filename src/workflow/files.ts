@@ -5,9 +5,9 @@
  * skipped with the reason, not a failure of the whole step.
  */
 import { ExaiError } from '../errors.js';
+import type { ExpandedFolder, FilePolicy } from '../files/policy.js';
 import { fileBlock } from '../memory/index.js';
 import { estimateTokens } from '../tokens.js';
-import type { ExpandedFolder, FilePolicy } from '../tools/files.js';
 
 export interface EmbeddedFiles {
   /** The file blocks, empty when nothing was embedded. */

@@ -3,7 +3,7 @@
  * server instance; what must be shared across instances (the model jobs) comes in deps.
  */
 import type { McpServer } from '@modelcontextprotocol/server';
-import type { ToolDeps } from '../tools/types.js';
+import type { ToolDeps } from '../toolkit/types.js';
 import { registerWorkflowTool } from './engine.js';
 import { analyzeTool } from './tools/analyze.js';
 import { codereviewTool } from './tools/codereview.js';

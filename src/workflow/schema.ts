@@ -6,14 +6,14 @@
  */
 import { isAbsolute } from 'node:path';
 import { z } from 'zod';
-import type { ArgumentRules } from '../tools/arguments.js';
+import type { ArgumentRules } from '../toolkit/arguments.js';
 import {
   imagesField,
   modelField,
   temperatureField,
   thinkingModeField,
   webSearchField,
-} from '../tools/schema.js';
+} from '../toolkit/schema.js';
 import { CONFIDENCE_LEVELS, type OptionalField, type StepArgs, type WorkflowTool } from './types.js';
 
 const MAX_FINDINGS = 50_000;

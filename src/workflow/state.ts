@@ -3,7 +3,15 @@
  * consolidating the findings, and the agentic early-termination rule. The store applies `recordStep`
  * inside its atomic update, so two calls on one thread cannot lose each other's steps.
  */
-import type { Consolidated, StepArgs, StepRecord, WorkflowState } from './types.js';
+import type {
+  Consolidated,
+  Extras,
+  FieldValue,
+  StepArgs,
+  StepRecord,
+  ToolFields,
+  WorkflowState,
+} from './types.js';
 
 export const stateKey = (tool: string): string => `workflow:${tool}`;
 
@@ -18,7 +26,7 @@ export function readState(state: Record<string, unknown>, tool: string): Workflo
   return { ...emptyState(tool, ''), ...value } as WorkflowState;
 }
 
-export function toRecord(args: StepArgs, extras: Record<string, unknown>): StepRecord {
+export function toRecord<F extends ToolFields>(args: StepArgs, extras: Extras<F>): StepRecord<F> {
   return {
     step_number: args.step_number,
     step: args.step,
@@ -94,10 +102,13 @@ export function earlyTermination(args: StepArgs): string | undefined {
 }
 
 /** The latest value of one of the tool's own fields over the steps (step 1's path, a later compare_to, …). */
-export function latestExtra<T>(state: WorkflowState, name: string): T | undefined {
+export function latestExtra<F extends ToolFields, K extends keyof F & string>(
+  state: WorkflowState<F>,
+  name: K,
+): FieldValue<F, K> | undefined {
   for (let i = state.steps.length - 1; i >= 0; i--) {
     const value = state.steps[i]?.extras[name];
-    if (value !== undefined) return value as T;
+    if (value !== undefined) return value;
   }
   return undefined;
 }

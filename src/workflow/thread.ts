@@ -4,7 +4,7 @@
  * Each step is recorded with the store's atomic update, so the state survives a restart (SQLite) and concurrent
  * workflows never see each other's findings.
  */
-import type { ToolDeps } from '../tools/types.js';
+import type { ToolDeps } from '../toolkit/types.js';
 import { readState, recordStep, stateKey, toRecord } from './state.js';
 import type { StepArgs, WorkflowState } from './types.js';
 

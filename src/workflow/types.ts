@@ -5,9 +5,9 @@
 import type { ServerContext } from '@modelcontextprotocol/server';
 import type { z } from 'zod';
 import type { Deadline } from '../resilience/deadline.js';
-import type { FieldAlias } from '../tools/arguments.js';
-import type { ThinkingMode } from '../tools/schema.js';
-import type { ToolDeps } from '../tools/types.js';
+import type { FieldAlias } from '../toolkit/arguments.js';
+import type { ThinkingMode } from '../toolkit/schema.js';
+import type { ToolDeps } from '../toolkit/types.js';
 
 export const CONFIDENCE_LEVELS = [
   'exploring',
@@ -50,8 +50,22 @@ export interface StepArgs {
   images: string[];
 }
 
+/** A workflow tool's own input fields, as zod: the one declaration their types are read from. */
+export type ToolFields = z.ZodRawShape;
+
+/** The validated value of one of a tool's own fields, when it is set. */
+export type FieldValue<F extends ToolFields, K extends keyof F> = Exclude<z.output<F[K]>, undefined>;
+
+/** A tool's own fields of one step: those the agent set (or that have a default), never one set to undefined. */
+export type Extras<F extends ToolFields> = { [K in keyof F]?: FieldValue<F, K> };
+
+/** The names of a tool's own fields whose value is a list of paths (any name, to the engine, which knows no F). */
+export type PathListField<F extends ToolFields> = string extends keyof F
+  ? string
+  : { [K in keyof F]: FieldValue<F, K> extends readonly string[] ? K : never }[keyof F] & string;
+
 /** What the thread remembers of one step (JSON). `extras` holds the tool's own fields of that step. */
-export interface StepRecord {
+export interface StepRecord<F extends ToolFields = ToolFields> {
   step_number: number;
   step: string;
   findings: string;
@@ -62,17 +76,17 @@ export interface StepRecord {
   confidence: Confidence;
   hypothesis?: string;
   images: string[];
-  extras: Record<string, unknown>;
+  extras: Extras<F>;
 }
 
 /** A workflow's memory, stored in its thread's state under `workflow:<tool>`: never on a tool object. */
-export interface WorkflowState {
+export interface WorkflowState<F extends ToolFields = ToolFields> {
   version: 1;
   tool: string;
   /** The step text of step 1: the problem as the agent first stated it. */
   initial_request: string;
   /** Oldest first, one per step number. */
-  steps: StepRecord[];
+  steps: StepRecord<F>[];
   /** Tool-specific memory (consensus answers, precommit repository, …). */
   data: Record<string, unknown>;
 }
@@ -91,10 +105,10 @@ export interface Consolidated {
 }
 
 /** What tool hooks see of the current call. */
-export interface StepView {
+export interface StepView<F extends ToolFields = ToolFields> {
   readonly args: StepArgs;
-  readonly extras: Record<string, unknown>;
-  readonly state: WorkflowState;
+  readonly extras: Extras<F>;
+  readonly state: WorkflowState<F>;
   readonly consolidated: Consolidated;
   /** The step is the last one (asked for, or ended early). */
   readonly final: boolean;
@@ -125,15 +139,18 @@ export interface StatusNames {
   };
 }
 
-export interface ExpertSpec {
+export interface ExpertSpec<F extends ToolFields = ToolFields> {
   /** The expert's role, what it must check, and the JSON it must answer with. */
   systemPrompt: string;
   /** Heading of the problem statement in the expert prompt, e.g. "ISSUE DESCRIPTION". */
   requestTitle: string;
   /** Prompt sections from the tool's own fields (analysis type, review focus, the git diff, …). */
-  sections?(view: StepView, context: { deps: ToolDeps; signal: AbortSignal }): string[] | Promise<string[]>;
+  sections?(
+    view: StepView<F>,
+    context: { deps: ToolDeps; signal: AbortSignal },
+  ): string[] | Promise<string[]>;
   /** Files to send besides relevant_files (style examples). */
-  extraFiles?(view: StepView): string[];
+  extraFiles?(view: StepView<F>): string[];
   /** When the call gives no thinking_mode (else EXPERT_ANALYSIS_THINKING_MODE). */
   thinkingMode?: ThinkingMode;
   /** Whether there is something to analyse; default: relevant files, two findings, or an issue. */
@@ -154,10 +171,10 @@ export interface StepOutcome {
   data?: Record<string, unknown>;
 }
 
-export interface OnStepContext {
+export interface OnStepContext<F extends ToolFields = ToolFields> {
   readonly deps: ToolDeps;
   readonly ctx: ServerContext;
-  readonly view: StepView;
+  readonly view: StepView<F>;
   readonly threadId: string;
   readonly signal: AbortSignal;
   /** The workflow call's deadline: model calls made by the step are its children. */
@@ -180,13 +197,17 @@ export type OptionalField =
   | 'use_websearch'
   | 'images';
 
-export interface WorkflowTool {
+/**
+ * What every workflow tool defines, typed by its own fields F. Hooks are methods, which TypeScript checks
+ * bivariantly: that is what lets the engine hold tools of different fields as one `WorkflowTool`.
+ */
+interface ToolDefinition<F extends ToolFields> {
   readonly name: string;
   readonly title: string;
   /** What an agent reads in tools/list. */
   readonly description: string;
   /** The tool's own input fields. */
-  readonly fields: z.ZodRawShape;
+  readonly fields: F;
   /** Common fields this tool does not take. */
   readonly hide?: readonly OptionalField[];
   /** pal/EXAI field names accepted without being listed: mapped onto ours, or named as having no effect. */
@@ -194,25 +215,44 @@ export interface WorkflowTool {
   /** pal/EXAI values of our enum fields, and ours for each. */
   readonly valueAliases?: Readonly<Record<string, Readonly<Record<string, string>>>>;
   /** Own fields required at step 1. */
-  readonly requiredAtStep1?: readonly string[];
+  readonly requiredAtStep1?: readonly NoInfer<keyof F & string>[];
   /** next_call's placeholders, for a tool whose steps are not an investigation (default: step and findings). */
   readonly nextCallPlaceholders?: { step: string; findings?: string };
   /** Own fields holding paths the expert reads: checked against the file policy at the step that names them. */
-  readonly fileFields?: readonly string[];
+  readonly fileFields?: readonly NoInfer<PathListField<F>>[];
   /** findings may be left out (planner: the step is the plan). */
   readonly findingsOptional?: boolean;
   readonly names: StatusNames;
-  /** Absent for the tools that never call an expert (planner, tracer, docgen, consensus). */
-  readonly expert?: ExpertSpec;
   readonly defaultTemperature: number;
   /** What the agent must do before the next step. */
-  requiredActions(view: StepView): string[];
+  requiredActions(view: StepView<F>): string[];
   /** next_steps of a pause; the default tells the agent to do the actions first. */
-  pauseMessage?(view: StepView, actions: readonly string[]): string;
+  pauseMessage?(view: StepView<F>, actions: readonly string[]): string;
   /** next_steps when the work is complete (expert or not). */
   readonly completionMessage: string;
+  /** Runs after the step is recorded: tool work (git, consulting models) and response additions. */
+  onStep?(context: OnStepContext<F>): Promise<StepOutcome | undefined> | StepOutcome | undefined;
+}
+
+/** A tool whose final step asks an expert model for a second opinion. */
+export interface ExpertTool<F extends ToolFields = ToolFields> extends ToolDefinition<F> {
+  readonly expert: ExpertSpec<F>;
   /** next_steps when the expert was skipped because the agent was certain. */
   readonly certainMessage?: string;
-  /** Runs after the step is recorded: tool work (git, consulting models) and response additions. */
-  onStep?(context: OnStepContext): Promise<StepOutcome | undefined> | StepOutcome | undefined;
+}
+
+/** A tool that never calls an expert (planner, tracer, docgen, consensus): nothing is skipped when certain. */
+export interface LocalTool<F extends ToolFields = ToolFields> extends ToolDefinition<F> {
+  readonly expert?: undefined;
+  readonly certainMessage?: undefined;
+}
+
+export type WorkflowTool<F extends ToolFields = ToolFields> = ExpertTool<F> | LocalTool<F>;
+
+/**
+ * A workflow tool, its own fields' types inferred from their zod declaration: hooks read `view.extras`,
+ * `latestExtra` and `settingOf` by field name with the field's type, and a misspelt name does not compile.
+ */
+export function defineWorkflowTool<F extends ToolFields>(tool: WorkflowTool<F>): WorkflowTool<F> {
+  return tool;
 }

@@ -13,7 +13,7 @@ import { type CallToolResult, Client, StreamableHTTPClientTransport } from '@mod
 import { loadConfig } from '../../src/config/load.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { type App, createApp } from '../../src/server/app.js';
-import { type RunningHttpServer, startHttpServer } from '../../src/server/http.js';
+import { type RunningHttpServer, startHttpServer } from '../../src/server/http/server.js';
 
 /** Models whose names pick a fake-provider mode; none has an equivalent, so none falls back. */
 export const FAKE_MODELS = {

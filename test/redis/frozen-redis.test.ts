@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { READY_STORE_DEADLINE_MS } from '../../src/server/http-readiness.js';
+import { READY_STORE_DEADLINE_MS } from '../../src/server/http/readiness.js';
 import { type FakeProvider, startFakeProvider } from '../fakes/fake-provider.js';
 import { type RedisServer, startRedisServer } from '../helpers/redis-server.js';
 import {

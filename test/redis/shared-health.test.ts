@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createSharedHealth, type SharedHealth } from '../../src/cluster/shared-health.js';
 import { silentLogger } from '../../src/observability/logger.js';
-import { createSharedHealth, type SharedHealth } from '../../src/resilience/shared-health.js';
 import { type RedisServer, startRedisServer } from '../helpers/redis-server.js';
 
 let redis: RedisServer;

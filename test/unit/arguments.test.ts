@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { closest, prepareArguments } from '../../src/tools/arguments.js';
+import { closest, prepareArguments } from '../../src/toolkit/arguments.js';
 
 const KNOWN = ['step', 'findings', 'relevant_files', 'files_checked', 'continuation_id', 'confidence'];
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { callCostUsd } from '../../src/providers/cost.js';
 import type { ModelSpec } from '../../src/providers/models.js';
 import { createSpendGuard } from '../../src/providers/spend.js';
-import { threadCostUsd, usageMetadata } from '../../src/tools/usage-metadata.js';
+import { threadCostUsd, usageMetadata } from '../../src/toolkit/usage-metadata.js';
 
 const priced = { price: { input: 0.6, cachedInput: 0.11, output: 2.2 }, webSearchPrice: 0.03 };
 const usage = (inputTokens: number, outputTokens: number, extra: object = {}) => ({

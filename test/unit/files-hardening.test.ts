@@ -5,11 +5,11 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isExaiError } from '../../src/errors.js';
-import { parseDenyList } from '../../src/tools/file-deny.js';
-import { openChecked } from '../../src/tools/file-open.js';
-import { createFilePolicy, type FilePolicyOptions } from '../../src/tools/files.js';
-import { imageMismatch, sniffImageType } from '../../src/tools/image-type.js';
-import { rootsInForce } from '../../src/tools/roots.js';
+import { parseDenyList } from '../../src/files/deny.js';
+import { imageMismatch, sniffImageType } from '../../src/files/image-type.js';
+import { openChecked } from '../../src/files/open.js';
+import { createFilePolicy, type FilePolicyOptions } from '../../src/files/policy.js';
+import { rootsInForce } from '../../src/files/roots.js';
 
 const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]);
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isExaiError } from '../../src/errors.js';
-import { createFilePolicy, type FilePolicy, rootsFromSetting } from '../../src/tools/files.js';
+import { createFilePolicy, type FilePolicy, rootsFromSetting } from '../../src/files/policy.js';
 
 let base: string;
 let root: string;

@@ -5,7 +5,7 @@ import {
   isLoopbackHost,
   isWildcardHost,
   urlHost,
-} from '../../src/server/http-guards.js';
+} from '../../src/server/http/guards.js';
 
 describe('HTTP guards', () => {
   it('knows loopback addresses from the rest', () => {

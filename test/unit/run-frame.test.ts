@@ -9,8 +9,8 @@ import { loadConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { type App, createApp } from '../../src/server/app.js';
 import { createServer, toolDeps } from '../../src/server/create-server.js';
-import { runTool } from '../../src/tools/run.js';
-import type { ToolCallObservation } from '../../src/tools/types.js';
+import { runTool } from '../../src/toolkit/run.js';
+import type { ToolCallObservation } from '../../src/toolkit/types.js';
 
 /** Values a buggy tool (or a library under it) may throw: not all of them are Errors, or even objects. */
 const THROWN: Array<[string, unknown, string]> = [

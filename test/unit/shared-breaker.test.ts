@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
+import { shareBreaker } from '../../src/cluster/shared-breaker.js';
+import type { HealthEvent, RemoteHealth, SharedHealth } from '../../src/cluster/shared-health.js';
 import { type ErrorKind, ExaiError } from '../../src/errors.js';
 import { createBreaker, type ProviderBreaker } from '../../src/resilience/breaker.js';
-import { shareBreaker } from '../../src/resilience/shared-breaker.js';
-import type { HealthEvent, RemoteHealth, SharedHealth } from '../../src/resilience/shared-health.js';
 
 const START = Date.parse('2025-11-20T12:00:00Z');
 const never = () => new AbortController().signal;

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createFilePolicy } from '../../src/tools/files.js';
+import { createFilePolicy } from '../../src/files/policy.js';
 import { embedFiles } from '../../src/workflow/files.js';
 
 describe('embedding files for the expert', () => {

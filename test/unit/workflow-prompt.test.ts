@@ -3,30 +3,16 @@ import type { EmbeddedFiles } from '../../src/workflow/files.js';
 import { expertUserContent } from '../../src/workflow/prompt.js';
 import { consolidate, recordStep, toRecord } from '../../src/workflow/state.js';
 import type { StepArgs, StepView, WorkflowState } from '../../src/workflow/types.js';
+import { stepArgs } from './workflow-steps.js';
 
 function args(step_number: number, findings: string, extra: Partial<StepArgs> = {}): StepArgs {
-  return {
-    step: `step ${step_number}`,
-    step_number,
+  return stepArgs(step_number, {
     total_steps: 3,
-    next_step_required: true,
     findings,
-    files_checked: [],
     relevant_files: ['/src/session.ts'],
-    relevant_context: [],
-    issues_found: [],
     confidence: 'medium',
-    hypothesis: undefined,
-    backtrack_from_step: undefined,
-    use_assistant_model: true,
-    model: undefined,
-    temperature: undefined,
-    thinking_mode: undefined,
-    use_websearch: false,
-    continuation_id: undefined,
-    images: [],
     ...extra,
-  };
+  });
 }
 
 /** The view of `last` after the steps before it, as the engine builds it. */

@@ -7,30 +7,10 @@ import {
   toRecord,
 } from '../../src/workflow/state.js';
 import type { StepArgs, WorkflowState } from '../../src/workflow/types.js';
+import { stepArgs } from './workflow-steps.js';
 
 function args(n: number, extra: Partial<StepArgs> = {}): StepArgs {
-  return {
-    step: `step ${n}`,
-    step_number: n,
-    total_steps: 4,
-    next_step_required: true,
-    findings: `finding ${n}`,
-    files_checked: [`/src/f${n}.ts`],
-    relevant_files: [],
-    relevant_context: [],
-    issues_found: [],
-    confidence: 'low',
-    hypothesis: undefined,
-    backtrack_from_step: undefined,
-    use_assistant_model: true,
-    model: undefined,
-    temperature: undefined,
-    thinking_mode: undefined,
-    use_websearch: false,
-    continuation_id: undefined,
-    images: [],
-    ...extra,
-  };
+  return stepArgs(n, { files_checked: [`/src/f${n}.ts`], ...extra });
 }
 
 function walk(...steps: StepArgs[]): WorkflowState {

@@ -1,6 +1,6 @@
 /** analyze: architecture, performance, security or quality analysis of code, with an expert review. */
 import { z } from 'zod';
-import type { WorkflowTool } from '../types.js';
+import { defineWorkflowTool } from '../types.js';
 import { actionsByConfidence, fileOrFinding, settingOf, settingsSection, statusNames } from './common.js';
 
 const SYSTEM_PROMPT = `You are a principal engineer reviewing a codebase analysis made by another AI coding assistant (the
@@ -29,7 +29,7 @@ Answer with this JSON:
  "strengths": ["..."],
  "next_steps": ["<in priority order>"]}`;
 
-export const analyzeTool: WorkflowTool = {
+export const analyzeTool = defineWorkflowTool({
   name: 'analyze',
   title: 'Analyze: codebase analysis with an expert review',
   description:
@@ -82,4 +82,4 @@ export const analyzeTool: WorkflowTool = {
   completionMessage:
     'ANALYSIS IS COMPLETE. Present the findings to the user by priority, each with its evidence, impact and ' +
     'recommended action, plus the quick wins and the strengths worth keeping.',
-};
+});

@@ -1,7 +1,7 @@
 /** codereview: a step-wise code review with issues by severity and an expert review of the same code. */
 import { z } from 'zod';
 import { latestExtra } from '../state.js';
-import type { WorkflowTool } from '../types.js';
+import { defineWorkflowTool } from '../types.js';
 import {
   actionsByConfidence,
   settingOf,
@@ -34,7 +34,7 @@ Otherwise answer with this JSON, most severe first:
  "top_priorities": ["<fix first>"],
  "overall_quality": "good|acceptable|needs_work|poor"}`;
 
-export const codereviewTool: WorkflowTool = {
+export const codereviewTool = defineWorkflowTool({
   name: 'codereview',
   title: 'CodeReview: step-wise review with an expert second review',
   description:
@@ -90,4 +90,4 @@ export const codereviewTool: WorkflowTool = {
     'what is done well, and offer to fix the critical and high ones.',
   certainMessage:
     'Code review complete with CERTAIN confidence. Present the issues by severity with their fixes to the user.',
-};
+});

@@ -1,8 +1,8 @@
 /** Small helpers the tool definitions share: status names from a noun, actions by confidence. */
 import { z } from 'zod';
-import type { FieldAlias } from '../../tools/arguments.js';
+import type { FieldAlias } from '../../toolkit/arguments.js';
 import { latestExtra } from '../state.js';
-import type { Consolidated, StatusNames, StepView } from '../types.js';
+import type { Consolidated, FieldValue, StatusNames, StepView, ToolFields } from '../types.js';
 
 /**
  * debug's noun is "investigation": investigation_in_progress, pause_for_investigation,
@@ -58,8 +58,12 @@ export function actionsByConfidence(view: StepView, table: ActionTable): string[
 export const severityFilterField = z.enum(['critical', 'high', 'medium', 'low', 'all']).optional();
 
 /** The latest value the workflow was given for one of its settings, else its default. */
-export function settingOf<T>(view: StepView, name: string, fallback: T): T {
-  return latestExtra<T>(view.state, name) ?? fallback;
+export function settingOf<F extends ToolFields, K extends keyof F & string>(
+  view: StepView<F>,
+  name: K,
+  fallback: FieldValue<F, K>,
+): FieldValue<F, K> {
+  return latestExtra(view.state, name) ?? fallback;
 }
 
 /** "Label: value" lines for the fields that are set, as one prompt section. */

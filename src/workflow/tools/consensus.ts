@@ -6,12 +6,12 @@
  */
 import { z } from 'zod';
 import { tokenBudget } from '../../memory/index.js';
-import { chooseModel } from '../../tools/model-choice.js';
-import { thinkingFrom } from '../../tools/schema.js';
+import { chooseModel } from '../../toolkit/model-choice.js';
+import { thinkingFrom } from '../../toolkit/schema.js';
 import { type Consultation, type ConsultResult, consultAll, type Stance } from '../consult.js';
 import { WORKFLOW_AUTO } from '../expert.js';
 import { embedFiles } from '../files.js';
-import type { OnStepContext, StepOutcome, WorkflowTool } from '../types.js';
+import { defineWorkflowTool, type OnStepContext, type StepOutcome } from '../types.js';
 import { statusNames } from './common.js';
 
 const STANCES: Record<Stance, string> = {
@@ -53,20 +53,36 @@ const modelEntry = z.object({
   stance: z.enum(['for', 'against', 'neutral']).default('neutral'),
   stance_prompt: z.string().optional().describe('Replaces the stance instructions.'),
 });
-type ModelEntry = z.output<typeof modelEntry>;
 
 const entryKey = (m: { model: string; stance: Stance }) => `${m.model.toLowerCase()}:${m.stance}`;
+
+const FIELDS = {
+  models: z
+    .array(modelEntry)
+    .min(1, 'models must list at least one model')
+    .max(10, 'models is limited to 10 entries')
+    .refine(list => new Set(list.map(entryKey)).size === list.length, {
+      error:
+        'each model+stance pair in models must be unique: give a model twice only with different stances',
+    })
+    .optional()
+    .describe('Required at step 1; see listmodels.'),
+};
 
 function responsesOf(data: Record<string, unknown>): ConsultResult[] {
   return Array.isArray(data.responses) ? (data.responses as ConsultResult[]) : [];
 }
 
-async function consult({ view, deps, ctx, budget, threadId }: OnStepContext): Promise<StepOutcome> {
+async function consult({
+  view,
+  deps,
+  ctx,
+  budget,
+  threadId,
+}: OnStepContext<typeof FIELDS>): Promise<StepOutcome> {
   const previous = responsesOf(view.state.data);
   const answered = new Set(previous.filter(r => r.status === 'success').map(entryKey));
-  const todo = ((view.extras.models as ModelEntry[] | undefined) ?? []).filter(
-    m => !answered.has(entryKey(m)),
-  );
+  const todo = (view.extras.models ?? []).filter(m => !answered.has(entryKey(m)));
   let responses = previous;
   let fresh: ConsultResult[] = [];
   if (todo.length > 0) {
@@ -128,23 +144,12 @@ async function consult({ view, deps, ctx, budget, threadId }: OnStepContext): Pr
   };
 }
 
-export const consensusTool: WorkflowTool = {
+export const consensusTool = defineWorkflowTool({
   name: 'consensus',
   title: 'Consensus: several models, each with a stance, on one proposal',
   description:
     'Several models (GLM, Kimi), each with a stance (for, against, neutral), weigh one proposal concurrently. Step 1: the proposal in step, your view in findings, and models. Final step: your synthesis.',
-  fields: {
-    models: z
-      .array(modelEntry)
-      .min(1, 'models must list at least one model')
-      .max(10, 'models is limited to 10 entries')
-      .refine(list => new Set(list.map(entryKey)).size === list.length, {
-        error:
-          'each model+stance pair in models must be unique: give a model twice only with different stances',
-      })
-      .optional()
-      .describe('Required at step 1; see listmodels.'),
-  },
+  fields: FIELDS,
   requiredAtStep1: ['models'],
   aliases: {
     current_model_index: { ignored: PAL_STEP_FIELD },
@@ -179,4 +184,4 @@ export const consensusTool: WorkflowTool = {
   completionMessage:
     'CONSENSUS IS COMPLETE. Present to the user: the recommendation, where the models agreed, where they ' +
     'disagreed and why, the main risks, and the concrete next steps.',
-};
+});

@@ -1,5 +1,5 @@
 /** debug: root-cause investigation, step by step, with an expert check of the hypothesis at the end. */
-import type { WorkflowTool } from '../types.js';
+import { defineWorkflowTool } from '../types.js';
 import { actionsByConfidence, statusNames } from './common.js';
 
 const SYSTEM_PROMPT = `You are a senior debugging engineer checking the investigation of another AI coding assistant
@@ -28,7 +28,7 @@ When the code behaves as intended:
 {"status": "no_bug_found", "summary": "...", "areas_examined": ["..."], "confidence_level": "high|medium|low",
  "alternative_explanations": ["..."], "recommended_questions": ["<what to ask the user>"], "next_steps": ["..."]}`;
 
-export const debugTool: WorkflowTool = {
+export const debugTool = defineWorkflowTool({
   name: 'debug',
   title: 'Debug: root-cause investigation',
   description:
@@ -73,4 +73,4 @@ export const debugTool: WorkflowTool = {
   certainMessage:
     'Investigation complete with CERTAIN confidence: you have confirmed the root cause and a minimal fix. Present ' +
     'them to the user and proceed with the fix.',
-};
+});

@@ -3,33 +3,40 @@
  * the tool keeps count and refuses to finish while files are left.
  */
 import { z } from 'zod';
-import type { StepView, WorkflowTool } from '../types.js';
+import { defineWorkflowTool, type StepView } from '../types.js';
 import { settingOf, statusNames } from './common.js';
 
 // Optional, read with their defaults: a step that leaves a counter or a switch out keeps its last value.
 const counter = () => z.number().int().min(0).optional();
 const flag = () => z.boolean().optional().describe('Default: true.');
 
-function counts(view: StepView): { done: number; total: number } {
+/** What to document besides each public function and class. */
+const SWITCHES = {
+  document_complexity: flag(),
+  document_flow: flag(),
+  update_existing: flag(),
+  comments_on_complex_logic: flag(),
+};
+const FIELDS = {
+  num_files_documented: counter(),
+  total_files_to_document: counter(),
+  ...SWITCHES,
+};
+type View = StepView<typeof FIELDS>;
+
+function counts(view: View): { done: number; total: number } {
   return {
     done: settingOf(view, 'num_files_documented', 0),
     total: settingOf(view, 'total_files_to_document', 0),
   };
 }
 
-export const docgenTool: WorkflowTool = {
+export const docgenTool = defineWorkflowTool({
   name: 'docgen',
   title: 'DocGen: document code file by file',
   description:
     'Guides documenting code file by file, counting num_files_documented against total_files_to_document; completes when all are done. No model is called.',
-  fields: {
-    num_files_documented: counter(),
-    total_files_to_document: counter(),
-    document_complexity: flag(),
-    document_flow: flag(),
-    update_existing: flag(),
-    comments_on_complex_logic: flag(),
-  },
+  fields: FIELDS,
   hide: [
     'hypothesis',
     'issues_found',
@@ -63,7 +70,7 @@ export const docgenTool: WorkflowTool = {
         'Start with the most central file',
       ];
     }
-    const on = (name: string) => settingOf(view, name, true);
+    const on = (name: keyof typeof SWITCHES) => settingOf(view, name, true);
     return [
       `Document the next file (${done} of ${total} done): every public function and class`,
       ...(on('document_complexity') ? ['Give the complexity of non-trivial functions'] : []),
@@ -78,4 +85,4 @@ export const docgenTool: WorkflowTool = {
   completionMessage:
     'DOCUMENTATION IS COMPLETE. Tell the user which files were documented and any bugs or oddities you noticed ' +
     'along the way (report them; do not fix code while documenting).',
-};
+});

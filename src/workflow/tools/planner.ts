@@ -3,20 +3,30 @@
  * alternatives. No expert: the plan is the agent's; the tool keeps it and hands it back whole at the end.
  */
 import { z } from 'zod';
-import type { StepRecord, StepView, WorkflowTool } from '../types.js';
+import { defineWorkflowTool, type StepRecord, type StepView } from '../types.js';
 import { statusNames } from './common.js';
 
 /** From this many steps, the first steps ask for reflection before moving on (reference: deep-thinking pauses). */
 const COMPLEX_PLAN_STEPS = 5;
 
+const FIELDS = {
+  is_step_revision: z.boolean().default(false),
+  revises_step_number: z.number().int().min(1).optional(),
+  is_branch_point: z.boolean().default(false),
+  branch_from_step: z.number().int().min(1).optional(),
+  branch_id: z.string().optional().describe('Names the branch this step belongs to.'),
+  more_steps_needed: z.boolean().default(false),
+};
+type View = StepView<typeof FIELDS>;
+
 interface PlanShape {
-  main: StepRecord[];
-  branches: Record<string, StepRecord[]>;
+  main: StepRecord<typeof FIELDS>[];
+  branches: Record<string, StepRecord<typeof FIELDS>[]>;
   /** Revised step number → the step that revised it. */
   revisions: Record<string, number>;
 }
 
-function shape(view: StepView): PlanShape {
+function shape(view: View): PlanShape {
   const plan: PlanShape = { main: [], branches: {}, revisions: {} };
   for (const step of view.state.steps) {
     const branch = step.extras.branch_id;
@@ -33,8 +43,8 @@ function shape(view: StepView): PlanShape {
   return plan;
 }
 
-function planSummary(view: StepView, plan: PlanShape): string {
-  const line = (s: StepRecord) => {
+function planSummary(view: View, plan: PlanShape): string {
+  const line = (s: StepRecord<typeof FIELDS>) => {
     const revisedBy = plan.revisions[String(s.step_number)];
     const note = revisedBy === undefined ? '' : ` (revised in step ${revisedBy})`;
     return `${s.step_number}. ${s.step}${note}`;
@@ -55,11 +65,11 @@ function planSummary(view: StepView, plan: PlanShape): string {
  * A complex plan's first steps: reflection before the next step (pal's and EXAI's deep-thinking pauses,
  * handle_work_continuation in https://github.com/BeehiveInnovations/pal-mcp-server/blob/main/tools/planner.py).
  */
-function deepThinking(view: StepView): boolean {
+function deepThinking(view: View): boolean {
   return view.args.total_steps >= COMPLEX_PLAN_STEPS && view.args.step_number <= 3;
 }
 
-function actions(view: StepView): string[] {
+function actions(view: View): string[] {
   if (deepThinking(view)) {
     return [
       view.args.step_number === 1
@@ -85,19 +95,12 @@ const PLAN_OUTPUT = {
     'run in parallel. No emojis; no time or cost estimates unless asked.',
 };
 
-export const plannerTool: WorkflowTool = {
+export const plannerTool = defineWorkflowTool({
   name: 'planner',
   title: 'Planner: step-by-step planning with revisions and branches',
   description:
     'Builds a plan one step per call, with revisions and branches; the final step returns the whole plan, ready to present. No model is called.',
-  fields: {
-    is_step_revision: z.boolean().default(false),
-    revises_step_number: z.number().int().min(1).optional(),
-    is_branch_point: z.boolean().default(false),
-    branch_from_step: z.number().int().min(1).optional(),
-    branch_id: z.string().optional().describe('Names the branch this step belongs to.'),
-    more_steps_needed: z.boolean().default(false),
-  },
+  fields: FIELDS,
   findingsOptional: true,
   nextCallPlaceholders: { step: '<the next step of the plan: one concrete action and its outcome>' },
   hide: [
@@ -159,4 +162,4 @@ export const plannerTool: WorkflowTool = {
   completionMessage:
     'PLANNING IS COMPLETE. Present plan_summary to the user as a numbered list (branches as alternatives), with ' +
     'the key decisions and risks, and ask before starting the work.',
-};
+});

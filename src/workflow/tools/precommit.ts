@@ -7,11 +7,11 @@ import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { ExaiError } from '../../errors.js';
 import { fileBlock } from '../../memory/index.js';
-import type { ToolDeps } from '../../tools/types.js';
+import type { ToolDeps } from '../../toolkit/types.js';
 import { checkRef, type FileChange, parseNameStatus } from '../git.js';
 import { openRepository, type Repository } from '../git-repo.js';
 import { latestExtra } from '../state.js';
-import type { StepView, WorkflowTool } from '../types.js';
+import { defineWorkflowTool, type StepView } from '../types.js';
 import {
   actionsByConfidence,
   settingOf,
@@ -45,6 +45,35 @@ Answer with this JSON:
  "missing": ["<tests, docs, migration, changelog … that the change needs>"],
  "suggested_commit_message": "<imperative subject line, optional body>"}`;
 
+const FIELDS = {
+  path: z
+    .string()
+    .optional()
+    .describe(
+      'Absolute path of the git repository, or of a folder in it to limit the check to. Required at step 1.',
+    ),
+  compare_to: z
+    .string()
+    .optional()
+    .describe(
+      'A branch, tag or commit: check the commits since it (ref...HEAD) instead of the pending changes.',
+    ),
+  include_staged: z
+    .boolean()
+    .optional()
+    .describe('Check staged changes (ignored with compare_to). Default: true.'),
+  include_unstaged: z
+    .boolean()
+    .optional()
+    .describe('Check unstaged and untracked changes (ignored with compare_to). Default: true.'),
+  focus_on: z
+    .string()
+    .optional()
+    .describe('Aspects to check closely, e.g. "the migration" or "error handling".'),
+  severity_filter: severityFilterField,
+};
+type View = StepView<typeof FIELDS>;
+
 interface GitSettings {
   path: string;
   compareTo: string | undefined;
@@ -52,10 +81,10 @@ interface GitSettings {
   unstaged: boolean;
 }
 
-function gitSettings(view: StepView): GitSettings | undefined {
-  const path = latestExtra<string>(view.state, 'path');
+function gitSettings(view: View): GitSettings | undefined {
+  const path = latestExtra(view.state, 'path');
   if (path === undefined) return undefined;
-  const compareTo = latestExtra<string>(view.state, 'compare_to');
+  const compareTo = latestExtra(view.state, 'compare_to');
   return {
     path,
     compareTo: compareTo === undefined ? undefined : checkRef(compareTo),
@@ -119,7 +148,7 @@ async function changeSummary(
   };
 }
 
-async function diffSections(view: StepView, deps: ToolDeps, signal: AbortSignal): Promise<string[]> {
+async function diffSections(view: View, deps: ToolDeps, signal: AbortSignal): Promise<string[]> {
   const s = gitSettings(view);
   if (!s) return [];
   const repo = await openRepository(s.path, deps.files.roots, signal);
@@ -190,7 +219,7 @@ async function untrackedSection(
   return `=== UNTRACKED FILES (new, not yet added to git) ===\n${body}\n=== END UNTRACKED FILES ===`;
 }
 
-export const precommitTool: WorkflowTool = {
+export const precommitTool = defineWorkflowTool({
   name: 'precommit',
   title: 'PreCommit: validate pending git changes',
   description:
@@ -200,33 +229,7 @@ export const precommitTool: WorkflowTool = {
     'between calls; at the final step (next_step_required: false) an expert model (GLM or Kimi) reviews the diff ' +
     'and your findings for bugs, security problems, missing tests and incomplete work. Pass the continuation_id ' +
     'from step 1 on later steps.',
-  fields: {
-    path: z
-      .string()
-      .optional()
-      .describe(
-        'Absolute path of the git repository, or of a folder in it to limit the check to. Required at step 1.',
-      ),
-    compare_to: z
-      .string()
-      .optional()
-      .describe(
-        'A branch, tag or commit: check the commits since it (ref...HEAD) instead of the pending changes.',
-      ),
-    include_staged: z
-      .boolean()
-      .optional()
-      .describe('Check staged changes (ignored with compare_to). Default: true.'),
-    include_unstaged: z
-      .boolean()
-      .optional()
-      .describe('Check unstaged and untracked changes (ignored with compare_to). Default: true.'),
-    focus_on: z
-      .string()
-      .optional()
-      .describe('Aspects to check closely, e.g. "the migration" or "error handling".'),
-    severity_filter: severityFilterField,
-  },
+  fields: FIELDS,
   requiredAtStep1: ['path'],
   aliases: { precommit_type: validationTypeAlias },
   names: statusNames('validation', 'validation_complete_ready_for_commit', {
@@ -276,4 +279,4 @@ export const precommitTool: WorkflowTool = {
     'and propose the commit message.',
   certainMessage:
     'Validation complete with CERTAIN confidence. Summarise the changes for the user and proceed to commit if they agree.',
-};
+});

@@ -2,7 +2,7 @@
 import { isAbsolute } from 'node:path';
 import { z } from 'zod';
 import { latestExtra } from '../state.js';
-import type { WorkflowTool } from '../types.js';
+import { defineWorkflowTool } from '../types.js';
 import { actionsByConfidence, settingOf, settingsSection, statusNames } from './common.js';
 
 const SYSTEM_PROMPT = `You are a senior engineer planning refactorings of code another AI coding assistant (the agent)
@@ -28,7 +28,7 @@ Answer with this JSON, most valuable first:
  "priority_sequence": ["R1", "..."],
  "next_actions": ["..."]}`;
 
-export const refactorTool: WorkflowTool = {
+export const refactorTool = defineWorkflowTool({
   name: 'refactor',
   title: 'Refactor: refactoring opportunities with an expert plan',
   description:
@@ -66,7 +66,7 @@ export const refactorTool: WorkflowTool = {
         'Focus areas': latestExtra(view.state, 'focus_areas'),
         'Style guide examples': latestExtra(view.state, 'style_guide_examples'),
       }),
-    extraFiles: view => latestExtra<string[]>(view.state, 'style_guide_examples') ?? [],
+    extraFiles: view => latestExtra(view.state, 'style_guide_examples') ?? [],
     guidance:
       'IMPORTANT: Check each proposed refactoring against the code and its tests before applying it. Apply them ' +
       'one at a time in the priority sequence, running the tests after each.',
@@ -90,4 +90,4 @@ export const refactorTool: WorkflowTool = {
     'rationale and risk, and implement them one at a time if the user agrees, running the tests after each.',
   certainMessage:
     'Refactoring analysis complete with CERTAIN confidence. Present the refactorings in order and implement them.',
-};
+});

@@ -1,7 +1,7 @@
 /** secaudit: a security audit (OWASP Top 10, compliance, infrastructure, dependencies) with an expert review. */
 import { z } from 'zod';
 import { latestExtra } from '../state.js';
-import type { WorkflowTool } from '../types.js';
+import { defineWorkflowTool } from '../types.js';
 import {
   actionsByConfidence,
   settingOf,
@@ -36,7 +36,7 @@ Answer with this JSON, most severe first:
  "remediation_priorities": ["S1", "..."],
  "positives": ["<security controls done well>"]}`;
 
-export const secauditTool: WorkflowTool = {
+export const secauditTool = defineWorkflowTool({
   name: 'secaudit',
   title: 'SecAudit: security audit with an expert review',
   description:
@@ -93,4 +93,4 @@ export const secauditTool: WorkflowTool = {
     'remediations, the compliance status, and the order in which to fix them.',
   certainMessage:
     'Security audit complete with CERTAIN confidence. Present the findings by severity with their remediations.',
-};
+});

@@ -1,5 +1,5 @@
 /** testgen: test-generation analysis: what to test, the edge cases, and example tests from an expert. */
-import type { WorkflowTool } from '../types.js';
+import { defineWorkflowTool } from '../types.js';
 import { actionsByConfidence, fileOrFinding, statusNames } from './common.js';
 
 const SYSTEM_PROMPT = `You are a senior test engineer planning tests for code another AI coding assistant (the agent)
@@ -25,7 +25,7 @@ Otherwise answer with this JSON, most important first:
  "example_tests": "<ready-to-run code for the two or three most important tests>",
  "coverage_gaps": ["<what remains untested and why>"]}`;
 
-export const testgenTool: WorkflowTool = {
+export const testgenTool = defineWorkflowTool({
   name: 'testgen',
   title: 'TestGen: test planning with expert test scenarios',
   description:
@@ -68,4 +68,4 @@ export const testgenTool: WorkflowTool = {
     'the main paths, edge cases and error conditions, then run them and report the results to the user.',
   certainMessage:
     'Test planning complete with CERTAIN confidence. Write the planned tests following the project conventions and run them.',
-};
+});

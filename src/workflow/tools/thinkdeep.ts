@@ -1,7 +1,7 @@
 /** thinkdeep: multi-step reasoning on a hard problem, then an expert that challenges and extends it. */
 import { z } from 'zod';
 import { latestExtra } from '../state.js';
-import type { WorkflowTool } from '../types.js';
+import { defineWorkflowTool } from '../types.js';
 import { actionsByConfidence, settingsSection, statusNames } from './common.js';
 
 const SYSTEM_PROMPT = `You are a senior engineer and a critical thinking partner for another AI coding assistant (the
@@ -28,7 +28,7 @@ Answer with this JSON:
  "recommendation": "<what to do>",
  "next_steps": ["<concrete actions, in order>"]}`;
 
-export const thinkdeepTool: WorkflowTool = {
+export const thinkdeepTool = defineWorkflowTool({
   name: 'thinkdeep',
   title: 'ThinkDeep: extended reasoning with a second model',
   description:
@@ -68,7 +68,7 @@ export const thinkdeepTool: WorkflowTool = {
         files_checked: c.files_checked.length,
         relevant_files: c.relevant_files.length,
         thinking_confidence: view.args.confidence,
-        analysis_focus: latestExtra<string[]>(view.state, 'focus_areas') ?? ['general'],
+        analysis_focus: latestExtra(view.state, 'focus_areas') ?? ['general'],
       },
     };
     if (view.final) {
@@ -105,4 +105,4 @@ export const thinkdeepTool: WorkflowTool = {
     'considered and the main risks, then the concrete next steps.',
   certainMessage:
     'Deep thinking complete with CERTAIN confidence. Present your conclusion, reasoning and next steps to the user.',
-};
+});

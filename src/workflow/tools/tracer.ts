@@ -3,7 +3,7 @@
  * wired (dependencies: what a class or module uses and is used by). No model is called.
  */
 import { z } from 'zod';
-import type { StepView, WorkflowTool } from '../types.js';
+import { defineWorkflowTool, type StepView } from '../types.js';
 import { actionsByConfidence, statusNames } from './common.js';
 
 const MODES = {
@@ -34,26 +34,29 @@ const TRACE_OUTPUT = {
   },
 };
 
+const FIELDS = {
+  trace_mode: z
+    .enum(['precision', 'dependencies', 'ask'])
+    .optional()
+    .describe('precision: execution flow; dependencies: structure; ask: explain the choice. Default: ask.'),
+  target_description: z.string().optional().describe('What to trace and why.'),
+};
+type View = StepView<typeof FIELDS>;
+
 /** The mode chosen: a later step that leaves trace_mode out keeps it. */
-function mode(view: StepView): 'precision' | 'dependencies' {
+function mode(view: View): 'precision' | 'dependencies' {
   const chosen = view.state.steps
     .map(s => s.extras.trace_mode)
     .filter(m => m === 'precision' || m === 'dependencies');
   return chosen.at(-1) === 'dependencies' ? 'dependencies' : 'precision';
 }
 
-export const tracerTool: WorkflowTool = {
+export const tracerTool = defineWorkflowTool({
   name: 'tracer',
   title: 'Tracer: call-flow and dependency tracing guidance',
   description:
     "Guides tracing code: precision mode follows one function's execution flow; dependencies mode maps what a module uses and is used by. No model is called.",
-  fields: {
-    trace_mode: z
-      .enum(['precision', 'dependencies', 'ask'])
-      .optional()
-      .describe('precision: execution flow; dependencies: structure; ask: explain the choice. Default: ask.'),
-    target_description: z.string().optional().describe('What to trace and why.'),
-  },
+  fields: FIELDS,
   hide: [
     'images',
     'issues_found',
@@ -129,4 +132,4 @@ export const tracerTool: WorkflowTool = {
     'TRACING IS COMPLETE. Present the result to the user: for precision mode a call-flow diagram (indented ' +
     'calls with file:line, branch conditions and side effects); for dependencies mode a dependency map ' +
     '(incoming and outgoing, with the interfaces used). Mark anything you could not resolve.',
-};
+});

@@ -12,7 +12,7 @@
  *   clears the record. At most MAX_TRACKED addresses are remembered (the stalest are forgotten first).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { bearerMatches, clientAddress, sendJson, sendRpcError } from './http-guards.js';
+import { bearerMatches, clientAddress, sendJson, sendRpcError } from './guards.js';
 
 const MAX_FAILURES = 5;
 const FIRST_LOCKOUT_MS = 1_000;

@@ -9,9 +9,9 @@
  * The details (store state, breakers, shared health) are for the operator: with EXAI_HTTP_TOKEN set, a request
  * without the token sees only whether the replica is ready.
  */
-import { isExaiError } from '../errors.js';
-import { Deadline } from '../resilience/deadline.js';
-import type { App } from './app.js';
+import { isExaiError } from '../../errors.js';
+import { Deadline } from '../../resilience/deadline.js';
+import type { App } from '../app.js';
 
 /** Under the 1 s a Kubernetes probe waits by default (timeoutSeconds), with room for the rest of the answer. */
 export const READY_STORE_DEADLINE_MS = 750;

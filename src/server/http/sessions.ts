@@ -26,9 +26,9 @@ import {
   type MessageExtraInfo,
   type RequestId,
 } from '@modelcontextprotocol/server';
-import { header } from '../http/headers.js';
-import type { Logger } from '../observability/logger.js';
-import { clientAddress, sendRpcError } from './http-guards.js';
+import { header } from '../../http/headers.js';
+import type { Logger } from '../../observability/logger.js';
+import { clientAddress, sendRpcError } from './guards.js';
 
 /** What a session's server instance tells the table; `toolSettled` runs when a tool call's handler ends. */
 export interface SessionHooks {

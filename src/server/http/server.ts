@@ -2,9 +2,9 @@
  * MCP over Streamable HTTP at /mcp on node:http, so one long-lived server can serve many IDE windows.
  *
  * Routing: 2026-07-28 requests go to the SDK's per-request createMcpHandler (stateless; cancellation is the
- * client dropping the response stream). 2025-era requests go to sessions (http-sessions.ts), because their
+ * client dropping the response stream). 2025-era requests go to sessions (sessions.ts), because their
  * clients cancel with a notification that only reaches the right instance within a session — unless
- * EXAI_HTTP_STATELESS (default with EXAI_STORE=redis) serves them statelessly too (http-stateless.ts), for
+ * EXAI_HTTP_STATELESS (default with EXAI_STORE=redis) serves them statelessly too (stateless.ts), for
  * replicas behind a load balancer (docs/SCALING.md).
  *
  * In front of both: Host and Origin validation (DNS rebinding), the bearer token when one is set (required
@@ -15,12 +15,12 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { hostHeaderValidation, originValidation, toNodeHandler } from '@modelcontextprotocol/node';
 import { classifyInboundRequest, createMcpHandler, isJsonContentType } from '@modelcontextprotocol/server';
-import { ERROR_POLICY, ExaiError, isExaiError } from '../errors.js';
-import { header } from '../http/headers.js';
-import { openBroadcast } from '../redis/broadcast.js';
-import type { App } from './app.js';
-import { createServer, toolDeps } from './create-server.js';
-import { createAuthGate, isOAuthPath, sendNoOAuth } from './http-auth.js';
+import { openBroadcast } from '../../cluster/broadcast.js';
+import { ERROR_POLICY, ExaiError, isExaiError } from '../../errors.js';
+import { header } from '../../http/headers.js';
+import type { App } from '../app.js';
+import { createServer, toolDeps } from '../create-server.js';
+import { createAuthGate, isOAuthPath, sendNoOAuth } from './auth.js';
 import {
   allowedHostnames,
   BodyTooLargeError,
@@ -29,10 +29,10 @@ import {
   sendJson,
   sendRpcError,
   urlHost,
-} from './http-guards.js';
-import { readiness } from './http-readiness.js';
-import { createSessionTable } from './http-sessions.js';
-import { createStatelessLegacy } from './http-stateless.js';
+} from './guards.js';
+import { readiness } from './readiness.js';
+import { createSessionTable } from './sessions.js';
+import { createStatelessLegacy } from './stateless.js';
 import { FAVICON_SVG, STATUS_PAGE, statusSnapshot } from './status-page.js';
 
 export interface HttpServerOptions {
@@ -79,7 +79,7 @@ export async function startHttpServer(app: App, options: HttpServerOptions): Pro
   });
   const modernNode = toNodeHandler(modern, { maxRequestBodySize: maxBody });
   // Replicas behind a load balancer share no sessions, so 2025-era clients are then served statelessly too
-  // (http-stateless.ts); their cancel notifications reach the serving replica through Redis.
+  // (stateless.ts); their cancel notifications reach the serving replica through Redis.
   const stateless = config.httpStateless ?? config.store === 'redis';
   const cancels =
     stateless && config.redisUrl !== undefined

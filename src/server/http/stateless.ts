@@ -14,10 +14,10 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
 import type { McpServer } from '@modelcontextprotocol/server';
-import { header } from '../http/headers.js';
-import type { Logger } from '../observability/logger.js';
-import type { Broadcast } from '../redis/broadcast.js';
-import { sendRpcError } from './http-guards.js';
+import type { Broadcast } from '../../cluster/broadcast.js';
+import { header } from '../../http/headers.js';
+import type { Logger } from '../../observability/logger.js';
+import { sendRpcError } from './guards.js';
 
 export interface StatelessLegacy {
   handle(req: IncomingMessage, res: ServerResponse, parsedBody: unknown): Promise<void>;

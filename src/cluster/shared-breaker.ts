@@ -13,8 +13,8 @@
  * The gate runs outside the local breaker: remote reports never count as this replica's failures.
  */
 import { ExaiError, isExaiError } from '../errors.js';
-import { clockTime, type ProviderBreaker } from './breaker.js';
-import { abortReason } from './deadline.js';
+import { clockTime, type ProviderBreaker } from '../resilience/breaker.js';
+import { abortReason } from '../resilience/deadline.js';
 import type { SharedHealth } from './shared-health.js';
 
 export interface ShareOptions {

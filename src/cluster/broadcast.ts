@@ -4,7 +4,7 @@
  * matter for seconds, never for state (state goes in keys: see shared-health.ts, the Redis store).
  */
 import type { Logger } from '../observability/logger.js';
-import { openRedisLink } from './link.js';
+import { openRedisLink } from '../redis/link.js';
 
 export interface Broadcast {
   /** Resolves false when Redis is unreachable (nothing is queued). */

@@ -4,8 +4,8 @@
  * bearer token, which the page takes from the URL fragment — never sent to the server in the URL).
  */
 
-import type { Activity } from '../observability/activity.js';
-import type { App } from './app.js';
+import type { Activity } from '../../observability/activity.js';
+import type { App } from '../app.js';
 
 export function statusSnapshot(app: App, activity: Activity) {
   return {

@@ -1,6 +1,6 @@
 /**
  * The one gate between tool arguments and the file system. Agents send paths; a path is read only when it is
- * absolute, what was opened (not merely what the path said before opening: see file-open.ts) is a regular file
+ * absolute, what was opened (not merely what the path said before opening: see open.ts) is a regular file
  * inside an allowed root, it is not a secret file (deny list, the .env the settings came from), and it fits the
  * count and byte caps. Text must look like text; images must be the image type their name says. Every refusal
  * names the path and why; our own limits name the setting that raises them.
@@ -10,13 +10,13 @@ import { realpath, stat } from 'node:fs/promises';
 import { basename, isAbsolute, resolve } from 'node:path';
 import { ExaiError } from '../errors.js';
 import { estimateTokens } from '../tokens.js';
-import { DEFAULT_DENIED_FILES, parseDenyList } from './file-deny.js';
-import { type ExpandedFolder, type Expansion, expandPaths } from './file-expand.js';
-import { fsReason, type OpenedFile, openChecked, Refusal, readAll } from './file-open.js';
+import { DEFAULT_DENIED_FILES, parseDenyList } from './deny.js';
+import { type ExpandedFolder, type Expansion, expandPaths } from './expand.js';
 import { imageMismatch, imageTypeOfPath, SNIFF_BYTES } from './image-type.js';
+import { fsReason, type OpenedFile, openChecked, Refusal, readAll } from './open.js';
 import { isInside } from './roots.js';
 
-export type { ExpandedFolder, Expansion } from './file-expand.js';
+export type { ExpandedFolder, Expansion } from './expand.js';
 export { rootsFromSetting } from './roots.js';
 
 export interface FilePolicyOptions {
@@ -35,7 +35,7 @@ export interface FilePolicyOptions {
   maxRequestImages?: number;
   /** Most image bytes in one request. Default 20 MiB. */
   maxRequestImageBytes?: number;
-  /** EXAI_DENIED_FILES: comma-separated patterns (see file-deny.ts), `none` for none. */
+  /** EXAI_DENIED_FILES: comma-separated patterns (see deny.ts), `none` for none. */
   deniedFiles?: string;
   /** Files never read whatever the deny list says (the .env the configuration was read from). */
   protectedFiles?: readonly string[];
@@ -85,7 +85,7 @@ export interface FilePolicy {
    */
   readOne(path: string, maxBytes?: number): Promise<ReadOne>;
   /**
-   * Replaces each folder inside the roots by the text files under it (file-expand.ts), within the request's
+   * Replaces each folder inside the roots by the text files under it (expand.ts), within the request's
    * file count; other paths, refused folders included, are kept as given for the readers to judge.
    */
   expand(paths: readonly string[], signal?: AbortSignal): Promise<Expansion>;

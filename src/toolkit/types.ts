@@ -4,11 +4,11 @@
  */
 import type { ServerContext } from '@modelcontextprotocol/server';
 import type { Config } from '../config/load.js';
+import type { FilePolicy } from '../files/policy.js';
 import type { JobRegistry, JobWatcher } from '../jobs/registry.js';
 import type { ConversationStore } from '../memory/index.js';
 import type { Logger } from '../observability/logger.js';
 import type { ModelGateway } from '../providers/gateway.js';
-import type { FilePolicy } from './files.js';
 
 /**
  * Keeps the client informed while a model job runs, in words a person reads; a no-op when the request
