@@ -173,23 +173,20 @@ export const stdioStartup: Scenario = {
         },
       ],
       notes: [
-        'How: the stdio server answers `initialize` before it loads any package (src/server/stdio-early.ts). It ' +
-          'reads the first line; when that is an initialize, it writes the answer from the identity the server is ' +
-          'built from (src/server/identity.ts: name, version, capabilities, the instructions for the tools ' +
-          'EXAI_TOOLS / EXAI_DISABLED_TOOLS serve) with the protocol version negotiated as the SDK does, then loads ' +
-          "the server, hands it the same request under its own id, checks the server's answer against the one " +
-          'given (a difference is logged as early_initialize_mismatch) and does not write it. What runs before the ' +
-          'answer is node, the CLI entry and five small modules of ours. test/e2e/startup-modules.test.ts asserts on ' +
-          'the module graph that no package (no zod, no SDK) resolves before the first write to stdout; ' +
-          "test/unit/stdio-early.test.ts that the early answer equals createServer's for several protocol versions " +
-          'and tool selections; test/e2e/stdio-early.test.ts that a client gets one answer to initialize and then the ' +
-          'full tools/list. Any other first line (server/discover, an initialize with _meta, an invalid EXAI_TOOLS) ' +
-          'waits for the full server, as before.',
-        'What it costs: tools/list (last column) is answered once the server has loaded, the same work as before, ' +
-          'now started when the first line arrives rather than at spawn, so a client that waits before sending ' +
-          'initialize waits that much longer for its tools. A setting the server refuses (all but the two read ' +
-          'early) or a store that cannot open now stops the server just after its answer to initialize rather than ' +
-          'before it, with the same message on stderr and exit code 2.',
+        'How: the stdio server reads stdin while it loads, and answers a first line that is an `initialize` at ' +
+          'once (src/server/stdio-early.ts), from the identity the server is built from (src/server/identity.ts: ' +
+          'name, version, capabilities, the instructions for the tools EXAI_TOOLS / EXAI_DISABLED_TOOLS serve) with ' +
+          'the protocol version negotiated as the SDK does. Once loaded, the server is handed the same request under ' +
+          'its own id and what was read since; its answer is checked against the one given (a difference is logged ' +
+          'as early_initialize_mismatch) and not written. The answer needs node, the CLI entry and six small ' +
+          'modules of ours: test/e2e/startup-modules.test.ts asserts on the module graph that they load no package ' +
+          "(no zod, no SDK); test/unit/stdio-early.test.ts that the early answer equals createServer's for several " +
+          'protocol versions and tool selections; test/e2e/stdio-early.test.ts that a client gets one answer to ' +
+          'initialize and then the full tools/list. Any other first line (server/discover, an initialize with ' +
+          '_meta, an invalid EXAI_TOOLS) waits for the full server, as before; so does a terminal (stdin a TTY).',
+        'What it costs: tools/list (last column) is answered once the server has loaded, as before. A setting the ' +
+          'server refuses (all but the two read early) or a store that cannot open now stops the server just after ' +
+          'its answer to initialize rather than before it, with the same message on stderr and exit code 2.',
         'What loading the server costs (the time to tools/list), import by import in the order the stdio path loads ' +
           'them (CPU time, median of 7, load average 15): zod 140 ms, the MCP SDK 136 ms, cockatiel 54 ms, pino 35 ms, ' +
           "better-sqlite3 13 ms, exai-mcp's own modules 169 ms (about 100 files; the settings and tool schemas are " +

@@ -25,8 +25,8 @@ Serves MCP over Streamable HTTP at http://H:P/mcp (and GET /healthz).
   --port P   port (default EXAI_HTTP_PORT or 8079; 0 picks a free one)
   -h, --help show this help`;
 
-/** `early`: what was read from stdin, and answered, before this module loaded (server/stdio-early.ts). */
-export async function runStdio(argv: string[], early?: EarlyStdio): Promise<number> {
+/** `early`: stdin as read, and answered, while this module loaded (server/stdio-early.ts). */
+export async function runStdio(argv: string[], early?: { handOver(): EarlyStdio }): Promise<number> {
   const flags = parseFlags('stdio', argv, STDIO_USAGE, {});
   if (typeof flags === 'number') return flags;
   // stdout is the JSON-RPC channel: a stray console.log from any library must not corrupt it.
@@ -36,7 +36,7 @@ export async function runStdio(argv: string[], early?: EarlyStdio): Promise<numb
   const started = await startApp({});
   if (typeof started === 'number') return started;
   const { app, logger } = started;
-  const server = serveOverStdio(app, early);
+  const server = serveOverStdio(app, early?.handOver());
   const signals = onSignals(logger, async () => {
     // Calls in flight answer "shutting down" and the answer is written before the connection goes.
     app.stopCalls();

@@ -1,7 +1,8 @@
 /**
  * A stdio server answers `initialize` before it loads the MCP SDK, zod and the rest: an IDE spawns its
  * servers at session start and waits for each answer (Codex left out the tools of a server that answered
- * late), and loading all that takes most of a second where bare node takes a tenth. The answer says nothing
+ * late), and loading all that takes most of a second where bare node takes a tenth. So stdin is read while the
+ * server loads, and a first line that is an initialize is answered at once. The answer says nothing
  * the full server would not: name, version, capabilities and instructions come from identity.ts, the served
  * tools from the same settings, and the protocol version is negotiated as the SDK does. Once the server has
  * loaded it is handed the same request under REPLAY_ID and everything read since; its own answer to the replay
@@ -47,24 +48,67 @@ export interface EarlyStdio {
   readonly answered?: InitializeAnswer;
 }
 
-/** Reads stdin up to its first line, answers it when it is an initialize, and leaves stdin paused. */
-export async function answerInitializeEarly(
+/**
+ * Starts reading stdin while the server loads: a first line that is an initialize is answered at once.
+ * `handOver`, called once the server is ready to read stdin, stops the reading (stdin is left paused) and says
+ * what was read and answered; a server ready before the first line simply reads it itself.
+ */
+export function readStdioEarly(
   version: string,
   env: NodeJS.ProcessEnv = process.env,
   stdin: NodeJS.ReadableStream = process.stdin,
   stdout: NodeJS.WritableStream = process.stdout,
-): Promise<EarlyStdio> {
-  const { chunks, ended } = await readFirstLine(stdin);
-  const read = Buffer.concat(chunks);
+): { handOver(): EarlyStdio } {
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  let state: EarlyStdio | undefined;
+  const stop = () => {
+    stdin.off('data', onData);
+    stdin.off('end', onEnd);
+    stdin.off('error', onEnd);
+    // Paused, what follows waits in the pipe until the server reads it.
+    stdin.pause();
+  };
+  const onData = (chunk: Buffer | string) => {
+    const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    chunks.push(buffer);
+    bytes += buffer.length;
+    if (!buffer.includes(0x0a) && bytes <= FIRST_LINE_MAX_BYTES) return;
+    stop();
+    state = answerFirstLine(Buffer.concat(chunks), version, env, stdout);
+  };
+  const onEnd = () => {
+    stop();
+    state = { pending: [Buffer.concat(chunks)], ended: true };
+  };
+  stdin.on('data', onData);
+  stdin.once('end', onEnd);
+  stdin.once('error', onEnd);
+  return {
+    handOver() {
+      if (state) return state;
+      stop();
+      return { pending: [Buffer.concat(chunks)], ended: false };
+    },
+  };
+}
+
+/** Answers `read`'s first line when it is an initialize; what the server is to read first either way. */
+function answerFirstLine(
+  read: Buffer,
+  version: string,
+  env: NodeJS.ProcessEnv,
+  stdout: NodeJS.WritableStream,
+): EarlyStdio {
   const newline = read.indexOf(0x0a);
   const served = newline === -1 ? undefined : servedTools(env);
   const early =
     served && earlyAnswer(read.subarray(0, newline).toString('utf8'), serverIdentity(version, served));
-  if (!early) return { pending: [read], ended };
+  if (!early) return { pending: [read], ended: false };
   stdout.write(`${JSON.stringify({ jsonrpc: '2.0', id: early.id, result: early.result })}\n`);
   return {
     pending: [Buffer.from(`${early.replay}\n`), read.subarray(newline + 1)],
-    ended,
+    ended: false,
     answered: early.result,
   };
 }
@@ -157,31 +201,6 @@ export function withoutReplayAnswer(
 /** Whether the server's answer to the replay says what the early answer said. */
 export function sameAnswer(message: unknown, answered: InitializeAnswer): boolean {
   return isRecord(message) && isDeepStrictEqual(message.result, answered);
-}
-
-function readFirstLine(stdin: NodeJS.ReadableStream): Promise<{ chunks: Buffer[]; ended: boolean }> {
-  return new Promise(resolveRead => {
-    const chunks: Buffer[] = [];
-    let bytes = 0;
-    const finish = (ended: boolean) => {
-      stdin.off('data', onData);
-      stdin.off('end', onEnd);
-      stdin.off('error', onEnd);
-      // Paused, what follows waits in the pipe until the server reads it.
-      stdin.pause();
-      resolveRead({ chunks, ended });
-    };
-    const onData = (chunk: Buffer | string) => {
-      const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-      chunks.push(buffer);
-      bytes += buffer.length;
-      if (buffer.includes(0x0a) || bytes > FIRST_LINE_MAX_BYTES) finish(false);
-    };
-    const onEnd = () => finish(true);
-    stdin.on('data', onData);
-    stdin.once('end', onEnd);
-    stdin.once('error', onEnd);
-  });
 }
 
 function parseOrUndefined(text: string): unknown {

@@ -18,7 +18,7 @@ export interface StdioServer {
   close(): Promise<void>;
 }
 
-/** `early`: what answerInitializeEarly read from stdin (and answered) before the server was built. */
+/** `early`: what was read from stdin (and answered) while the server loaded (readStdioEarly's handOver). */
 export function serveOverStdio(app: App, early?: EarlyStdio): StdioServer {
   const log = app.logger.child({ component: 'stdio' });
   // serveStdio may build a second instance for a server/discover probe; each is cheap (see create-server).

@@ -118,6 +118,8 @@ describe('the early answer to initialize over stdio', () => {
       [1, 2],
     );
     expect(code).toBe(2);
+    // The server loads while the answer is written: initialize is answered (as the line was there at once),
+    // nothing after it is.
     expect(answers.map(a => a.id)).toEqual([1]);
     expect(stderr).toMatch(/GLM_TIMEOUT_SECS="soon" is not a number/);
   });
