@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
+import { Deadline } from '../src/resilience/deadline.js';
 import type { RemoteFake } from './lib/fake-process.js';
 import { BENCH_ENV, BENCH_KEY, benchGateway, GLM_MODEL, user } from './lib/gateway.js';
 import { McpLoadClient } from './lib/mcp-client.js';
@@ -83,7 +84,11 @@ export const cancelLatency: Scenario = {
           fake,
           () => {
             call = g.gateway
-              .chat({ model: GLM_MODEL, messages: user('hello'), signal: controller.signal })
+              .chat({
+                model: GLM_MODEL,
+                messages: user('hello'),
+                budget: Deadline.open({ parents: [controller.signal] }),
+              })
               .catch(() => undefined);
           },
           () => controller.abort(new Error('bench cancel')),

@@ -114,6 +114,13 @@ export const mcpEndToEnd: Scenario = {
     const vsEcho = (t: Target) =>
       median(results[t].map((m, i) => m.throughput / (results.echo[i]?.throughput ?? Number.NaN)));
     const perRun = vsEcho('exai');
+    /** Server CPU per call against the echo server's, per run (same alternation), median. */
+    const cpuVsEcho = median(
+      results.exai.map((m, i) => {
+        const echo = results.echo[i];
+        return echo ? m.serverCpu / m.throughput / (echo.serverCpu / echo.throughput) : Number.NaN;
+      }),
+    );
     const LABELS: Record<Target, string> = {
       exai: 'exai-mcp `chat` (SQLite store, the default)',
       exaiMemory: '(diagnostic) exai-mcp `chat`, EXAI_STORE=memory',
@@ -138,6 +145,16 @@ export const mcpEndToEnd: Scenario = {
       },
       { goal: 'p99 ≤ 20 ms', measured: ms(med('exai', 'p99'), 2), met: med('exai', 'p99') <= 20 },
       { goal: 'ratio ≥ 0.6 of the echo server', measured: ratio(perRun), met: perRun >= 0.6 },
+      {
+        goal: 'throughput ≥ 0.45× the echo server',
+        measured: ratio(perRun),
+        met: perRun >= 0.45,
+      },
+      {
+        goal: 'server CPU per call ≤ 2× the echo server’s',
+        measured: ratio(cpuVsEcho),
+        met: cpuVsEcho <= 2,
+      },
     ];
     return {
       name: 'mcp',

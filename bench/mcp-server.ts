@@ -2,7 +2,8 @@
  * An MCP server under test in its own process: `mcp-server.ts exai` (the real server: createApp +
  * startHttpServer, settings from the environment) or `mcp-server.ts echo` (the baseline: a minimal MCP SDK
  * server with one echo tool, sessions on NodeStreamableHTTPServerTransport, the shape of the orientation
- * figures). Sends `{ url }` over IPC once listening, answers `cpu` requests, and exits when the parent leaves.
+ * figures). Sends `{ url }` over IPC once listening, answers `cpu`, `resources` and `memory-after-gc`
+ * requests, and exits when the parent leaves.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -43,6 +44,10 @@ process.on('message', (message: { seq: number; op: string }) => {
     process.send?.({ seq: message.seq, value: { ...process.cpuUsage(), rss, heapUsed } });
   } else if (message.op === 'resources') {
     process.send?.({ seq: message.seq, value: process.getActiveResourcesInfo() });
+  } else if (message.op === 'memory-after-gc') {
+    // Started with --expose-gc (startMcpProcess's exposeGc); without it the reading is as the collector left it.
+    (globalThis as { gc?: () => void }).gc?.();
+    process.send?.({ seq: message.seq, value: process.memoryUsage() });
   }
 });
 process.on('disconnect', () => {

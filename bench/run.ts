@@ -85,11 +85,13 @@ async function runParent(): Promise<void> {
       process.exit(2);
     }
   }
-  const args = process.argv.slice(2);
   const script =
     names.length === 1 && names[0] === 'soak' && process.env.npm_lifecycle_event === 'soak'
       ? 'soak'
       : 'bench';
+  // `npm run soak` is `run.ts --only soak`: the command shown is the one typed, without the script's own part.
+  const typed = process.argv.slice(2);
+  const args = script === 'soak' && typed[0] === '--only' && typed[1] === 'soak' ? typed.slice(2) : typed;
   const command = `npm run ${script}${args.length ? ` -- ${args.join(' ')}` : ''}`;
   console.log(`# exai-mcp benchmarks: ${machineLine()}`);
   console.log(`# ${command}\n`);

@@ -60,6 +60,35 @@ export class McpLoadClient {
     return response;
   }
 
+  /**
+   * tools/call from a client whose own timer gives up after `patienceMs`, as the MCP SDKs' `timeout` option
+   * does: it sends notifications/cancelled with `reason` and reads the response stream to its end (the server
+   * ends it without an answer). Resolves with the response, or undefined when the client gave up first.
+   */
+  async callToolWithTimeout(
+    name: string,
+    args: Record<string, unknown>,
+    patienceMs: number,
+    reason: string,
+  ): Promise<RpcResponse | undefined> {
+    const id = this.nextId++;
+    let cancelled: Promise<unknown> | undefined;
+    let cancelError: unknown;
+    const timer = setTimeout(() => {
+      cancelled = this.cancel(id, reason).catch(error => {
+        cancelError = error;
+      });
+    }, patienceMs);
+    const answered = this.post(
+      { jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args } },
+      id,
+    ).finally(() => clearTimeout(timer));
+    const { response } = await answered;
+    await cancelled;
+    if (cancelError !== undefined) throw cancelError;
+    return response;
+  }
+
   async cancel(requestId: number, reason: string): Promise<void> {
     await this.post(
       { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId, reason } },

@@ -10,6 +10,7 @@ import { createLogger, resolveLogFormat } from '../observability/logger.js';
 import { createGateway, type ModelGateway } from '../providers/gateway.js';
 import type { ModelSpec } from '../providers/models.js';
 import type { CallEvent, ChatResponse, WebSearchResult } from '../providers/types.js';
+import { Deadline } from '../resilience/deadline.js';
 import { callMetadata } from '../toolkit/usage-metadata.js';
 import { type Spinner, startSpinner } from './spinner.js';
 
@@ -75,9 +76,10 @@ export async function runAsk(argv: string[]): Promise<number> {
     format: resolveLogFormat(config.logFormat, process.stderr.isTTY === true),
   });
   const gateway = createGateway(config, { logger });
-  const interrupt = new AbortController();
+  // The call's budget: no time of its own (each provider's deadline applies), ended by Ctrl-C.
+  const interrupt = Deadline.open({ label: 'ask' });
   let spinner: Spinner | undefined;
-  const onSigint = () => interrupt.abort(new Error('interrupted (Ctrl-C)'));
+  const onSigint = () => interrupt.cancel(new Error('interrupted (Ctrl-C)'));
   process.once('SIGINT', onSigint);
 
   try {
@@ -96,7 +98,7 @@ export async function runAsk(argv: string[]): Promise<number> {
       ],
       thinking: values.thinking ?? false,
       webSearch: values.websearch ?? false,
-      signal: interrupt.signal,
+      budget: interrupt,
       onEvent: (event: CallEvent) => reportProgress(event, spinner),
     };
     process.stderr.write(`→ ${model.name} (${model.provider})\n`);
@@ -134,6 +136,7 @@ export async function runAsk(argv: string[]): Promise<number> {
   } finally {
     spinner?.stop();
     process.off('SIGINT', onSigint);
+    interrupt.dispose();
     gateway.close();
     logger.flush();
   }

@@ -15,6 +15,7 @@ import { redactUrl, redactUrlsIn } from '../observability/redact.js';
 import { GLM_CODING_PLAN_URL } from '../providers/error-mapping.js';
 import { listUpstreamModels } from '../providers/model-list.js';
 import type { ProviderName } from '../providers/types.js';
+import { Deadline } from '../resilience/deadline.js';
 import { createApp } from '../server/app.js';
 
 export const DOCTOR_USAGE = `Usage: exai-mcp doctor [options]
@@ -170,13 +171,15 @@ async function checkProvider(
   ];
   if (!live) return checks;
   const started = performance.now();
+  // The registry's cheap, fast probe model of this provider, thinking off (the default).
+  const probe = app.gateway.registry.defaultFor(provider, 'probe').name;
+  const budget = Deadline.start(timeoutSecs * 1000, { label: `${label} ${probe} call` });
   try {
     const response = await app.gateway.chat({
-      // The registry's cheap, fast probe model of this provider, thinking off (the default).
-      model: app.gateway.registry.defaultFor(provider, 'probe').name,
+      model: probe,
       messages: [{ role: 'user', content: 'Reply with the single word OK.' }],
       maxOutputTokens: 16,
-      timeoutMs: timeoutSecs * 1000,
+      budget,
     });
     const ms = Math.round(performance.now() - started);
     checks.push({
@@ -200,6 +203,8 @@ async function checkProvider(
       ms,
       ...(next && { next }),
     });
+  } finally {
+    budget.dispose();
   }
   return checks;
 }

@@ -4,7 +4,7 @@
  * stops generating (and billing) tokens.
  */
 
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { ClientRequest, IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { ExaiError } from '../errors.js';
@@ -17,6 +17,11 @@ export interface PostOptions {
   connectTimeoutMs: number;
   /** Largest body to send; a larger one is a `local` error and never leaves this process. */
   maxBodyBytes?: number;
+  /**
+   * Receives the request once it exists, so its owner can end it for a reason of its own (a stall) by
+   * destroying it with that reason, the way the signal does for the caller's.
+   */
+  onRequest?: (request: ClientRequest) => void;
 }
 
 export interface HttpResponse {
@@ -68,6 +73,7 @@ export function postJson(url: URL, payload: unknown, options: PostOptions): Prom
       },
     });
 
+    options.onRequest?.(req);
     const onAbort = () =>
       req.destroy(signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason)));
     signal.addEventListener('abort', onAbort, { once: true });

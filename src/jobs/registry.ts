@@ -135,7 +135,6 @@ interface Job {
   readonly once: boolean;
   readonly started: number;
   readonly startedIso: string;
-  readonly controller: AbortController;
   readonly deadline: Deadline;
   promise: Promise<ChatResponse>;
   state: JobState;
@@ -256,7 +255,7 @@ export function createJobRegistry(options: JobRegistryOptions): JobRegistry {
 
   function cancel(job: Job, reason: unknown): void {
     if (job.state !== 'running') return;
-    job.controller.abort(reason);
+    job.deadline.cancel(reason);
   }
 
   function armGrace(job: Job): void {
@@ -314,9 +313,8 @@ export function createJobRegistry(options: JobRegistryOptions): JobRegistry {
   }
 
   function start(request: JobRequest, keyText: string): Job {
-    const controller = new AbortController();
+    // Its own budget, cancelled only through the job (a person's cancel, a replaced step, shutdown).
     const deadline = Deadline.start(request.budgetMs, {
-      parent: controller.signal,
       bound: request.bound,
       label: request.label,
     });
@@ -328,7 +326,6 @@ export function createJobRegistry(options: JobRegistryOptions): JobRegistry {
       once: request.once ?? false,
       started: performance.now(),
       startedIso: new Date().toISOString(),
-      controller,
       deadline,
       promise: Promise.resolve(undefined as unknown as ChatResponse),
       state: 'running',

@@ -20,6 +20,7 @@ import {
   threadNotFound,
   tooManyTurns,
 } from './common.js';
+import { type Checkpointer, startCheckpointer } from './sqlite-checkpoint.js';
 import { openDatabase, storeError } from './sqlite-schema.js';
 import type {
   ConversationStore,
@@ -95,7 +96,11 @@ function fromTurnRow(row: TurnRow): ConversationTurn {
 export function createSqliteStore(options: SqliteStoreOptions): ConversationStore {
   const { ttlMs, maxTurns, now } = resolveOptions(options);
   const dbPath = options.path;
-  const db = openDatabase(dbPath, options.busyTimeoutMs ?? 5000);
+  const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+  const db = openDatabase(dbPath, busyTimeoutMs);
+  // An in-memory database has no write-ahead log to checkpoint.
+  const checkpoints: Checkpointer | undefined =
+    dbPath === ':memory:' ? undefined : startCheckpointer(db, dbPath, { busyTimeoutMs });
 
   const sql = {
     thread: db.prepare<[string], ThreadRow>('SELECT * FROM threads WHERE id = ?'),
@@ -183,6 +188,15 @@ export function createSqliteStore(options: SqliteStoreOptions): ConversationStor
     }
   }
 
+  /** A store operation that commits a write: it counts towards the next WAL checkpoint. */
+  function write<T>(operation: string, body: () => T): Promise<T> {
+    return run(operation, () => {
+      const result = body();
+      checkpoints?.wrote();
+      return result;
+    });
+  }
+
   const createTx = db.transaction((input: CreateThreadInput, turns: ConversationTurn[]): Thread => {
     const at = now();
     const id = randomUUID();
@@ -240,7 +254,7 @@ export function createSqliteStore(options: SqliteStoreOptions): ConversationStor
     kind: 'sqlite',
 
     create(input: CreateThreadInput, signal?: AbortSignal): Promise<Thread> {
-      return run('create', () => {
+      return write('create', () => {
         cancelledBeforeStart(signal);
         const turns = checkCreate(input, maxTurns);
         if (now() - lastSweep >= sweepIntervalMs(ttlMs)) sweepNow();
@@ -257,29 +271,29 @@ export function createSqliteStore(options: SqliteStoreOptions): ConversationStor
     },
 
     appendTurns(id: string, turns: ConversationTurn[]): Promise<Thread> {
-      return run('appendTurns', () => append(id, turns));
+      return write('appendTurns', () => append(id, turns));
     },
 
     appendTurn(id: string, turn: ConversationTurn): Promise<Thread> {
-      return run('appendTurn', () => append(id, [turn]));
+      return write('appendTurn', () => append(id, [turn]));
     },
 
     updateState(id, update): Promise<Thread> {
-      return run('updateState', () => updateStateTx.immediate(canonicalId(id), update));
+      return write('updateState', () => updateStateTx.immediate(canonicalId(id), update));
     },
 
     sweep(): Promise<number> {
-      return run('sweep', sweepNow);
+      return write('sweep', sweepNow);
     },
 
     jobRecords: {
       put: (key, value, ttlMs) =>
-        run('putJobRecord', () => {
+        write('putJobRecord', () => {
           sql.putRecord.run(key, value, now() + Math.ceil(ttlMs));
         }),
       get: key => run('getJobRecord', () => sql.getRecord.get(key, now())?.value),
       delete: key =>
-        run('deleteJobRecord', () => {
+        write('deleteJobRecord', () => {
           sql.deleteRecord.run(key);
         }),
     },
@@ -287,6 +301,8 @@ export function createSqliteStore(options: SqliteStoreOptions): ConversationStor
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
+      // The worker's connection goes first, so this one, the last, checkpoints what is left and removes the log.
+      await checkpoints?.close();
       db.close();
     },
   };

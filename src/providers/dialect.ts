@@ -7,9 +7,9 @@
  */
 
 import { estimateTokens } from '../tokens.js';
+import type { AttemptResult } from './attempt.js';
 import { EFFORT_LEVELS, type EffortLevel, type ModelSpec } from './models.js';
 import type { ChatMessage, ProviderName, RequestAdjustments, ThinkingLevel } from './types.js';
-import type { AttemptResult } from './wire.js';
 
 export interface PayloadInput {
   messages: ChatMessage[];

@@ -105,6 +105,14 @@ function mapKimiType(type: string, message: string, now: number): Mapped | undef
 }
 
 /**
+ * The hint of a Kimi concurrency refusal, and the only sign of one an error carries: the message also holds
+ * our hints, and the per-minute one names KIMI_MAX_CONCURRENCY too, so the word "concurrency" in it proves
+ * nothing (concurrency-refusal.ts).
+ */
+export const KIMI_CONCURRENCY_HINT =
+  'too many concurrent Kimi requests; lower KIMI_MAX_CONCURRENCY (a Tier0 account allows 1)';
+
+/**
  * Kimi uses one type for four limits and only the message tells them apart. Concurrency, RPM and TPM clear in
  * seconds (the message says how many); TPD (tokens per day) clears only when the day turns in China time, so
  * retrying it within a call is futile and it counts as an exhausted quota until then.
@@ -121,11 +129,7 @@ function mapKimiRateLimit(message: string, now: number): Mapped {
   }
   const wait = /try again after (\d+(?:\.\d+)?) ?s/i.exec(message);
   const mapped = /concurrency/i.test(message)
-    ? k(
-        'rate_limited',
-        true,
-        'too many concurrent Kimi requests; lower KIMI_MAX_CONCURRENCY (a Tier0 account allows 1)',
-      )
+    ? k('rate_limited', true, KIMI_CONCURRENCY_HINT)
     : k('rate_limited', true, 'Kimi per-minute rate limit reached; lower KIMI_MAX_CONCURRENCY');
   return wait ? { ...mapped, retryAfterMs: Number(wait[1]) * 1000 } : mapped;
 }

@@ -20,16 +20,16 @@ import { type CallStats, createCallStats } from '../observability/stats.js';
 import { createAdaptiveLimit } from '../resilience/adaptive-limit.js';
 import { createBreaker, type ProviderBreaker } from '../resilience/breaker.js';
 import { type Bulkhead, createBulkhead } from '../resilience/bulkhead.js';
-import { abortReason, Deadline } from '../resilience/deadline.js';
+import { abortReason, budgetWithin, type Deadline } from '../resilience/deadline.js';
 import { decideRetry, MIN_ATTEMPT_BUDGET_MS, type RetryPolicyOptions, sleep } from '../resilience/retry.js';
 import { estimateTokens } from '../tokens.js';
+import { type AttemptResult, runAttempt } from './attempt.js';
 import { addUsage, firstTokenTimeoutMs, largerOutputBudget } from './budget.js';
 import { callerListener, emitterFor, type ProviderEventListener, standardListeners } from './call-events.js';
 import { concurrencyRefusal } from './concurrency-refusal.js';
 import { type Dialect, defaultOutputTokens } from './dialect.js';
 import type { ModelSpec } from './models.js';
 import type { CallEvent, ChatMessage, ChatResponse, ThinkingLevel, Usage } from './types.js';
-import { type AttemptResult, runAttempt } from './wire.js';
 
 export interface ProviderSettings {
   baseUrl: string;
@@ -68,8 +68,8 @@ export interface ProviderCall {
   thinkingLevel?: ThinkingLevel;
   webSearch: boolean;
   maxOutputTokens?: number;
-  /** The caller's budget (a parent Deadline) or plain signal. */
-  parent?: Deadline | AbortSignal;
+  /** The caller's budget; the provider's own deadline (its timeout) applies under it. */
+  budget?: Deadline;
   forwardsDeltas?: boolean;
   onEvent?: (event: CallEvent) => void;
 }
@@ -299,10 +299,8 @@ export function createProvider(
         { provider: dialect.name, model: model.name },
       );
     }
-    const deadline = Deadline.start(settings.timeoutMs, {
-      parent: request.parent,
-      label: `${label} ${model.name} call`,
-    });
+    const held = budgetWithin(request.budget, settings.timeoutMs, `${label} ${model.name} call`);
+    const deadline = held.budget;
     const emit = emitterFor([...listeners, callerListener(dialect.name, request.onEvent)]);
     const state: CallState = {
       request,
@@ -338,7 +336,7 @@ export function createProvider(
       });
       throw error;
     } finally {
-      deadline.dispose();
+      held.release();
     }
   }
 

@@ -84,10 +84,6 @@ export interface ChatRequest {
   thinkingLevel?: ThinkingLevel;
   webSearch?: boolean;
   maxOutputTokens?: number;
-  /** The caller's signal: aborting it cancels the call and closes the upstream socket. */
-  signal?: AbortSignal;
-  /** Budget for this call in ms; the provider's own deadline caps it, and the caller's signal still applies. */
-  timeoutMs?: number;
   /** Live events. If 'delta' events are consumed the caller has seen content, so the call is not retried after them. */
   onEvent?: (event: CallEvent) => void;
   /** When true, content deltas count as forwarded to the caller (retry is forbidden after the first one). */

@@ -2,18 +2,29 @@ import { ExaiError, isExaiError } from '../errors.js';
 import { formatSeconds } from '../format.js';
 
 /**
- * One owner of a time budget per layer (workflow > expert analysis > provider call), composed with its parent.
+ * The one budget type: every layer (tool call > workflow > model job > provider call > attempt) takes one
+ * `Deadline`, which carries the signal that ends it. A budget ends when its own time runs out or when any of
+ * its parents ends (the caller's cancel, a parent budget); `child()` derives the next layer down.
  *
  * Why not `AbortSignal.any([parent, AbortSignal.timeout(ms)])`: on Node 20 the timeout signal is only weakly
  * held, and once a garbage collection has run the combined signal never fires — a call that should time out
- * hangs instead. So each Deadline owns an AbortController and a plain setTimeout whose handle it stores: the
- * timer list holds the callback strongly, the callback holds the controller.
+ * hangs instead. So each Deadline owns an AbortController and, when it needs one, a plain setTimeout whose
+ * handle it stores: the timer list holds the callback strongly, the callback holds the controller.
+ *
+ * A budget whose time is decided by a parent or bound Deadline (its time would end no later than theirs) arms
+ * no timer of its own while that Deadline lives: the binding Deadline's expiry reaches it as an abort. It arms
+ * one only if the binding Deadline is disposed early or (a bound) cancelled, so a call stack of nested budgets
+ * holds one timer, not one per layer.
  *
  * Clock: `performance.now()` (monotonic, so a wall-clock jump cannot stretch or shrink a budget; vitest's fake
  * timers fake it too). `expiresAt` is on that clock, not an epoch time.
  */
 export interface DeadlineOptions {
-  parent?: Deadline | AbortSignal | undefined;
+  /**
+   * What may end this budget early: the caller's cancel signal, a shutdown signal, a parent budget. A parent
+   * Deadline's remaining time also caps this one's; any parent's abort reason is passed on unchanged.
+   */
+  parents?: ReadonlyArray<Deadline | AbortSignal | undefined>;
   /**
    * A deadline whose *time*, not its cancellation, bounds this one: a call shared by several callers must end
    * when its first caller's budget does, but must not be cancelled when that caller leaves. Like a parent, a
@@ -29,63 +40,93 @@ export interface DeadlineOptions {
 /** setTimeout fires at once (with a warning) above this; no budget here is anywhere near it. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
+interface Listening {
+  readonly signal: AbortSignal;
+  readonly listener: () => void;
+}
+
 export class Deadline {
   readonly signal: AbortSignal;
+  /** Infinite for a budget with no time of its own (see `child()` without a budget). */
   readonly budgetMs: number;
   readonly expiresAt: number;
   readonly label: string;
 
   readonly #controller = new AbortController();
   #timer: ReturnType<typeof setTimeout> | undefined;
-  #parentSignal: AbortSignal | undefined;
-  /** Set when the parent Deadline's remaining time, not our own, is the binding budget. */
+  #listening: Listening[] | undefined;
+  /** Set when a parent's or bound's remaining time, not our own, is the binding budget. */
   #cappedBy: Deadline | undefined;
+  /** Budgets that rely on this one's timer instead of arming their own: told when it is disposed early. */
+  #dependents: Set<Deadline> | undefined;
   #onExpire: (() => void) | undefined;
+  #disposed = false;
 
+  /** A budget of `ms` (finite, up to what setTimeout can represent) under the given parents. */
   static start(ms: number, options: DeadlineOptions = {}): Deadline {
-    return new Deadline(ms, options);
-  }
-
-  private constructor(ms: number, options: DeadlineOptions) {
     if (!Number.isFinite(ms) || ms > MAX_TIMER_MS) {
       throw new RangeError(`deadline budget must be a finite number of ms up to ${MAX_TIMER_MS}, got ${ms}`);
     }
-    const { parent } = options;
-    const parentDeadline = parent instanceof Deadline ? parent : undefined;
-    const own = Math.max(0, ms);
+    return new Deadline(ms, options);
+  }
+
+  /**
+   * A budget with no time of its own: it ends only when a parent ends or it is cancelled. A tool call's
+   * frame (the client's cancel or the server's shutdown), a job that only its owner cancels.
+   */
+  static open(options: Omit<DeadlineOptions, 'onExpire'> = {}): Deadline {
+    return new Deadline(Number.POSITIVE_INFINITY, options);
+  }
+
+  private constructor(ms: number, options: DeadlineOptions) {
+    const parents = options.parents ?? [];
     // A tie goes to the parent: its reason is the truer story ("the workflow ran out", not "the call did").
     // Decided here, once, from the remaining times, so which of two coinciding timers fires first never
     // changes the reason reported.
-    let budget = own;
-    for (const bound of [parentDeadline, options.bound]) {
-      if (!bound) continue;
-      const remaining = bound.remainingMs();
+    let budget = Math.max(0, ms);
+    for (const binder of [...parents, options.bound]) {
+      if (!(binder instanceof Deadline)) continue;
+      const remaining = binder.remainingMs();
       if (remaining <= budget) {
         budget = remaining;
-        this.#cappedBy = bound;
+        this.#cappedBy = binder;
       }
     }
     this.budgetMs = budget;
-    this.expiresAt = performance.now() + this.budgetMs;
+    this.expiresAt = performance.now() + budget;
     this.label = options.label ?? 'operation';
     this.signal = this.#controller.signal;
     this.#onExpire = options.onExpire;
-    this.#parentSignal = parentDeadline ? parentDeadline.signal : (parent as AbortSignal | undefined);
 
-    if (this.#parentSignal?.aborted) {
-      this.#abort(this.#parentSignal.reason);
-      return;
+    for (const parent of parents) {
+      const signal = parent instanceof Deadline ? parent.signal : parent;
+      if (signal?.aborted) {
+        this.#abort(signal.reason);
+        return;
+      }
     }
-    if (this.budgetMs <= 0) {
+    if (budget <= 0) {
       this.#abort(this.#expireReason());
       return;
     }
-    this.#parentSignal?.addEventListener('abort', this.#onParentAbort, { once: true });
-    // Also armed when capped: if the parent is disposed early, this child must still end at its budget.
-    this.#timer = setTimeout(() => this.#abort(this.#expireReason()), this.budgetMs);
-    // A forgotten deadline must not hold a shutting-down process open for minutes; any real work in flight
-    // (a socket, a pending stdio read) keeps the loop alive on its own.
-    this.#timer.unref();
+    for (const parent of parents) {
+      if (!parent) continue;
+      const signal = parent instanceof Deadline ? parent.signal : parent;
+      this.#listen(signal, () => this.#abort(signal.reason));
+    }
+    const binder = this.#cappedBy;
+    if (binder === undefined || binder.#disposed) {
+      this.#arm(budget);
+      return;
+    }
+    binder.#dependents ??= new Set();
+    binder.#dependents.add(this);
+    if (parents.includes(binder)) return;
+    // A bound's timeout ends us with its reason; its cancellation does not: our own time then runs on.
+    this.#listen(binder.signal, () => {
+      if (isTimeout(binder.signal.reason)) this.#abort(binder.signal.reason);
+      else this.#arm(this.remainingMs());
+    });
   }
 
   remainingMs(): number {
@@ -93,26 +134,62 @@ export class Deadline {
     return Math.max(0, this.expiresAt - performance.now());
   }
 
-  child(ms: number, label?: string): Deadline {
-    return Deadline.start(ms, label === undefined ? { parent: this } : { parent: this, label });
+  /**
+   * The next layer down: at most `ms` (capped by what this one has left), or without `ms` exactly what this
+   * one has left. Ends when this one does, with this one's reason.
+   */
+  child(ms?: number, label?: string): Deadline {
+    const options = label === undefined ? { parents: [this] } : { parents: [this], label };
+    return ms === undefined ? new Deadline(Number.POSITIVE_INFINITY, options) : Deadline.start(ms, options);
   }
 
   get expired(): boolean {
     return this.signal.aborted || performance.now() >= this.expiresAt;
   }
 
+  /** Ends this budget (and every budget under it) now, with `reason`. */
+  cancel(reason: unknown): void {
+    this.#abort(reason);
+  }
+
   /** Idempotent. The signal stays as it is (a finished call has nothing left to cancel). */
   dispose(): void {
+    if (this.#disposed) return;
+    this.#release();
+    // Whoever relied on our timer now needs its own (their time is decided; only who keeps it changes).
+    const dependents = this.#dependents;
+    this.#dependents = undefined;
+    if (dependents) for (const dependent of dependents) dependent.#arm(dependent.remainingMs());
+  }
+
+  /** Clears our timer and listeners and leaves the binder's dependents, without telling our own dependents. */
+  #release(): void {
+    this.#disposed = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
-    this.#parentSignal?.removeEventListener('abort', this.#onParentAbort);
-    this.#parentSignal = undefined;
+    if (this.#listening) {
+      for (const { signal, listener } of this.#listening) signal.removeEventListener('abort', listener);
+      this.#listening = undefined;
+    }
+    if (this.#cappedBy) this.#cappedBy.#dependents?.delete(this);
     this.#onExpire = undefined;
   }
 
-  readonly #onParentAbort = (): void => {
-    this.#abort(this.#parentSignal?.reason);
-  };
+  #listen(signal: AbortSignal, listener: () => void): void {
+    signal.addEventListener('abort', listener, { once: true });
+    this.#listening ??= [];
+    this.#listening.push({ signal, listener });
+  }
+
+  #arm(ms: number): void {
+    // No time of its own and none left to inherit: only a parent or cancel() ends it.
+    if (!Number.isFinite(ms)) return;
+    if (this.#timer !== undefined || this.signal.aborted || this.#disposed) return;
+    this.#timer = setTimeout(() => this.#abort(this.#expireReason()), ms);
+    // A forgotten deadline must not hold a shutting-down process open for minutes; any real work in flight
+    // (a socket, a pending stdio read) keeps the loop alive on its own.
+    this.#timer.unref();
+  }
 
   /** The reason this layer ends with when time runs out: the binding layer's label, found up the chain. */
   #expireReason(): unknown {
@@ -128,10 +205,30 @@ export class Deadline {
   #abort(reason: unknown): void {
     if (this.signal.aborted) return;
     const onExpire = this.#onExpire;
-    this.dispose();
+    this.#release();
+    // Dependents hear of it through our signal, each in its own way (a child ends, a bound's dependent may not).
+    this.#dependents = undefined;
     this.#controller.abort(reason);
     if (onExpire && isTimeout(reason)) onExpire();
   }
+}
+
+/** A budget a layer uses, and how to let go of it when its work is done. */
+export interface HeldBudget {
+  readonly budget: Deadline;
+  /** Disposes the budget if this layer made it; leaves a parent's alone. */
+  release(): void;
+}
+
+/**
+ * The budget of a layer that allows itself at most `ms` under its caller's: the caller's own when that ends no
+ * later (a child would add a controller and serve no purpose: on a tie the parent's reason is reported
+ * anyway), else a child of it, or without a caller a budget of its own.
+ */
+export function budgetWithin(parent: Deadline | undefined, ms: number, label: string): HeldBudget {
+  if (parent !== undefined && parent.remainingMs() <= ms) return { budget: parent, release: () => {} };
+  const budget = parent ? parent.child(ms, label) : Deadline.start(ms, { label });
+  return { budget, release: () => budget.dispose() };
 }
 
 function isTimeout(reason: unknown): boolean {

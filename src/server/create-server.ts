@@ -4,7 +4,12 @@
  * instructions. Called once per stdio connection, HTTP session or stateless HTTP request; everything shared
  * lives in the App, so building a server is cheap and holds no process-wide state.
  */
-import { McpServer } from '@modelcontextprotocol/server';
+import {
+  McpServer,
+  type RegisteredTool,
+  type RequestId,
+  type ServerContext,
+} from '@modelcontextprotocol/server';
 import { enabledTools, TOOL_NAMES, type ToolName } from '../config/tool-names.js';
 import type { ToolDeps } from '../toolkit/types.js';
 import { registerChallengeTool } from '../tools/challenge.js';
@@ -53,14 +58,46 @@ export function toolDeps(app: App): ToolDeps {
   };
 }
 
-export function createServer(app: App, deps: ToolDeps = toolDeps(app)): McpServer {
+export interface ServerHooks {
+  /** Runs once a tool call's handler has settled, however it ended (an HTTP session ends a cancelled call's stream then). */
+  onToolSettled?: (requestId: RequestId) => void;
+}
+
+export function createServer(app: App, deps: ToolDeps = toolDeps(app), hooks: ServerHooks = {}): McpServer {
   const enabled = new Set<string>(enabledTools(app.config));
   const served = (name: string) => enabled.has(name);
   const { serverInfo, capabilities, instructions } = serverIdentity(app.version, served);
   const server = new McpServer(serverInfo, { capabilities, instructions });
+  if (hooks.onToolSettled) reportSettled(server, hooks.onToolSettled);
   for (const [name, register] of SIMPLE_TOOLS) if (served(name)) register(server, deps);
   registerWorkflowTools(server, deps, served);
   registerPrompts(server, served);
   registerResources(server, deps);
   return server;
+}
+
+type AnyCallback = (...args: unknown[]) => unknown;
+
+/**
+ * Wraps every handler registered from now on so `settled` hears its request id once it has settled. The
+ * request id is in the handler's own context, so no async context tracking (AsyncLocalStorage) is needed:
+ * on Node 20 that installs promise hooks that tax every promise of the process.
+ */
+function reportSettled(server: McpServer, settled: (requestId: RequestId) => void): void {
+  const register = server.registerTool.bind(server) as (
+    name: string,
+    config: object,
+    cb: AnyCallback,
+  ) => RegisteredTool;
+  const wrapped = (name: string, config: object, cb: AnyCallback): RegisteredTool =>
+    register(name, config, async (...args: unknown[]) => {
+      // The context comes last: (args, ctx) for a tool with an input schema, (ctx) for one without.
+      const ctx = args[args.length - 1] as ServerContext;
+      try {
+        return await cb(...args);
+      } finally {
+        settled(ctx.mcpReq.id);
+      }
+    });
+  server.registerTool = wrapped as typeof server.registerTool;
 }

@@ -1,49 +1,14 @@
 /**
- * The frame every tool handler runs in: one signal that fires on MCP cancellation (or the client going away)
- * and on server shutdown, errors turned into isError results, and one log line per call.
+ * The frame every tool handler runs in: one budget whose signal fires on MCP cancellation (or the client going
+ * away) and on server shutdown, errors turned into isError results, and one log line per call.
  */
 import type { CallToolResult, ServerContext } from '@modelcontextprotocol/server';
 import { isExaiError } from '../errors.js';
 import { withSoftReturnNote } from '../jobs/pending.js';
 import { softBudget } from '../jobs/soft-budget.js';
+import { Deadline } from '../resilience/deadline.js';
 import { errorResult } from './output.js';
 import type { ToolDeps } from './types.js';
-
-export interface LinkedSignal {
-  readonly signal: AbortSignal;
-  dispose(): void;
-}
-
-/**
- * Aborts when any source aborts, with that source's reason. A plain controller and listeners rather than
- * AbortSignal.any: the listeners are removed on dispose, so a long-lived source (the shutdown signal) does
- * not collect one dead listener per call.
- */
-export function linkSignals(...sources: AbortSignal[]): LinkedSignal {
-  const controller = new AbortController();
-  const listeners: Array<() => void> = [];
-  const dispose = () => {
-    sources.forEach((source, i) => {
-      const listener = listeners[i];
-      if (listener) source.removeEventListener('abort', listener);
-    });
-    listeners.length = 0;
-  };
-  for (const source of sources) {
-    if (source.aborted) {
-      controller.abort(source.reason);
-      break;
-    }
-    const listener = () => {
-      controller.abort(source.reason);
-      dispose();
-    };
-    listeners.push(listener);
-    source.addEventListener('abort', listener, { once: true });
-  }
-  if (controller.signal.aborted) dispose();
-  return { signal: controller.signal, dispose };
-}
 
 /**
  * `client` is the calling client's name (clientInfo): it picks the call's soft budget, how long a model job
@@ -53,16 +18,20 @@ export async function runTool(
   deps: ToolDeps,
   toolName: string,
   ctx: ServerContext,
-  work: (signal: AbortSignal) => Promise<CallToolResult>,
+  work: (budget: Deadline) => Promise<CallToolResult>,
   client?: string,
 ): Promise<CallToolResult> {
   const started = performance.now();
-  const link = linkSignals(ctx.mcpReq.signal, deps.shutdownSignal);
+  // No time of its own: the call ends when the client cancels (or goes away) or the server shuts down.
+  const budget = Deadline.open({
+    parents: [ctx.mcpReq.signal, deps.shutdownSignal],
+    label: `${toolName} call`,
+  });
   deps.jobs.begin(ctx, softBudget(client, deps.config.softReturnSecs));
   let outcome = 'ok';
   let result: CallToolResult | undefined;
   try {
-    result = await work(link.signal);
+    result = await work(budget);
     if (result.isError) outcome = 'error';
     if ((result.structuredContent as { status?: unknown } | undefined)?.status === 'in_progress')
       outcome = 'in_progress';
@@ -74,7 +43,7 @@ export async function runTool(
     result = noteSoftReturn(deps, ctx, errorResult(toolName, error, deps.logger));
     return result;
   } finally {
-    link.dispose();
+    budget.dispose();
     const ms = Math.round(performance.now() - started);
     deps.logger.info({ event: 'tool_call', tool: toolName, ms, outcome }, `tool ${toolName}: ${outcome}`);
     deps.observeToolCall?.({ tool: toolName, outcome, ms, ...modelOf(result) });

@@ -16,6 +16,7 @@ import { clientName } from '../jobs/soft-budget.js';
 import { referencedFiles, tokenBudget } from '../memory/index.js';
 import { roundUsd } from '../providers/cost.js';
 import type { ChatMessage, ChatResponse, ContentPart } from '../providers/types.js';
+import type { Deadline } from '../resilience/deadline.js';
 import {
   type ArgumentRules,
   deferredSchema,
@@ -90,10 +91,10 @@ export function registerChatTool(server: McpServer, deps: ToolDeps): void {
         deps,
         'chat',
         ctx,
-        async signal => {
+        async budget => {
           const read = readArguments('chat', schema, raw, CHAT_ARGUMENTS);
           if ('failed' in read) return read.failed;
-          return withNotes(await chat(deps, read.value, ctx, signal), read.notes);
+          return withNotes(await chat(deps, read.value, ctx, budget), read.notes);
         },
         clientName(server, ctx),
       ),
@@ -130,8 +131,9 @@ async function chat(
   deps: ToolDeps,
   sent: ChatArgs,
   ctx: ServerContext,
-  signal: AbortSignal,
+  budget: Deadline,
 ): Promise<CallToolResult> {
+  const { signal } = budget;
   const oversized = oversizedPrompt(
     'chat',
     'prompt',
@@ -205,7 +207,7 @@ async function chat(
         label: `chat with ${model.name}`,
         // Asking the same thing again later is a new question; only a call collecting this job gets this answer.
         once: true,
-        work: (deadline, onEvent) => deps.gateway.chat({ ...request, parent: deadline, onEvent }),
+        work: (deadline, onEvent) => deps.gateway.chat({ ...request, budget: deadline, onEvent }),
       },
       { ctx, signal, watcher: progress },
     ));

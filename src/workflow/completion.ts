@@ -117,7 +117,7 @@ async function consultExpert(
     maxBytes: deps.config.maxRequestFileBytes,
     signal: input.workflow.signal,
   });
-  const sections = (await expert.sections?.(view, { deps, signal: input.workflow.signal })) ?? [];
+  const sections = (await expert.sections?.(view, { deps, budget: input.workflow })) ?? [];
   let images: string[] = [];
   if (model.spec.vision && view.consolidated.images.length > 0) {
     try {

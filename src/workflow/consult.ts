@@ -83,7 +83,7 @@ export async function consultAll(
               bound: options.workflow,
               label: `consensus: ${model.name} (EXPERT_ANALYSIS_TIMEOUT_SECS)`,
               exclusive: true,
-              work: (deadline, onEvent) => deps.gateway.chat({ ...sent, parent: deadline, onEvent }),
+              work: (deadline, onEvent) => deps.gateway.chat({ ...sent, budget: deadline, onEvent }),
             },
             { ctx: options.ctx, signal: options.workflow.signal, watcher: progress },
           );

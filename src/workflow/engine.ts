@@ -10,7 +10,7 @@ import { secondsToMs } from '../config/load.js';
 import { toExaiError } from '../errors.js';
 import { inProgressFields, isJobPending } from '../jobs/pending.js';
 import { clientName } from '../jobs/soft-budget.js';
-import { Deadline, untilAborted } from '../resilience/deadline.js';
+import { type Deadline, untilAborted } from '../resilience/deadline.js';
 import {
   deferredSchema,
   failedResult,
@@ -89,11 +89,11 @@ export function registerWorkflowTool(server: McpServer, runtime: WorkflowRuntime
         runtime.deps,
         tool.name,
         ctx,
-        async signal => {
+        async budget => {
           const { args, notes } = prepareArguments(tool.name, raw, rules);
           const parsed = schema.safeParse(args);
           if (!parsed.success) return invalidStep(runtime, tool, args, parsed.error);
-          return withNotes(await runStep(runtime, tool, parsed.data, ctx, signal), notes);
+          return withNotes(await runStep(runtime, tool, parsed.data, ctx, budget), notes);
         },
         clientName(server, ctx),
       ),
@@ -126,7 +126,7 @@ export async function runStep(
   tool: WorkflowTool,
   parsed: Record<string, unknown>,
   ctx: ServerContext,
-  signal: AbortSignal,
+  call: Deadline,
 ): Promise<CallToolResult> {
   const { args, extras } = splitArgs(tool, parsed);
   const oversized = oversizedPrompt(
@@ -138,10 +138,7 @@ export async function runStep(
   if (oversized) return workflowResult(oversized, true);
 
   const budgetMs = secondsToMs(runtime.deps.config.workflowTimeoutSecs);
-  const workflow = Deadline.start(budgetMs, {
-    parent: signal,
-    label: `${tool.name} workflow call (WORKFLOW_TOOL_TIMEOUT_SECS)`,
-  });
+  const workflow = call.child(budgetMs, `${tool.name} workflow call (WORKFLOW_TOOL_TIMEOUT_SECS)`);
   try {
     return await untilAborted(step(runtime, tool, args, extras, ctx, workflow), workflow.signal);
   } catch (thrown) {
@@ -155,7 +152,7 @@ export async function runStep(
       });
     }
     const error = toExaiError(thrown);
-    if (error.kind !== 'timeout' || signal.aborted) throw error;
+    if (error.kind !== 'timeout' || call.signal.aborted) throw error;
     return workflowResult(
       {
         status: 'error',
@@ -205,7 +202,6 @@ async function step(
     ctx,
     view,
     threadId,
-    signal: workflow.signal,
     budget: workflow,
   });
   if (outcome?.data) {

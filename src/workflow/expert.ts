@@ -119,7 +119,7 @@ export async function callExpert(call: ExpertCall): Promise<ExpertOutcome> {
             thinking: model.thinking,
             ...(model.level !== undefined && { thinkingLevel: model.level }),
             webSearch: call.webSearch,
-            parent: deadline,
+            budget: deadline,
             onEvent,
           }),
       },

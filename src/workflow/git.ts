@@ -78,7 +78,7 @@ export function spawnGit(
 ): Promise<GitExit> {
   const maxBytes = options.maxBytes ?? MAX_LIST_BYTES;
   const settings = [...SAFE_SETTINGS, ...(options.settings ?? [])].flatMap(s => ['-c', s]);
-  const deadline = Deadline.start(GIT_TIMEOUT_MS, { parent, label: `git ${args[0] ?? ''}` });
+  const deadline = Deadline.start(GIT_TIMEOUT_MS, { parents: [parent], label: `git ${args[0] ?? ''}` });
   return new Promise<GitExit>((resolve, reject) => {
     const child = spawn('git', ['--no-pager', ...settings, ...args], {
       cwd,

@@ -145,10 +145,7 @@ export interface ExpertSpec<F extends ToolFields = ToolFields> {
   /** Heading of the problem statement in the expert prompt, e.g. "ISSUE DESCRIPTION". */
   requestTitle: string;
   /** Prompt sections from the tool's own fields (analysis type, review focus, the git diff, …). */
-  sections?(
-    view: StepView<F>,
-    context: { deps: ToolDeps; signal: AbortSignal },
-  ): string[] | Promise<string[]>;
+  sections?(view: StepView<F>, context: { deps: ToolDeps; budget: Deadline }): string[] | Promise<string[]>;
   /** Files to send besides relevant_files (style examples). */
   extraFiles?(view: StepView<F>): string[];
   /** When the call gives no thinking_mode (else EXPERT_ANALYSIS_THINKING_MODE). */
@@ -176,8 +173,7 @@ export interface OnStepContext<F extends ToolFields = ToolFields> {
   readonly ctx: ServerContext;
   readonly view: StepView<F>;
   readonly threadId: string;
-  readonly signal: AbortSignal;
-  /** The workflow call's deadline: model calls made by the step are its children. */
+  /** The workflow call's deadline: model calls made by the step are its children; its signal ends git and file reads. */
   readonly budget: Deadline;
 }
 

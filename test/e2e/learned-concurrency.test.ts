@@ -3,13 +3,24 @@
  * per provider, a key that takes 1-3 at once (Kimi Tier0, GLM coding plans) answered most of a burst with
  * concurrency 429s we caused ourselves. Now each refusal (GLM 1302, Kimi "max organization concurrency")
  * lowers the limit for that key, calls still succeed, `status` shows the learned limit, and the next burst
- * waits in our queue instead of being sent into a 429.
+ * waits in our queue instead of being sent into a 429. A per-minute 429 is no such refusal and leaves the
+ * limit alone.
  */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type KeyLimit, keyWithConcurrency } from '../helpers/key-concurrency.js';
 import { chat, connectHttp } from './files-fixtures.js';
-import { fakeAndWorkDir, type HttpProcess, reportOf, serverEnv, startHttpProcess } from './harness.js';
+import {
+  fakeAndWorkDir,
+  fakeModelEntry,
+  type HttpProcess,
+  reportOf,
+  serverEnv,
+  startHttpProcess,
+  upstreamActive,
+} from './harness.js';
 
 describe('concurrency learned from the provider refusals (HTTP server)', () => {
   const shared = fakeAndWorkDir();
@@ -171,4 +182,55 @@ describe('a key whose plan is raised (HTTP server, PROVIDER_CONCURRENCY_PROBE_SE
     expect(grown).toBeGreaterThanOrEqual(3);
     expect(grown).toBeLessThanOrEqual(5);
   }, 120_000);
+});
+
+describe('a Kimi per-minute 429 (HTTP server, KIMI_MAX_CONCURRENCY=4)', () => {
+  const shared = fakeAndWorkDir();
+  const RPM = 'fake-kimierror,kind=rpm';
+  const SLOW = 'fake-delay,ms=5000';
+  let server: HttpProcess;
+  let client: Client;
+
+  beforeAll(async () => {
+    await writeFile(
+      join(shared.dir.path, 'models.json'),
+      JSON.stringify({ models: [RPM, SLOW].map(name => fakeModelEntry(name, { provider: 'kimi' })) }),
+    );
+    server = await startHttpProcess(
+      shared.dir,
+      serverEnv(shared.dir, {
+        fakeUrl: shared.fake.url,
+        extra: {
+          KIMI_MAX_CONCURRENCY: '4',
+          KIMI_TIMEOUT_SECS: '60',
+          PROVIDER_MAX_RETRIES: '0',
+          FALLBACK_ON_FAILURE: 'false',
+        },
+      }),
+    );
+    client = await connectHttp(server.url);
+  });
+
+  afterAll(async () => {
+    await client?.close();
+    await server?.stop();
+  });
+
+  it('is no concurrency refusal: the limit stays 4 and four calls reach Kimi at once', async () => {
+    // Its message names no concurrency, but our hint for it ("lower KIMI_MAX_CONCURRENCY") does.
+    const refused = await chat(client, { prompt: 'over the minute', model: RPM, use_websearch: false });
+    expect(refused.isError).toBe(true);
+    expect(refused.output.metadata.error_kind).toBe('rate_limited');
+    const report = reportOf(await client.callTool({ name: 'status', arguments: {} }));
+    const kimi = report.data.providers.find((p: { provider: string }) => p.provider === 'kimi');
+    expect(kimi.concurrency).toMatchObject({ limit: 4, max: 4 });
+
+    // Taken for a refusal, it set the limit to 1: these four would reach Kimi one after another.
+    const burst = Promise.all(
+      [1, 2, 3, 4].map(i => chat(client, { prompt: `call ${i}`, model: SLOW, use_websearch: false }, 60_000)),
+    );
+    await upstreamActive(shared.fake, 4, 4_000);
+    const answers = await burst;
+    expect(answers.map(a => a.isError)).toEqual([false, false, false, false]);
+  }, 60_000);
 });

@@ -1,5 +1,6 @@
 /** Load: after a mixed load and close(), nothing is left holding the event loop: no socket, server or timer. */
 import { describe, expect, it } from 'vitest';
+import { Deadline } from '../../src/resilience/deadline.js';
 import { startFakeProvider } from '../fakes/fake-provider.js';
 import { liveHandles, testGateway, user } from '../helpers/gateway.js';
 
@@ -41,7 +42,13 @@ describe('resource cleanup', () => {
       if (kind === 3) {
         const c = new AbortController();
         controllers.push(c);
-        calls.push(t.gateway.chat({ model: 'kimi-k2.6', messages: user('cancel'), signal: c.signal }));
+        calls.push(
+          t.gateway.chat({
+            model: 'kimi-k2.6',
+            messages: user('cancel'),
+            budget: Deadline.open({ parents: [c.signal] }),
+          }),
+        );
       }
     }
     setTimeout(() => {

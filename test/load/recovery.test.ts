@@ -1,5 +1,6 @@
 /** Load: a failing provider opens its breaker under concurrent traffic, recovers, and no call is left stuck. */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Deadline } from '../../src/resilience/deadline.js';
 import { type FakeProvider, startFakeProvider } from '../fakes/fake-provider.js';
 import { rejection, type TestGateway, testGateway, user } from '../helpers/gateway.js';
 
@@ -79,7 +80,13 @@ describe('recovery from failures', () => {
     for (const reason of [new Error('user pressed stop'), 'a string reason', undefined]) {
       const controllers = Array.from({ length: 20 }, () => new AbortController());
       const calls = controllers.map(c =>
-        rejection(t!.gateway.chat({ model: 'glm-4.6', messages: user('x'), signal: c.signal })),
+        rejection(
+          t!.gateway.chat({
+            model: 'glm-4.6',
+            messages: user('x'),
+            budget: Deadline.open({ parents: [c.signal] }),
+          }),
+        ),
       );
       // Cancel once every request is upstream (bounded: the loop gives up after ~2,000 turns).
       for (let i = 0; i < 2_000 && fake.stats().activeRequests < 20; i++) {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { Deadline } from '../../src/resilience/deadline.js';
 import { fakeProviderSuite, rejection, TEST_KEY, user } from '../helpers/gateway.js';
 
 const suite = fakeProviderSuite();
@@ -170,7 +171,7 @@ describe('fallback to the other provider', () => {
       GLM_TIMEOUT_SECS: '0.3',
       FALLBACK_ON_FAILURE: 'true',
     });
-    const response = await ask('glm-4.6', { timeoutMs: 3_000 });
+    const response = await ask('glm-4.6', { budget: Deadline.start(3_000) });
     expect(response.fallbackFrom?.reason).toBe('timeout');
     expect(response.provider).toBe('kimi');
   });

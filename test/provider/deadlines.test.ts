@@ -51,7 +51,7 @@ describe('deadline hierarchy', () => {
     try {
       const started = performance.now();
       const error = await rejection(
-        suite.t.gateway.chat({ model: 'glm-4.6', messages: user('hi'), parent: expert }),
+        suite.t.gateway.chat({ model: 'glm-4.6', messages: user('hi'), budget: expert }),
       );
       expect(error.kind).toBe('timeout');
       expect(error.message).toMatch(/expert analysis timed out/);
@@ -122,7 +122,13 @@ describe('sockets after timeouts and cancels', () => {
 
     const controller = new AbortController();
     const hung = Array.from({ length: 8 }, () =>
-      rejection(suite.t.gateway.chat({ model: 'kimi-k2', messages: user('x'), signal: controller.signal })),
+      rejection(
+        suite.t.gateway.chat({
+          model: 'kimi-k2',
+          messages: user('x'),
+          budget: Deadline.open({ parents: [controller.signal] }),
+        }),
+      ),
     );
     await vi.waitFor(() => expect(suite.fake.stats().activeRequests).toBe(8), {
       timeout: 3_000,

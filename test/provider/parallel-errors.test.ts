@@ -16,8 +16,8 @@ describe('errors of parallel calls', () => {
     const parent = Deadline.start(1_000, { label: 'workflow step' });
     try {
       const [glm, kimi] = await Promise.all([
-        rejection(suite.t.gateway.chat({ model: 'glm-4.6', messages: user('a'), parent })),
-        rejection(suite.t.gateway.chat({ model: 'kimi-k2', messages: user('b'), parent })),
+        rejection(suite.t.gateway.chat({ model: 'glm-4.6', messages: user('a'), budget: parent })),
+        rejection(suite.t.gateway.chat({ model: 'kimi-k2', messages: user('b'), budget: parent })),
       ]);
       // Both end because the same parent ran out, and both say so...
       expect(glm).toMatchObject({

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { Deadline } from '../../src/resilience/deadline.js';
 import { startFakeProvider } from '../fakes/fake-provider.js';
 import { fakeProviderSuite, rejection, user } from '../helpers/gateway.js';
 
@@ -160,7 +161,11 @@ describe('retries', () => {
     suite.gateway({ GLM_API_URL: `${suite.fake.url}/mode/hang/v1`, KIMI_API_URL: `${suite.fake.url}/v1` });
     const controller = new AbortController();
     const call = rejection(
-      suite.t.gateway.chat({ model: 'glm-4.6', messages: user('x'), signal: controller.signal }),
+      suite.t.gateway.chat({
+        model: 'glm-4.6',
+        messages: user('x'),
+        budget: Deadline.open({ parents: [controller.signal] }),
+      }),
     );
     await suite.fake.waitForActive(1, 2_000).catch(() => undefined);
     while (suite.fake.stats().activeRequests < 1) await new Promise(r => setTimeout(r, 5));

@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { ExaiError } from '../../src/errors.js';
 import { concurrencyRefusal } from '../../src/providers/concurrency-refusal.js';
+import { mapProviderError } from '../../src/providers/error-mapping.js';
 import { createAdaptiveLimit } from '../../src/resilience/adaptive-limit.js';
 import { createBulkhead } from '../../src/resilience/bulkhead.js';
 
@@ -92,37 +93,43 @@ describe('adaptive concurrency limit', () => {
 });
 
 describe('concurrency refusals', () => {
-  const err = (
-    provider: string,
-    code: string,
-    message: string,
-    kind: 'rate_limited' | 'overloaded' = 'rate_limited',
-  ) => new ExaiError(kind, message, { provider, code });
+  const err = (provider: string, code: string, message: string) =>
+    new ExaiError('rate_limited', message, { provider, code });
+  // As the error mapping builds them from Kimi's bodies (texts as in test/fakes/provider-modes.ts): the
+  // message holds the provider's words and our hint, so the test must see both.
+  const kimi = (message: string, type = 'rate_limit_reached_error') =>
+    mapProviderError({
+      provider: 'kimi',
+      model: 'kimi-k2.6',
+      status: 429,
+      body: { error: { type, message } },
+    });
 
   test.each<[string, ExaiError, ReturnType<typeof concurrencyRefusal>]>([
     ['GLM 1302', err('glm', '1302', 'GLM glm-4.6: HTTP 429 [1302]: Rate limit reached for requests'), {}],
     ['GLM 1303 (frequency) is not one', err('glm', '1303', 'frequency'), undefined],
     [
       'Kimi concurrency, with the limit it names',
-      err(
-        'kimi',
-        'rate_limit_reached_error',
-        'Kimi k: HTTP 429 [rate_limit_reached_error]: ... reached max organization concurrency: 1, please try again after 1 seconds',
+      kimi(
+        'Your account org-x request reached max organization concurrency: 1, please try again after 1 seconds',
       ),
       { reported: 1 },
     ],
     [
+      // Its hint says "lower KIMI_MAX_CONCURRENCY": still not a refusal for concurrency.
       'Kimi RPM is not one',
-      err(
-        'kimi',
-        'rate_limit_reached_error',
-        'reached organization max RPM: 3, please try again after 1 seconds',
-      ),
+      kimi('Your account org-x request reached organization max RPM: 3, please try again after 1 seconds'),
       undefined,
     ],
     [
+      'Kimi TPM is not one',
+      kimi('Your account org-x request reached project TPM rate limit, current: 1410, limit: 100'),
+      undefined,
+    ],
+    ['a Kimi 429 with no words is not one', kimi('fake kimi error (HTTP 429)'), undefined],
+    [
       'Kimi overload is not one',
-      err('kimi', 'engine_overloaded_error', 'overloaded', 'overloaded'),
+      kimi('The engine is currently overloaded, please try again later', 'engine_overloaded_error'),
       undefined,
     ],
     ['a plain Error is not one', new Error('concurrency: 3') as ExaiError, undefined],

@@ -1,7 +1,7 @@
 import { getEventListeners } from 'node:events';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { ExaiError, isExaiError } from '../../src/errors.js';
-import { abortReason, Deadline } from '../../src/resilience/deadline.js';
+import { abortReason, budgetWithin, Deadline } from '../../src/resilience/deadline.js';
 
 function reasonOf(signal: AbortSignal): ExaiError {
   const reason: unknown = signal.reason;
@@ -62,7 +62,7 @@ describe('Deadline with fake timers', () => {
 
   test("a bound's cancellation does not reach the child, which then ends in its own name", () => {
     const caller = new AbortController();
-    const expert = Deadline.start(600, { parent: caller.signal, label: 'expert analysis' });
+    const expert = Deadline.start(600, { parents: [caller.signal], label: 'expert analysis' });
     const shared = Deadline.start(600, { bound: expert, label: 'shared expert call' });
     caller.abort(new Error('client left'));
     expect(expert.signal.aborted).toBe(true);
@@ -99,7 +99,7 @@ describe('Deadline with fake timers', () => {
     const parentExpired = vi.fn();
     const childExpired = vi.fn();
     const parent = Deadline.start(3000, { label: 'workflow', onExpire: parentExpired });
-    const child = Deadline.start(5000, { parent, label: 'GLM call', onExpire: childExpired });
+    const child = Deadline.start(5000, { parents: [parent], label: 'GLM call', onExpire: childExpired });
     vi.advanceTimersByTime(3000);
     expect(child.signal.reason).toBe(parent.signal.reason);
     expect(reasonOf(child.signal).message).toBe('workflow timed out after 3 s');
@@ -120,7 +120,7 @@ describe('Deadline with fake timers', () => {
     const controller = new AbortController();
     const reason = new Error('client sent notifications/cancelled');
     const onExpire = vi.fn();
-    const deadline = Deadline.start(60_000, { parent: controller.signal, onExpire });
+    const deadline = Deadline.start(60_000, { parents: [controller.signal], onExpire });
     const grandchild = deadline.child(30_000);
     controller.abort(reason);
     expect(deadline.signal.reason).toBe(reason);
@@ -135,7 +135,7 @@ describe('Deadline with fake timers', () => {
   test('starting under an already aborted parent aborts at once and arms no timer', () => {
     const controller = new AbortController();
     controller.abort('gone');
-    const deadline = Deadline.start(1000, { parent: controller.signal });
+    const deadline = Deadline.start(1000, { parents: [controller.signal] });
     expect(deadline.signal.reason).toBe('gone');
     expect(vi.getTimerCount()).toBe(0);
   });
@@ -153,7 +153,7 @@ describe('Deadline with fake timers', () => {
 
   test('dispose clears the timer and a later parent abort leaves the child alone', () => {
     const controller = new AbortController();
-    const deadline = Deadline.start(1000, { parent: controller.signal });
+    const deadline = Deadline.start(1000, { parents: [controller.signal] });
     expect(vi.getTimerCount()).toBe(1);
     deadline.dispose();
     deadline.dispose();
@@ -177,6 +177,102 @@ describe('Deadline with fake timers', () => {
     for (let i = 0; i < 10_000; i++) parent.child(1000).dispose();
     expect(getEventListeners(parent.signal, 'abort')).toHaveLength(0);
     expect(vi.getTimerCount()).toBe(1);
+  });
+
+  test("ends when any of its parents ends, with that parent's reason, and leaves the others' listeners", () => {
+    const client = new AbortController();
+    const shutdown = new AbortController();
+    const frame = Deadline.open({ parents: [client.signal, shutdown.signal], label: 'chat call' });
+    expect(vi.getTimerCount()).toBe(0);
+    expect(frame.remainingMs()).toBe(Number.POSITIVE_INFINITY);
+    const reason = new ExaiError('cancelled', 'The server is shutting down');
+    shutdown.abort(reason);
+    expect(frame.signal.reason).toBe(reason);
+    expect(getEventListeners(client.signal, 'abort')).toHaveLength(0);
+    expect(getEventListeners(shutdown.signal, 'abort')).toHaveLength(0);
+  });
+
+  test('a timed budget under a caller signal and a parent deadline is capped by the deadline', () => {
+    const caller = new AbortController();
+    const workflow = Deadline.start(1000, { label: 'workflow' });
+    const expert = Deadline.start(5000, { parents: [caller.signal, workflow], label: 'expert' });
+    expect(expert.budgetMs).toBe(1000);
+    vi.advanceTimersByTime(1000);
+    expect(reasonOf(expert.signal).message).toBe('workflow timed out after 1 s');
+    const other = Deadline.start(5000, { parents: [caller.signal, Deadline.start(9000)] });
+    caller.abort('left');
+    expect(other.signal.reason).toBe('left');
+  });
+
+  test('a chain of capped children holds one timer, and each ends with the top reason', () => {
+    const job = Deadline.start(3000, { label: 'chat job' });
+    const provider = job.child(5000, 'GLM call');
+    const share = provider.child(undefined, 'GLM share');
+    expect(vi.getTimerCount()).toBe(1);
+    expect(share.budgetMs).toBe(3000);
+    vi.advanceTimersByTime(3000);
+    expect(reasonOf(provider.signal).message).toBe('chat job timed out after 3 s');
+    expect(share.signal.reason).toBe(job.signal.reason);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  test('a child with less time than its parent arms its own timer', () => {
+    const job = Deadline.start(3000, { label: 'chat job' });
+    job.child(1000, 'GLM call');
+    expect(vi.getTimerCount()).toBe(2);
+  });
+
+  test('cancel ends a budget and its children with the reason given, not its parent', () => {
+    const budget = Deadline.start(3000, { label: 'whole call' });
+    const primary = budget.child(undefined, 'primary');
+    const below = primary.child(10_000);
+    const why = new ExaiError('timeout', 'no answer within its share');
+    primary.cancel(why);
+    expect(below.signal.reason).toBe(why);
+    expect(budget.signal.aborted).toBe(false);
+    expect(getEventListeners(budget.signal, 'abort')).toHaveLength(0);
+  });
+
+  test('a capped child whose parent is disposed early arms its own timer for the time left', () => {
+    const job = Deadline.start(3000, { label: 'chat job' });
+    vi.advanceTimersByTime(1000);
+    const provider = job.child(5000, 'GLM call');
+    expect(vi.getTimerCount()).toBe(1);
+    job.dispose();
+    expect(vi.getTimerCount()).toBe(1);
+    vi.advanceTimersByTime(1999);
+    expect(provider.signal.aborted).toBe(false);
+    vi.advanceTimersByTime(1);
+    expect(reasonOf(provider.signal).message).toBe('chat job timed out after 3 s');
+  });
+
+  test('an open child of an open budget arms no timer when its parent is disposed first', () => {
+    const frame = Deadline.open({ label: 'ask' });
+    const stream = frame.child();
+    frame.dispose();
+    expect(vi.getTimerCount()).toBe(0);
+    vi.advanceTimersByTime(60_000);
+    expect(stream.signal.aborted).toBe(false);
+  });
+
+  test("budgetWithin lends the caller's budget when it ends first, and makes a child otherwise", () => {
+    const job = Deadline.start(3000, { label: 'chat job' });
+    const lent = budgetWithin(job, 3000, 'GLM call');
+    expect(lent.budget).toBe(job);
+    lent.release();
+    expect(job.signal.aborted).toBe(false);
+    vi.advanceTimersByTime(3000);
+    expect(job.signal.aborted).toBe(true);
+
+    const roomy = Deadline.start(60_000, { label: 'workflow' });
+    const own = budgetWithin(roomy, 1000, 'GLM call');
+    expect(own.budget).not.toBe(roomy);
+    vi.advanceTimersByTime(1000);
+    expect(reasonOf(own.budget.signal).message).toBe('GLM call timed out after 1 s');
+    own.release();
+    const alone = budgetWithin(undefined, 500, 'GLM call');
+    vi.advanceTimersByTime(500);
+    expect(reasonOf(alone.budget.signal).message).toBe('GLM call timed out after 0.5 s');
   });
 });
 

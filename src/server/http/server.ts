@@ -93,16 +93,7 @@ export async function startHttpServer(app: App, options: HttpServerOptions): Pro
   const statelessLegacy = createStatelessLegacy({ factory, logger: app.logger, cancels });
   const sessions = createSessionTable({
     // A session's tool calls report when their handler settles, so a cancelled call's stream can be ended.
-    factory: hooks => {
-      const deps = toolDeps(app);
-      return createServer(app, {
-        ...deps,
-        observeToolCall: call => {
-          deps.observeToolCall?.(call);
-          hooks.toolSettled();
-        },
-      });
-    },
+    factory: hooks => createServer(app, toolDeps(app), { onToolSettled: hooks.toolSettled }),
     idleMs: config.httpSessionIdleSecs * 1000,
     maxSessions: config.httpMaxSessions,
     maxSessionsPerClient: config.httpMaxSessionsPerClient,

@@ -15,7 +15,6 @@
  * - A call its client cancelled gets no JSON-RPC answer (MCP: the receiver should not respond), so the SDK
  *   would leave its response stream open forever; it is ended once the call's handler has settled.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
@@ -32,7 +31,7 @@ import { clientAddress, sendRpcError } from './guards.js';
 
 /** What a session's server instance tells the table; `toolSettled` runs when a tool call's handler ends. */
 export interface SessionHooks {
-  toolSettled(): void;
+  toolSettled(requestId: RequestId): void;
 }
 
 export interface SessionTableOptions {
@@ -78,8 +77,6 @@ export function createSessionTable(options: SessionTableOptions): SessionTable {
   const sessions = new Map<string, Session>();
   const log = options.logger.child({ component: 'http-sessions' });
   const cancelGraceMs = options.cancelGraceMs ?? 10_000;
-  /** The request a handler runs for: tool handlers report settling from inside it. */
-  const requestScope = new AsyncLocalStorage<{ session: Session; id: RequestId }>();
   const sweeper = setInterval(sweep, Math.max(1_000, Math.min(options.idleMs / 2, 60_000)));
   sweeper.unref();
 
@@ -218,21 +215,14 @@ export function createSessionTable(options: SessionTableOptions): SessionTable {
     });
   }
 
-  /**
-   * Runs each request's handler inside a scope naming it (so a tool handler can report it settled), and notes
-   * cancel notifications before the server acts on them.
-   */
+  /** Notes cancel notifications before the server acts on them. */
   function watchMessages(session: Session): void {
     const deliver: Deliver | undefined = session.transport.onmessage;
     if (!deliver) return;
     session.transport.onmessage = (message, extra) => {
-      const { id, method, params } = message as { id?: unknown; method?: unknown; params?: unknown };
+      const { method, params } = message as { method?: unknown; params?: unknown };
       if (method === 'notifications/cancelled') {
         noteCancel(session, (params as { requestId?: unknown } | undefined)?.requestId);
-      }
-      if (typeof method === 'string' && (typeof id === 'string' || typeof id === 'number')) {
-        requestScope.run({ session, id }, () => deliver(message, extra));
-        return;
       }
       deliver(message, extra);
     };
@@ -242,9 +232,8 @@ export function createSessionTable(options: SessionTableOptions): SessionTable {
     const client = clientAddress(req);
     if (!admit(client, res)) return;
     const server = options.factory({
-      toolSettled() {
-        const scope = requestScope.getStore();
-        if (scope?.session.cancelled.has(scope.id)) endCancelled(scope.session, scope.id);
+      toolSettled(requestId) {
+        if (session.cancelled.has(requestId)) endCancelled(session, requestId);
       },
     });
     const session: Session = {

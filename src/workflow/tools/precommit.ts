@@ -240,22 +240,22 @@ export const precommitTool = defineWorkflowTool({
   expert: {
     systemPrompt: SYSTEM_PROMPT,
     requestTitle: 'COMMIT TO VALIDATE',
-    sections: async (view, { deps, signal }) => [
+    sections: async (view, { deps, budget }) => [
       ...settingsSection('VALIDATION SETTINGS', {
         'Focus on': latestExtra(view.state, 'focus_on'),
         'Severity filter': settingOf(view, 'severity_filter', 'all'),
       }),
-      ...(await diffSections(view, deps, signal)),
+      ...(await diffSections(view, deps, budget.signal)),
     ],
     guidance:
       'IMPORTANT: Fix the critical and high issues above (after checking them against the code) before ' +
       'committing, and tell the user about the rest.',
   },
-  onStep: async ({ view, deps, signal }) => {
+  onStep: async ({ view, deps, budget }) => {
     const settings = gitSettings(view);
     if (!settings || (view.args.step_number !== 1 && !view.final)) return undefined;
-    const repo = await openRepository(settings.path, deps.files.roots, signal);
-    return { fields: { git_changes: await changeSummary(repo, settings, signal) } };
+    const repo = await openRepository(settings.path, deps.files.roots, budget.signal);
+    return { fields: { git_changes: await changeSummary(repo, settings, budget.signal) } };
   },
   requiredActions: view =>
     actionsByConfidence(view, {
