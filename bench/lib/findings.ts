@@ -71,6 +71,19 @@ section's load average). Reproduce with \`node --import tsx --cpu-prof --cpu-pro
     connection closes); if the worker falls four checkpoints behind, the connection runs one itself, and if the
     worker fails it gets SQLite's automatic checkpoints back. In the profile, the store's share of a \`chat\`
     call's server time fell from ~11 % to ~6 %. Guarded by test/unit/sqlite-checkpoint.test.ts.
+11. *An IDE waited for the whole server before its answer to \`initialize\` (src/server/stdio-early.ts).* Loading
+    zod, the MCP SDK and our ~100 modules took ~950 ms of CPU before stdio could answer; bare node takes ~40 ms.
+    Now the stdio server reads stdin while it loads and answers a first line that is an initialize at once, from
+    the identity the server is built from (src/server/identity.ts), which needs no package; once loaded, the
+    server gets the same request under its own id and its answer is checked, not written. tools/list still
+    waits for the load. Same run, 31 alternating spawns each, load average 4.6: initialize answered in 74 ms
+    (bare node 53 ms, the previous build 725 ms: the startup section's comparison row, commit ea21c93), with
+    60 ms of CPU against 840 ms; tools/list 735 against 727 ms (unchanged). At load ~13, with a first version of
+    this change that loaded the server only after the first line: 200, 236 and 280 ms against bare node's 158,
+    185 and 201 ms in the same runs. The answer tracks bare node plus 20–80 ms, so the 250 ms goal holds whenever
+    bare node itself answers within ~170 ms; where bare node takes longer, the goal is missed along with it.
+    Guarded by test/e2e/startup-modules.test.ts (what answers early loads no package),
+    test/unit/stdio-early.test.ts (the early answer equals createServer's) and test/e2e/stdio-early.test.ts.
 
 **Overhead per call (scenario 1).** Client CPU per call, measured separately at concurrency 64 (the table's
 figures, at 256, are higher: more garbage per second, more GC): raw undici ~52 µs; the exai wire alone ~100 µs

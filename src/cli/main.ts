@@ -30,8 +30,19 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case undefined:
-    case 'stdio':
-      return (await import('./serve.js')).runStdio(rest);
+    case 'stdio': {
+      // Read while the server loads, and an initialize answered at once: the IDE waits for it (see
+      // server/stdio-early.ts). Not in a terminal, where a person typing has no use for it.
+      const early =
+        rest.length === 0 && !process.stdin.isTTY
+          ? (await import('../server/stdio-early.js')).readStdioEarly(packageVersion())
+          : undefined;
+      const code = await (await import('./serve.js')).runStdio(rest, early);
+      // Reading early opened stdin, which holds the process open even paused: release it, or a server that
+      // could not start would never exit.
+      if (early) process.stdin.destroy();
+      return code;
+    }
     case 'http':
       return (await import('./serve.js')).runHttp(rest);
     case 'ask':

@@ -11,6 +11,7 @@ import { createLogger, type Logger, resolveLogFormat } from '../observability/lo
 import { type App, createApp } from '../server/app.js';
 import type { RunningHttpServer } from '../server/http/server.js';
 import { serveOverStdio } from '../server/stdio.js';
+import type { EarlyStdio } from '../server/stdio-early.js';
 
 /** After a signal, exit even if something still holds the event loop. */
 const FORCE_EXIT_MS = 5_000;
@@ -24,7 +25,8 @@ Serves MCP over Streamable HTTP at http://H:P/mcp (and GET /healthz).
   --port P   port (default EXAI_HTTP_PORT or 8079; 0 picks a free one)
   -h, --help show this help`;
 
-export async function runStdio(argv: string[]): Promise<number> {
+/** `early`: stdin as read, and answered, while this module loaded (server/stdio-early.ts). */
+export async function runStdio(argv: string[], early?: { handOver(): EarlyStdio }): Promise<number> {
   const flags = parseFlags('stdio', argv, STDIO_USAGE, {});
   if (typeof flags === 'number') return flags;
   // stdout is the JSON-RPC channel: a stray console.log from any library must not corrupt it.
@@ -34,7 +36,7 @@ export async function runStdio(argv: string[]): Promise<number> {
   const started = await startApp({});
   if (typeof started === 'number') return started;
   const { app, logger } = started;
-  const server = serveOverStdio(app);
+  const server = serveOverStdio(app, early?.handOver());
   const signals = onSignals(logger, async () => {
     // Calls in flight answer "shutting down" and the answer is written before the connection goes.
     app.stopCalls();

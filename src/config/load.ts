@@ -2,9 +2,9 @@
  * Reads the settings once from the environment and an optional .env file (the environment wins), validates
  * them against the one table in settings.ts, and checks the deadline hierarchy.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseEnv } from 'node:util';
+import { pick, readEnvFile } from './env-file.js';
 import { SETTINGS, type SettingKey, type SettingSpec, type Settings, type SettingUnit } from './settings.js';
 
 export type SettingSource = { from: 'default' } | { from: 'env' | '.env'; name: string };
@@ -113,27 +113,6 @@ function problemOf(
   if (issues.some(i => i.code === 'too_big' || i.code === 'too_small'))
     return `${given} is out of range: ${accepted}.`;
   return `${given} is not ${range.int ? 'a whole number' : 'a number'}: ${accepted}.`;
-}
-
-function readEnvFile(path: string | false): Record<string, string> {
-  if (path === false || !existsSync(path)) return {};
-  return parseEnv(readFileSync(path, 'utf8')) as Record<string, string>;
-}
-
-function pick(
-  names: readonly string[],
-  env: NodeJS.ProcessEnv,
-  fileEnv: Record<string, string>,
-): { value: string; from: 'env' | '.env'; name: string } | undefined {
-  for (const name of names) {
-    const value = env[name];
-    if (value !== undefined && value !== '') return { value, from: 'env', name };
-  }
-  for (const name of names) {
-    const value = fileEnv[name];
-    if (value !== undefined && value !== '') return { value, from: '.env', name };
-  }
-  return undefined;
 }
 
 function envName(key: SettingKey, sources: Record<string, SettingSource>): string {

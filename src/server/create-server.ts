@@ -20,7 +20,7 @@ import { registerVersionTool } from '../tools/version.js';
 import { consultsModel } from '../workflow/engine.js';
 import { registerWorkflowTools, WORKFLOW_TOOLS } from '../workflow/index.js';
 import type { App } from './app.js';
-import { serverInstructions } from './instructions.js';
+import { serverIdentity } from './identity.js';
 import { progressFactory } from './progress.js';
 import { registerPrompts } from './prompts.js';
 import { registerResources } from './resources.js';
@@ -74,14 +74,8 @@ export interface ServerHooks {
 export function createServer(app: App, deps: ToolDeps = toolDeps(app), hooks: ServerHooks = {}): McpServer {
   const enabled = new Set<string>(enabledTools(app.config));
   const served = (name: string) => enabled.has(name);
-  const server = new McpServer(
-    { name: 'exai-mcp', title: 'EXAI: second-opinion models (GLM, Kimi)', version: app.version },
-    {
-      // logging: clients may set a level (logging/setLevel); our logs still go to stderr, not to the client.
-      capabilities: { tools: {}, prompts: {}, resources: {}, logging: {} },
-      instructions: serverInstructions(served),
-    },
-  );
+  const { serverInfo, capabilities, instructions } = serverIdentity(app.version, served);
+  const server = new McpServer(serverInfo, { capabilities, instructions });
   if (hooks.onToolSettled) reportSettled(server, hooks.onToolSettled);
   for (const [name, register] of SIMPLE_TOOLS) if (served(name)) register(server, deps);
   registerWorkflowTools(server, deps, served);

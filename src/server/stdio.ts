@@ -5,6 +5,7 @@
 import { StdioServerTransport, serveStdio } from '@modelcontextprotocol/server/stdio';
 import type { App } from './app.js';
 import { createServer } from './create-server.js';
+import { type EarlyStdio, sameAnswer, withoutReplayAnswer } from './stdio-early.js';
 import { lineLimit } from './stdio-limit.js';
 
 /** Largest stdio message (one line of JSON-RPC); larger ones are refused one by one. */
@@ -17,7 +18,8 @@ export interface StdioServer {
   close(): Promise<void>;
 }
 
-export function serveOverStdio(app: App): StdioServer {
+/** `early`: what was read from stdin (and answered) while the server loaded (readStdioEarly's handOver). */
+export function serveOverStdio(app: App, early?: EarlyStdio): StdioServer {
   const log = app.logger.child({ component: 'stdio' });
   // serveStdio may build a second instance for a server/discover probe; each is cheap (see create-server).
   const input = lineLimit(MAX_STDIO_MESSAGE_BYTES, ({ bytes, id }) => {
@@ -30,9 +32,21 @@ export function serveOverStdio(app: App): StdioServer {
     // A JSON-RPC answer, one whole line: protocol output, as the transport itself writes it to stdout.
     process.stdout.write(`${JSON.stringify({ jsonrpc: '2.0', id, error: { code: -32600, message } })}\n`);
   });
-  process.stdin.pipe(input);
+  for (const chunk of early?.pending ?? []) input.write(chunk);
+  if (early?.ended || process.stdin.readableEnded) input.end();
+  else process.stdin.pipe(input);
+  const answered = early?.answered;
+  const output = answered
+    ? withoutReplayAnswer(process.stdout, message => {
+        if (sameAnswer(message, answered)) return;
+        log.error(
+          { event: 'early_initialize_mismatch', early: answered, server: message },
+          'the early answer to initialize differs from what the server answers',
+        );
+      })
+    : process.stdout;
   // Room for one whole message: the filter above passes at most one line per write.
-  const transport = new StdioServerTransport(input, process.stdout, {
+  const transport = new StdioServerTransport(input, output, {
     maxBufferSize: MAX_STDIO_MESSAGE_BYTES + 2,
   });
   const handle = serveStdio(() => createServer(app), {
@@ -56,6 +70,7 @@ export function serveOverStdio(app: App): StdioServer {
       } catch (error) {
         log.warn({ event: 'stdio_close_failed', err: error }, 'closing the stdio transport failed');
       }
+      if (output !== process.stdout) output.end();
       markClosed();
     })();
     return closing;
@@ -65,8 +80,11 @@ export function serveOverStdio(app: App): StdioServer {
     log.info({ event: 'stdin_closed' }, 'client closed stdin; stopping');
     void close();
   };
-  process.stdin.once('end', onInputEnd);
-  process.stdin.once('close', onInputEnd);
+  if (early?.ended || process.stdin.readableEnded) setImmediate(onInputEnd);
+  else {
+    process.stdin.once('end', onInputEnd);
+    process.stdin.once('close', onInputEnd);
+  }
   log.info({ event: 'listening', transport: 'stdio', version: app.version }, 'exai-mcp serving on stdio');
   return { closed, close };
 }

@@ -1,7 +1,8 @@
 /**
- * What a stdio server loads before it can answer `initialize`: an IDE spawns it and waits. The Redis client
- * and prom-client are hundreds of modules that only REDIS_URL (or EXAI_STORE=redis) and the HTTP server's
- * /metrics need, so a plain stdio server must not load them. Asserted on the module graph the process
+ * What a stdio server loads before it can answer `initialize`: an IDE spawns it and waits. The early answer
+ * (src/server/stdio-early.ts) needs no package, so it is written while the server still loads. The Redis client and prom-client are hundreds of modules
+ * that only REDIS_URL (or EXAI_STORE=redis) and the HTTP server's /metrics need, so a plain stdio server must
+ * not load them even after. Asserted on the module graph the process
  * resolved (test/fixtures/record-modules.mjs), not on time: the machine may be busy.
  */
 import { spawn } from 'node:child_process';
@@ -90,6 +91,25 @@ describe('modules loaded on the way to initialize', () => {
     expect(loads(modules, MCP_SDK)).toBe(true);
     expect(modules.filter(url => url.includes(REDIS_CLIENT))).toEqual([]);
     expect(modules.filter(url => url.includes(PROM_CLIENT))).toEqual([]);
+  });
+
+  it('what answers initialize early loads no package (no zod, no SDK): only node and our own small modules', async () => {
+    dir = await workDir('exai-modules-');
+    const out = join(dir.path, 'modules.txt');
+    const early = new URL('../../dist/server/stdio-early.js', import.meta.url).href;
+    const child = spawn(
+      process.execPath,
+      ['--input-type=module', '-e', `await import(${JSON.stringify(early)});`],
+      {
+        cwd: dir.path,
+        env: recordingEnv(dir, out),
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+    expect(await exited(child)).toBe(0);
+    const modules = (await readFile(out, 'utf8')).split('\n').filter(Boolean);
+    expect(loads(modules, '/dist/server/stdio-early.js')).toBe(true);
+    expect(modules.filter(url => !url.startsWith('node:') && !url.includes('/dist/'))).toEqual([]);
   });
 
   it('with REDIS_URL set, shared provider health loads @redis/client (and still no prom-client)', async () => {
