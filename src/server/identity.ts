@@ -13,6 +13,11 @@ export interface ServerIdentity {
     prompts: { listChanged: boolean };
     resources: { listChanged: boolean };
     logging: Record<string, never>;
+    tasks: {
+      list: Record<string, never>;
+      cancel: Record<string, never>;
+      requests: { tools: { call: Record<string, never> } };
+    };
   };
   instructions: string;
 }
@@ -28,6 +33,8 @@ export function serverIdentity(version: string, served: (tool: ToolName) => bool
       prompts: { listChanged: true },
       resources: { listChanged: true },
       logging: {},
+      // MCP tasks (2025-11-25) for tools/call; served by tasks.ts. The SDK leaves this out for 2026-era peers.
+      tasks: { list: {}, cancel: {}, requests: { tools: { call: {} } } },
     },
     instructions: serverInstructions(served),
   };

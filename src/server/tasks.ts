@@ -1,7 +1,8 @@
 /**
- * MCP tasks on the wire (protocol 2025-11-25, experimental there): the `tasks` capability, task-augmented
- * `tools/call`, and tasks/get, tasks/result, tasks/list, tasks/cancel. The SDK (v2) parses this vocabulary
- * for 2025-11-25 peers but runs none of it, so it is served here, over the task registry of src/jobs/tasks.ts.
+ * MCP tasks on the wire (protocol 2025-11-25, experimental there): task-augmented
+ * `tools/call` and tasks/get, tasks/result, tasks/list, tasks/cancel. The SDK (v2) parses this vocabulary
+ * for 2025-11-25 peers but runs none of it, so it is served here, over the task registry of src/jobs/tasks.ts. The
+ * capability itself is declared in identity.ts, with the rest of what initialize answers.
  *
  * - Only a client that negotiated 2025-11-25 and sends `params.task` gets a task; every other call is the
  *   plain call, soft return included.
@@ -62,7 +63,6 @@ export function serveTasks(server: McpServer, tasks: TaskRegistry, taskTools: Re
     TASK_VERSIONS.has(
       lowLevel.getNegotiatedProtocolVersion() ?? ctx.http?.req?.headers.get('mcp-protocol-version') ?? '',
     );
-  lowLevel.registerCapabilities({ tasks: { list: {}, cancel: {}, requests: { tools: { call: {} } } } });
 
   // McpServer's registerTool has no `execution` field in SDK v2, so the declaration is added to the list;
   // it is not part of what the model reads (name, description, input schema).
