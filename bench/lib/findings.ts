@@ -89,9 +89,10 @@ section's load average). Reproduce with \`node --import tsx --cpu-prof --cpu-pro
 figures, at 256, are higher: more garbage per second, more GC): raw undici ~52 µs; the exai wire alone ~100 µs
 (node:http's ClientRequest/Agent/IncomingMessage path: the transport, not our code, is most of the gap); the full
 stack ~143 µs, of which ~16 µs is the one info log line per attempt (pino with redaction paths; LOG_LEVEL=warn
-gave ~127 µs) and ~27 µs the resilience layers (two Deadlines per call, each an AbortController plus a timer and
-a listener; the wire's linked controller; cockatiel's execute with its own derived signal; bulkhead and retry
-closures). 0.8× raw would need ≤ ~75 µs per call, below what node:http alone costs here. Moving the wire to
+gave ~127 µs) and ~27 µs the resilience layers (measured when each of two Deadlines per call had an
+AbortController plus a timer and a listener, and the wire a linked controller; since one budget runs down the
+call, a child budget arms no timer while its parent keeps the time; cockatiel's execute with its own derived
+signal; bulkhead and retry closures). 0.8× raw would need ≤ ~75 µs per call, below what node:http alone costs here. Moving the wire to
 undici is *not* the answer as things stand: scenario 3 counts the sockets raw undici 7 leaves open on the hung
 provider after aborting 1,000 requests still waiting for headers (over as many connections to one origin), and
 they stay open — exactly the reason pool.ts gives for node:http, and a breach of "no sockets left upstream".
@@ -126,8 +127,8 @@ Levers left, each 1–3 % of the profile: the job registry's two store commits p
 replica waits on, put then deleted) and its request hash (\`JSON.stringify\` and SHA-256 of everything sent, then
 a second SHA-256 of the key, twice per started job); the SDK's classifier trying the result and error schemas
 with zod (both fail, and a failing zod parse builds its issues) before the request schema; the tool frame's linked
-AbortController with two listeners per call (src/toolkit/run.ts \`linkSignals\`, ~2 %), which a budget with two
-parents (the client's cancel and shutdown) would replace; the body read through an async iterator
+AbortController with two listeners per call (~2 %; since replaced by a budget with two parents, the client's
+cancel and shutdown); the body read through an async iterator
 (src/server/http/guards.ts \`readBody\`, ~1.7 %). On this machine the scenario is very sensitive to other work: at
 load averages of 5–20 the servers got 30–60 % of a core and the figures were 4–10× worse than on a quiet machine
 (394 calls/s, 0.18× the echo, on an earlier quiet day), so the section below carries a comparison row: the build
@@ -137,10 +138,33 @@ before fixes 9 and 10 (commit ea21c93), in the same alternation.
 bulkheads: 2,000 (or 10,000) requests are issued from one event loop in one tick, so the first answers can only
 be read once all are sent. Raw undici in the same storm or burst shows the same shape (see the baselines); with
 cold connections each call also pays a TCP connect. The hung calls' lateness is 1,000 deadlines expiring in the
-same millisecond and handled one after another (abort, socket destroy, error, log line). Memory: a heap snapshot
-of 2,000 calls in flight shows ~13 KB of JS heap per call in our stack — ~35 closures, ~19 contexts, 8 suspended
-async frames and 2–3 AbortSignals (each an EventTarget with its own Map) — against ~1–3 KB for raw undici and for
-our wire alone; fewer AbortControllers per call (see "what remains" above) is the main lever.
+same millisecond and handled one after another (abort, socket destroy, error, log line): the loop-delay column
+of each run follows the lateness.
+
+One budget per call (a \`Deadline\` with several parents arms no timer while a parent keeps its time; no layer
+builds a controller a parent already serves; one watchdog timer per attempt instead of one per chunk) brought a
+plain chat call from 5 AbortControllers and 7 timers (plus one per streamed chunk) to 2 and 2, counted by
+test/e2e/chat-budget-count.test.ts. Measured before (ea21c93) and after on the same quiet machine (load average
+1–3), one build after the other: \`npm run bench -- --no-report\` in a checkout of ea21c93, then \`npm run bench\`
+here, and \`npm run bench -- --only hang --runs 5 --no-report\` in each:
+
+| | before (ea21c93) | after |
+|---|---|---|
+| burst: bytes per in-flight call (median run) | 39.4 KB | 35.3 KB |
+| burst: peak RSS (worst run) | 494 MB | 457 MB |
+| burst: wall (median run) | 11,440 ms | 8,920 ms |
+| hang storm: healthy p99 (median run) | 758 ms | 647 ms |
+| hang storm: worst lateness per run, 5 runs | +178, +110, +23, +100, +16 ms | +215, +149, +187, +70, +24 ms |
+| MCP chat: throughput vs echo | 0.31× | 0.41× |
+| cancel → upstream closed, p99 | 20.9 ms | 12.2 ms |
+| overhead at concurrency 1: added at p50 | 299 µs | 365 µs |
+
+The per-call memory fell by a tenth, not to the 22 KB goal: the heap of a call in flight is mostly the closures
+and suspended async frames of the layers (tool frame, job, routing, provider, retry loop, attempt), not its
+signals. The hang storm's lateness varies from +16 to +215 ms between runs of the same build, driven by the
+loop delay when a thousand deadlines fire together; the two builds overlap, so no change can be claimed either
+way, and the 50 ms goal stays missed. The overhead at concurrency 1 is within the run-to-run spread of that
+scenario on this machine (see its section).
 
 **Soak (scenario 7).**
 
