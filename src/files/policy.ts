@@ -209,11 +209,7 @@ export function createFilePolicy(
       try {
         opened = await openPath(path);
         const size = opened.stats.size;
-        if (size > options.maxFileBytes) {
-          throw new Refusal(
-            `${size} bytes, over the per-file limit EXAI_MAX_FILE_BYTES=${options.maxFileBytes}`,
-          );
-        }
+        refuseOverFileLimit(size);
         // Sizes from the open descriptors decide before anything is read.
         if (found && total + size > options.maxRequestBytes) {
           throw new Refusal(
@@ -239,16 +235,17 @@ export function createFilePolicy(
     return { loaded, skipped, folders: expansion.folders };
   }
 
+  function refuseOverFileLimit(size: number): void {
+    if (size > options.maxFileBytes)
+      throw new Refusal(`${size} bytes, over the per-file limit EXAI_MAX_FILE_BYTES=${options.maxFileBytes}`);
+  }
+
   async function readOne(path: string, maxBytes = options.maxFileBytes): Promise<ReadOne> {
     let opened: OpenedFile | undefined;
     try {
       opened = await openPath(path);
       const size = opened.stats.size;
-      if (size > options.maxFileBytes) {
-        throw new Refusal(
-          `${size} bytes, over the per-file limit EXAI_MAX_FILE_BYTES=${options.maxFileBytes}`,
-        );
-      }
+      refuseOverFileLimit(size);
       if (size > maxBytes) {
         throw new Refusal(
           `${size} bytes, more than the ${maxBytes} bytes left of this request's file budget (EXAI_MAX_REQUEST_FILE_BYTES=${options.maxRequestBytes})`,

@@ -13,6 +13,7 @@
  *   job leaves a marker there, so another process (a Redis replica) hands out the answer, or waits for it,
  *   rather than starting a duplicate.
  */
+
 import { createHash, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { ExaiError, toExaiError } from '../errors.js';
@@ -23,6 +24,7 @@ import { abortReason, Deadline } from '../resilience/deadline.js';
 import { CHARS_PER_TOKEN } from '../tokens.js';
 import { isClientTimeout } from './cancel.js';
 import { JobPending } from './pending.js';
+import { pruneFinished } from './prune.js';
 import type { SoftBudget } from './soft-budget.js';
 import { type JobPhase, type JobView, reasonWords } from './view.js';
 
@@ -380,18 +382,7 @@ export function createJobRegistry(options: JobRegistryOptions): JobRegistry {
 
   function sweep(): void {
     const at = performance.now();
-    let finished = 0;
-    for (const [key, job] of jobs) {
-      if (job.expiresAt === undefined) continue;
-      if (job.expiresAt <= at) jobs.delete(key);
-      else finished++;
-    }
-    for (const [key, job] of jobs) {
-      if (finished <= maxFinished) break;
-      if (job.expiresAt === undefined) continue;
-      jobs.delete(key);
-      finished--;
-    }
+    pruneFinished(jobs, job => job.expiresAt, at, maxFinished);
   }
 
   function collected(job: Job): void {

@@ -12,11 +12,13 @@
  * there marks it cancelled (the answer is then never handed out; the owning replica stops its model call
  * only when it finishes, since replicas share no cancel channel for tasks).
  */
+
 import { randomUUID } from 'node:crypto';
 import { ExaiError } from '../errors.js';
 import type { JobRecords } from '../memory/index.js';
 import type { Logger } from '../observability/logger.js';
 import { Deadline, untilAborted } from '../resilience/deadline.js';
+import { pruneFinished } from './prune.js';
 import { sleep } from './registry.js';
 import type { SoftBudget } from './soft-budget.js';
 
@@ -190,18 +192,12 @@ export function createTaskRegistry(options: TaskRegistryOptions): TaskRegistry {
   /** Forgets ended tasks past their TTL, and the oldest beyond maxEnded. */
   function sweep(): void {
     const at = performance.now();
-    let ended = 0;
-    for (const [id, entry] of entries) {
-      if (entry.endedAt === undefined) continue;
-      if (entry.endedAt + options.ttlMs <= at) entries.delete(id);
-      else ended++;
-    }
-    for (const [id, entry] of entries) {
-      if (ended <= maxEnded) break;
-      if (entry.endedAt === undefined) continue;
-      entries.delete(id);
-      ended--;
-    }
+    pruneFinished(
+      entries,
+      entry => (entry.endedAt === undefined ? undefined : entry.endedAt + options.ttlMs),
+      at,
+      maxEnded,
+    );
   }
 
   function local(owner: string, taskId: string): Entry | undefined {
