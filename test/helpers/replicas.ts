@@ -4,6 +4,7 @@
  * the replica (`/replica-1/glm/v1`), so the fake's request log says who called. Plus a round-robin load
  * balancer in front of them, as nginx would be, and an MCP client factory for either protocol era.
  */
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,6 +15,7 @@ import { loadConfig } from '../../src/config/load.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { type App, createApp } from '../../src/server/app.js';
 import { type RunningHttpServer, startHttpServer } from '../../src/server/http/server.js';
+import { fakeModelEntry } from '../e2e/harness.js';
 
 /** Models whose names pick a fake-provider mode; none has an equivalent, so none falls back. */
 export const FAKE_MODELS = {
@@ -232,4 +234,29 @@ export async function call(
     json = { status: 'not_json', content: first.text };
   }
   return { json, result };
+}
+
+/**
+ * Two replicas sharing one Redis prefix, whose models file lists `model` (a fake mode) and whose soft budget
+ * is 1 s: a job started on one can be collected on the other.
+ */
+export async function startSlowModelReplicas(options: {
+  redisUrl: string;
+  fakeUrl: string;
+  workspace: Workspace;
+  model: string;
+}): Promise<[Replica, Replica]> {
+  const modelsFile = join(options.workspace.dir, 'slow-models.json');
+  writeFileSync(modelsFile, JSON.stringify({ models: [fakeModelEntry(options.model)] }));
+  const keyPrefix = `test:${randomUUID()}:`;
+  const start = (id: string) =>
+    startReplica({
+      id,
+      redisUrl: options.redisUrl,
+      keyPrefix,
+      fakeUrl: options.fakeUrl,
+      workspace: options.workspace,
+      env: { EXAI_SOFT_RETURN_SECS: '1', EXAI_MODELS_FILE: modelsFile },
+    });
+  return [await start('replica-1'), await start('replica-2')];
 }

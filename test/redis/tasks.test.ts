@@ -1,17 +1,15 @@
-/**
- * MCP tasks across two replicas on one Redis: a task created through replica 1 is followed and collected
- * through replica 2 from its record, and the model is asked once, by replica 1.
- */
-import { randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { fakeModelEntry } from '../e2e/harness.js';
 import { type FakeProvider, startFakeProvider } from '../fakes/fake-provider.js';
 import { type RedisServer, startRedisServer } from '../helpers/redis-server.js';
-import { connect, type Replica, startReplica, type Workspace, workspace } from '../helpers/replicas.js';
+import {
+  connect,
+  type Replica,
+  startSlowModelReplicas,
+  type Workspace,
+  workspace,
+} from '../helpers/replicas.js';
 
 const ANSWER_MS = 3_000;
 const SLOW_MODEL = `fake-delay,ms=${ANSWER_MS}`;
@@ -37,19 +35,12 @@ beforeAll(async () => {
   redis = await startRedisServer();
   fake = await startFakeProvider();
   ws = workspace();
-  const modelsFile = join(ws.dir, 'slow-models.json');
-  writeFileSync(modelsFile, JSON.stringify({ models: [fakeModelEntry(SLOW_MODEL)] }));
-  const keyPrefix = `test:${randomUUID()}:`;
-  const start = (id: string) =>
-    startReplica({
-      id,
-      redisUrl: redis.url,
-      keyPrefix,
-      fakeUrl: fake.url,
-      workspace: ws,
-      env: { EXAI_SOFT_RETURN_SECS: '1', EXAI_MODELS_FILE: modelsFile },
-    });
-  replicas = [await start('replica-1'), await start('replica-2')];
+  replicas = await startSlowModelReplicas({
+    redisUrl: redis.url,
+    fakeUrl: fake.url,
+    workspace: ws,
+    model: SLOW_MODEL,
+  });
 });
 
 afterAll(async () => {
